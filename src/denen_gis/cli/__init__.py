@@ -1,0 +1,103 @@
+"""The ``denen-gis`` command line: a thin layer over the Python API.
+
+Exit codes: 0 success; 1 internal error; 2 bad input or usage (one line on
+stderr, no traceback); 3 a target that cannot be met (with the shortfall
+table); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+import typer
+
+from denen_gis import __version__
+from denen_gis.cli._common import err_console
+from denen_gis.errors import DenenError, InfeasibleError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="denen-gis",
+    help=(
+        "Plan Japan's regional digital infrastructure: 5G coverage, data centres and the "
+        "Sea of Japan cable, on the embedded national dataset or your own files."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Each command module defines register(app); listed here so the app stays thin.
+_COMMAND_MODULES = ("data",)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"denen-gis {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+for _name in _COMMAND_MODULES:
+    importlib.import_module(f"denen_gis.cli.{_name}").register(app)
+
+
+def _show_infeasible(exc: InfeasibleError) -> None:
+    err_console.print(f"denen-gis: target cannot be met: {exc}", markup=False)
+    table = exc.shortfall
+    if table is not None:
+        try:
+            err_console.print(table.to_string(), markup=False)
+        except AttributeError:
+            err_console.print(str(table), markup=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="denen-gis", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("denen-gis: interrupted", markup=False)
+        return 130
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return 2
+    except InfeasibleError as exc:
+        _show_infeasible(exc)
+        return 3
+    except DenenError as exc:
+        err_console.print(f"denen-gis: error: {exc}", markup=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("denen-gis: interrupted", markup=False)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        err_console.print(
+            "denen-gis: internal error (a bug): please report it with the traceback above",
+            markup=False,
+        )
+        return 1
+    return 0

@@ -1,0 +1,313 @@
+"""Layer schemas: the documented columns of every layer, checked in one place.
+
+Every layer in denen-gis is a :class:`geopandas.GeoDataFrame` in JGD2011
+geographic coordinates (EPSG:6668). :func:`validate_layer` checks a frame
+against its schema once, where it enters (readers, the embedded dataset, the
+Python API), and returns a clean copy: columns coerced to their dtypes, CRS
+transformed to EPSG:6668, and a clear :class:`~denen_gis.errors.InputError`
+naming the source, the column or row otherwise.
+
+Units are in column names: ``population`` [persons], ``area_km2`` [km^2],
+``cost_myen`` [million yen], ``radius_km`` [km], ``height_m`` [m],
+``capacity_mw`` [MW], ``length_km`` [km].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from denen_gis.errors import InputError
+from denen_gis.geodesy import CRS_EPSG
+
+__all__ = ["SCHEMAS", "Column", "LayerSchema", "validate_layer"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One documented column.
+
+    ``kind`` is one of ``"str"``, ``"int"``, ``"float"``, ``"bool"``.
+    ``minimum`` applies to numeric kinds; ``required=False`` columns are
+    checked only when present (``default`` fills them when given).
+    """
+
+    name: str
+    kind: str
+    description: str
+    required: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    default: object = None
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    """Columns and geometry types of one layer kind."""
+
+    name: str
+    geometry_types: tuple[str, ...]
+    columns: tuple[Column, ...]
+    unique: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        """The column called ``name``."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+_POLY = ("Polygon", "MultiPolygon")
+_LINE = ("LineString", "MultiLineString")
+_POINT = ("Point",)
+
+SCHEMAS: dict[str, LayerSchema] = {
+    "regions": LayerSchema(
+        "regions",
+        _POLY,
+        (
+            Column("code", "str", "JIS X 0401 prefecture code '01'-'47' (or 5-digit municipality)"),
+            Column("name_ja", "str", "Name in Japanese"),
+            Column("name_en", "str", "Name in English"),
+            Column("block", "str", "Regional block (Hokkaido ... Kyushu-Okinawa)", required=False),
+            Column("sea_of_japan_coast", "bool", "Coast faces the Sea of Japan", required=False),
+            Column("population", "int", "2020 Census population [persons]", minimum=0,
+                   required=False),
+            Column("area_km2", "float", "Geodesic area [km^2]", minimum=0, required=False),
+            Column("neighbors", "str", "Comma-separated codes of land neighbours",
+                   required=False, default=""),
+        ),
+        unique="code",
+    ),
+    "population": LayerSchema(
+        "population",
+        _POLY,
+        (
+            Column("mesh_code", "str", "JIS X 0410 mesh code (8, 9 or 10 digits)"),
+            Column("population", "int", "Population [persons]", minimum=0),
+            Column("pref_code", "str", "Prefecture code '01'-'47'", required=False),
+            Column("area_km2", "float", "Cell area on GRS80 [km^2]", minimum=0, required=False),
+            Column("urban", "bool", "Urban by the census DID rule", required=False),
+        ),
+        unique="mesh_code",
+    ),
+    "stations": LayerSchema(
+        "stations",
+        _POINT,
+        (
+            Column("site_id", "str", "Unique station id"),
+            Column("station_type", "str", "Key of a station type (see layers.radio)"),
+            Column("height_m", "float", "Antenna height [m]", minimum=1, maximum=300,
+                   required=False),
+            Column("radius_km", "float", "Own coverage radius [km]; bypasses the radio model",
+                   required=False, minimum=1e-9),
+            Column("pref_code", "str", "Prefecture code", required=False),
+        ),
+        unique="site_id",
+    ),
+    "candidates": LayerSchema(
+        "candidates",
+        _POINT,
+        (
+            Column("site_id", "str", "Unique candidate id"),
+            Column("station_type", "str", "Key of a station type (see layers.radio)"),
+            Column("cost_myen", "float", "Capital cost [million yen]", minimum=0),
+            Column("height_m", "float", "Antenna height [m]", minimum=1, maximum=300,
+                   required=False),
+            Column("radius_km", "float", "Own coverage radius [km]", required=False,
+                   minimum=1e-9),
+            Column("pref_code", "str", "Prefecture code", required=False),
+            Column("cost_note", "str", "How the cost was set", required=False, default=""),
+        ),
+        unique="site_id",
+    ),
+    "datacenters": LayerSchema(
+        "datacenters",
+        _POINT,
+        (
+            Column("site_id", "str", "Unique site id"),
+            Column("name", "str", "Place name (English)"),
+            Column("name_ja", "str", "Place name (Japanese)", required=False, default=""),
+            Column("pref_code", "str", "Prefecture code"),
+            Column("status", "str", "existing | funded | candidate"),
+            Column("capacity_mw", "float", "IT capacity [MW]", minimum=0),
+            Column("cost_myen", "float", "Capital cost [million yen]", minimum=0,
+                   required=False, default=0.0),
+        ),
+        unique="site_id",
+    ),
+    "cables": LayerSchema(
+        "cables",
+        _LINE,
+        (
+            Column("cable_id", "str", "Unique cable or segment id"),
+            Column("name", "str", "Cable name"),
+            Column("status", "str", "existing | planned", required=False, default="existing"),
+            Column("length_km", "float", "Route length [km]", minimum=0, required=False),
+        ),
+        unique="cable_id",
+    ),
+    "landings": LayerSchema(
+        "landings",
+        _POINT,
+        (
+            Column("landing_id", "str", "Unique landing station id"),
+            Column("name", "str", "Landing place name"),
+            Column("cable_id", "str", "Cable(s) landing here, comma-separated", required=False,
+                   default=""),
+            Column("pref_code", "str", "Prefecture code", required=False, default=""),
+        ),
+        unique="landing_id",
+    ),
+}
+
+
+def _coerce(series: pd.Series, col: Column, source: str) -> pd.Series:
+    name = col.name
+    if col.kind == "str":
+        if series.isna().any():
+            row = int(np.flatnonzero(series.isna().to_numpy())[0])
+            msg = f"{source}: column {name!r} is empty in row {row}; fill it in"
+            raise InputError(msg)
+        return series.astype(str)
+    if col.kind == "bool":
+        if series.dtype == bool:
+            return series
+        mapping = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False}
+        text = series.astype(str).str.strip().str.lower()
+        bad = ~text.isin(list(mapping))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            msg = (
+                f"{source}: column {name!r} row {row} has {series.iloc[row]!r}; "
+                "use true/false or 1/0"
+            )
+            raise InputError(msg)
+        return text.map(mapping).astype(bool)
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna() & series.notna()
+    missing = series.isna()
+    if bad.any() or missing.any():
+        row = int(np.flatnonzero((bad | missing).to_numpy())[0])
+        what = "is empty" if missing.iloc[row] else f"has {series.iloc[row]!r}, not a number"
+        msg = f"{source}: column {name!r} row {row} {what}"
+        raise InputError(msg)
+    arr = values.to_numpy(dtype=float)
+    if not np.isfinite(arr).all():
+        row = int(np.flatnonzero(~np.isfinite(arr))[0])
+        msg = f"{source}: column {name!r} row {row} is not a finite number"
+        raise InputError(msg)
+    if col.minimum is not None and (arr < col.minimum).any():
+        row = int(np.flatnonzero(arr < col.minimum)[0])
+        msg = f"{source}: column {name!r} row {row} is {arr[row]:g}, below the minimum {col.minimum:g}"
+        raise InputError(msg)
+    if col.maximum is not None and (arr > col.maximum).any():
+        row = int(np.flatnonzero(arr > col.maximum)[0])
+        msg = f"{source}: column {name!r} row {row} is {arr[row]:g}, above the maximum {col.maximum:g}"
+        raise InputError(msg)
+    if col.kind == "int":
+        if not np.all(arr == np.round(arr)):
+            row = int(np.flatnonzero(arr != np.round(arr))[0])
+            msg = f"{source}: column {name!r} row {row} is {arr[row]:g}, not a whole number"
+            raise InputError(msg)
+        return pd.Series(arr.astype(np.int64), index=series.index, name=name)
+    return pd.Series(arr, index=series.index, name=name)
+
+
+def validate_layer(
+    frame: gpd.GeoDataFrame, kind: str, *, source: str = "layer"
+) -> gpd.GeoDataFrame:
+    """Check a layer against its schema and return a clean copy in EPSG:6668.
+
+    Parameters
+    ----------
+    frame
+        The layer.
+    kind
+        A key of :data:`SCHEMAS`: ``regions``, ``population``, ``stations``,
+        ``candidates``, ``datacenters``, ``cables`` or ``landings``.
+    source
+        How to name the layer in messages (usually its file path).
+
+    Raises
+    ------
+    InputError
+        Missing CRS, missing or malformed column, bad value, duplicate id,
+        empty, invalid or wrongly typed geometry; the message names the source
+        and the column or row.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> g = gpd.GeoDataFrame({"site_id": ["a"], "station_type": ["nr700_macro"]},
+    ...                      geometry=[Point(139.7, 35.7)], crs=6668)
+    >>> validate_layer(g, "stations").crs.to_epsg()
+    6668
+    """
+    if kind not in SCHEMAS:
+        msg = f"unknown layer kind {kind!r}; one of {sorted(SCHEMAS)}"
+        raise InputError(msg)
+    schema = SCHEMAS[kind]
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        msg = f"{source}: not a layer with a geometry column"
+        raise InputError(msg)
+    if frame.crs is None:
+        msg = f"{source}: the layer has no CRS; set one (e.g. EPSG:6668 or EPSG:4326) and retry"
+        raise InputError(msg)
+    out = frame.copy()
+    if len(out) == 0:
+        msg = f"{source}: the {kind} layer is empty"
+        raise InputError(msg)
+    if out.crs.to_epsg() != CRS_EPSG:
+        out = out.to_crs(CRS_EPSG)
+    out = out.reset_index(drop=True)
+    for col in schema.columns:
+        if col.name not in out.columns:
+            if col.required:
+                msg = (
+                    f"{source}: missing column {col.name!r} ({col.description}); "
+                    f"columns present: {[c for c in out.columns if c != out.geometry.name]}"
+                )
+                raise InputError(msg)
+            if col.default is not None:
+                out[col.name] = col.default
+            continue
+        out[col.name] = _coerce(out[col.name], col, source)
+    geom = out.geometry.to_numpy()
+    empty = shapely.is_missing(geom) | shapely.is_empty(geom)
+    if empty.any():
+        row = int(np.flatnonzero(empty)[0])
+        msg = f"{source}: row {row} has an empty or missing geometry"
+        raise InputError(msg)
+    types = shapely.get_type_id(geom)
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                      "MultiLineString", "MultiPolygon", "GeometryCollection"])[types]
+    wrong = ~np.isin(names, schema.geometry_types)
+    if wrong.any():
+        row = int(np.flatnonzero(wrong)[0])
+        msg = (
+            f"{source}: row {row} is a {names[row]}; a {kind} layer needs "
+            f"{' or '.join(schema.geometry_types)}"
+        )
+        raise InputError(msg)
+    invalid = ~shapely.is_valid(geom)
+    if invalid.any():
+        row = int(np.flatnonzero(invalid)[0])
+        reason = shapely.is_valid_reason(geom[row])
+        msg = f"{source}: row {row} has an invalid geometry ({reason}); repair it (e.g. make_valid)"
+        raise InputError(msg)
+    if schema.unique and out[schema.unique].duplicated().any():
+        row = int(np.flatnonzero(out[schema.unique].duplicated().to_numpy())[0])
+        msg = (
+            f"{source}: {schema.unique} {out[schema.unique].iloc[row]!r} in row {row} "
+            "appears more than once"
+        )
+        raise InputError(msg)
+    return out
