@@ -18,6 +18,7 @@ import typer
 
 from denen_gis import __version__
 from denen_gis.cli._common import err_console
+from denen_gis.cli._groups import optimize_app
 from denen_gis.errors import DenenError, InfeasibleError
 
 __all__ = ["app", "main"]
@@ -59,6 +60,7 @@ def _root(
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"denen_gis.cli.{_name}").register(app)
+app.add_typer(optimize_app, name="optimize")
 
 
 def _show_infeasible(exc: InfeasibleError) -> None:

@@ -1,0 +1,13 @@
+"""Command groups that several command modules add to."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["optimize_app"]
+
+#: ``denen-gis optimize ...``: 5G sites, data centres, landing stations.
+optimize_app = typer.Typer(
+    help="Choose sites with OR-Tools: 5G stations, data centres, cable landings.",
+    no_args_is_help=True,
+)
