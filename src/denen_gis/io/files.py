@@ -1,0 +1,460 @@
+"""Read and write layer files, and write any output atomically.
+
+Formats, chosen by the file extension:
+
+==============  =======================  ==========================
+extension       format                   notes
+==============  =======================  ==========================
+``.gpkg``       GeoPackage               several layers per file
+``.geojson``    GeoJSON                  ``.json`` too
+``.parquet``    GeoParquet               ``.geoparquet`` too
+``.shp``        ESRI Shapefile           sidecar ``.dbf/.shx/.prj``
+==============  =======================  ==========================
+
+Readers check the layer once with :func:`denen_gis.schema.validate_layer`.
+Writers never leave a half-written file where a reader could find it: they
+write to a temporary file in the same folder and rename it into place
+(:func:`os.replace` is atomic on one file system), so a failure leaves any
+existing file as it was and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from denen_gis.errors import InputError
+from denen_gis.schema import validate_layer
+
+__all__ = [
+    "LAYER_EXTENSIONS",
+    "atomic_directory",
+    "atomic_path",
+    "layer_format",
+    "read_layer",
+    "read_vector",
+    "write_layer",
+    "write_layers",
+    "write_text_atomic",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Format name of each extension that :func:`read_layer` and :func:`write_layer` accept.
+LAYER_EXTENSIONS: dict[str, str] = {
+    ".gpkg": "GPKG",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".parquet": "Parquet",
+    ".geoparquet": "Parquet",
+    ".shp": "ESRI Shapefile",
+}
+
+_SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+# Code pages that a .cpg file may name, as Python codecs.
+_CPG_CODECS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "65001": "utf-8",
+    "sjis": "cp932",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "cp932": "cp932",
+    "932": "cp932",
+    "ansi 932": "cp932",
+    "windows-31j": "cp932",
+}
+
+
+def layer_format(path: str | os.PathLike[str]) -> str:
+    """The format name (a value of :data:`LAYER_EXTENSIONS`) of a layer file path.
+
+    Raises
+    ------
+    InputError
+        When the extension is not one of :data:`LAYER_EXTENSIONS`.
+
+    Examples
+    --------
+    >>> layer_format("grid.gpkg")
+    'GPKG'
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in LAYER_EXTENSIONS:
+        msg = (
+            f"{path}: unknown layer file extension {suffix or '(none)'!r}; "
+            f"use one of {', '.join(sorted(LAYER_EXTENSIONS))}"
+        )
+        raise InputError(msg)
+    return LAYER_EXTENSIONS[suffix]
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        msg = f"{path}: file not found; check the path"
+        raise InputError(msg)
+    if path.is_dir():
+        msg = f"{path}: is a folder, not a layer file"
+        raise InputError(msg)
+
+
+def _decode_shapefile_text(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Decode text columns read as Latin-1 (byte for byte) as UTF-8, else CP932.
+
+    Shapefiles without a ``.cpg`` file do not say their encoding; older
+    Japanese ones are Shift_JIS/CP932 and newer ones UTF-8. Reading the bytes
+    as Latin-1 keeps them intact, so each encoding can be tried in turn.
+    """
+    text_cols = [
+        c
+        for c in frame.columns
+        if c != frame.geometry.name
+        and (pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c]))
+    ]
+    if not text_cols:
+        return frame
+    raw = {c: [v.encode("latin-1") if isinstance(v, str) else v for v in frame[c]] for c in text_cols}
+    for codec in ("utf-8", "cp932"):
+        try:
+            decoded = {
+                c: [v.decode(codec) if isinstance(v, bytes) else v for v in values]
+                for c, values in raw.items()
+            }
+        except UnicodeDecodeError:
+            continue
+        out = frame.copy()
+        for c, values in decoded.items():
+            out[c] = pd.Series(values, index=frame.index, dtype=object)
+        logger.info("%s: no .cpg file; attribute text decoded as %s", path, codec)
+        return out
+    for c, values in raw.items():
+        for row, v in enumerate(values):
+            if not isinstance(v, bytes):
+                continue
+            try:
+                v.decode("cp932")
+            except UnicodeDecodeError:
+                msg = (
+                    f"{path}: column {c!r} row {row} is neither UTF-8 nor Shift_JIS/CP932 text; "
+                    "add a .cpg file naming the encoding"
+                )
+                raise InputError(msg) from None
+    msg = f"{path}: attribute text is neither UTF-8 nor CP932; add a .cpg file naming the encoding"
+    raise InputError(msg)
+
+
+def _shapefile_codec(path: Path) -> str | None:
+    cpg = path.with_suffix(".cpg")
+    if not cpg.is_file():
+        cpg = path.with_suffix(".CPG")
+    if not cpg.is_file():
+        return None
+    name = cpg.read_text(encoding="ascii", errors="replace").strip().lower()
+    return _CPG_CODECS.get(name, name)
+
+
+def read_vector(path: str | os.PathLike[str], *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file as it is, without schema checks.
+
+    Shapefiles without a ``.cpg`` file are decoded as UTF-8 when that works
+    and as CP932 (Shift_JIS) otherwise; a ``.cpg`` file is obeyed.
+
+    Parameters
+    ----------
+    path
+        A ``.gpkg``, ``.geojson``/``.json``, ``.parquet``/``.geoparquet`` or
+        ``.shp`` file.
+    layer
+        Layer name in a multi-layer GeoPackage. When omitted, a file with a
+        single layer is read; several layers are an error listing them.
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable or unknown file, naming it.
+    """
+    path = Path(path)
+    fmt = layer_format(path)
+    _check_exists(path)
+    try:
+        if fmt == "Parquet":
+            if layer is not None:
+                logger.info("%s: GeoParquet has one layer; ignoring layer=%r", path, layer)
+            return gpd.read_parquet(path)
+        if fmt == "ESRI Shapefile":
+            codec = _shapefile_codec(path)
+            if codec is None:
+                frame = pyogrio.read_dataframe(path, encoding="latin-1")
+                return _decode_shapefile_text(frame, path)
+            return pyogrio.read_dataframe(path, encoding=codec)
+        if layer is None:
+            layers = pyogrio.list_layers(path)
+            if len(layers) > 1:
+                names = [str(n) for n in layers[:, 0]]
+                msg = f"{path}: holds {len(names)} layers {names}; name the one to read"
+                raise InputError(msg)
+        return pyogrio.read_dataframe(path, layer=layer)
+    except InputError:
+        raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = f"{path}: cannot read it as {fmt} ({reason})"
+        raise InputError(msg) from exc
+    except (OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = f"{path}: cannot read it as {fmt} ({reason})"
+        raise InputError(msg) from exc
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid (a ValueError) and others
+        msg = f"{path}: cannot read it as {fmt} ({type(exc).__name__}: {exc})"
+        raise InputError(msg) from exc
+
+
+def read_layer(
+    path: str | os.PathLike[str], kind: str, *, layer: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a layer file and check it against the ``kind`` schema.
+
+    Parameters
+    ----------
+    path
+        A ``.gpkg``, ``.geojson``/``.json``, ``.parquet``/``.geoparquet`` or
+        ``.shp`` file.
+    kind
+        Schema name (see :data:`denen_gis.schema.SCHEMAS`), e.g. ``"population"``.
+    layer
+        Layer inside a GeoPackage. When omitted and the file has several
+        layers, the one named ``kind`` is read if there is one.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The validated layer in EPSG:6668.
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable or unknown file, or a layer that fails the
+        schema; the message names the file.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> g = gpd.GeoDataFrame({"landing_id": ["a"], "name": ["Naoetsu"]},
+    ...                      geometry=[Point(138.25, 37.18)], crs=6668)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_layer(g, f"{d}/landings.gpkg", kind="landings")
+    ...     read_layer(f"{d}/landings.gpkg", "landings")["name"].tolist()
+    ['Naoetsu']
+    """
+    path = Path(path)
+    if layer is None and layer_format(path) == "GPKG":
+        _check_exists(path)
+        try:
+            names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        except pyogrio.errors.DataSourceError as exc:
+            msg = f"{path}: cannot read it as a GeoPackage ({str(exc).splitlines()[0]})"
+            raise InputError(msg) from exc
+        if len(names) > 1 and kind in names:
+            layer = kind
+    frame = read_vector(path, layer=layer)
+    return validate_layer(frame, kind, source=str(path) if layer is None else f"{path}:{layer}")
+
+
+def _temp_name(path: Path, tag: str = "tmp") -> Path:
+    return path.with_name(f".{path.stem}.{tag}-{uuid.uuid4().hex[:8]}{path.suffix}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place on success.
+
+    The temporary path keeps the extension of ``path`` (so format detection
+    by extension works) and does not exist yet. On an exception inside the
+    block it is deleted and the exception re-raised; ``path`` is untouched.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with atomic_path(f"{d}/out.txt") as tmp:
+    ...         _ = tmp.write_text("done")
+    ...     open(f"{d}/out.txt").read()
+    'done'
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        msg = f"{path}: the folder {path.parent} does not exist; create it first"
+        raise InputError(msg)
+    tmp = _temp_name(path)
+    try:
+        yield tmp
+        if not tmp.exists():
+            msg = f"{path}: nothing was written"
+            raise InputError(msg)
+        os.replace(tmp, path)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a fresh empty folder beside ``path``; on success it becomes ``path``.
+
+    On success an existing ``path`` is first moved aside, the new folder
+    renamed into place, then the old one removed, so readers never see a
+    mixture of old and new files. On an exception the old folder stays as it
+    was and the new one is removed.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        msg = f"{path}: the folder {path.parent} does not exist; create it first"
+        raise InputError(msg)
+    if path.exists() and not path.is_dir():
+        msg = f"{path}: exists and is not a folder; remove it or choose another output"
+        raise InputError(msg)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+    moved = False
+    try:
+        if path.exists():
+            os.replace(path, old)
+            moved = True
+        os.replace(tmp, path)
+    except BaseException:
+        if moved and not path.exists():
+            os.replace(old, path)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if moved:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically (temporary file, then rename)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding=encoding)
+
+
+def _write_one(frame: gpd.GeoDataFrame, path: Path, fmt: str, layer: str) -> None:
+    if fmt == "Parquet":
+        frame.to_parquet(path)
+    else:
+        pyogrio.write_dataframe(frame, path, driver=fmt, layer=layer, encoding="UTF-8"
+                                if fmt == "ESRI Shapefile" else None)
+
+
+def _write_shapefile(frame: gpd.GeoDataFrame, path: Path) -> None:
+    # A shapefile is several files: write them all in a temporary folder, then
+    # rename each into place; stale sidecars of an older file are removed.
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.tmp-", dir=path.parent))
+    try:
+        tmp = tmp_dir / path.name
+        _write_one(frame, tmp, "ESRI Shapefile", path.stem)
+        written = {p.suffix.lower() for p in tmp_dir.iterdir()}
+        for suffix in _SHAPEFILE_SIDECARS:
+            target = path.with_suffix(suffix)
+            if suffix in written:
+                os.replace(tmp.with_suffix(suffix), target)
+            elif target.exists():
+                target.unlink()
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def write_layer(
+    frame: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    kind: str | None = None,
+    layer: str | None = None,
+) -> Path:
+    """Write a layer atomically, in the format given by the extension of ``path``.
+
+    Parameters
+    ----------
+    frame
+        The layer.
+    path
+        Output file (``.gpkg``, ``.geojson``/``.json``, ``.parquet``/``.geoparquet``, ``.shp``).
+        An existing file is replaced as a whole (a GeoPackage loses its other
+        layers; use :func:`write_layers` for several).
+    kind
+        When given, the frame is first checked against that schema (and
+        transformed to EPSG:6668).
+    layer
+        Layer name inside a GeoPackage; defaults to ``kind``, else the file stem.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    path = Path(path)
+    fmt = layer_format(path)
+    if kind is not None:
+        frame = validate_layer(frame, kind, source=f"layer for {path}")
+    name = layer or kind or path.stem
+    if fmt == "ESRI Shapefile":
+        if not path.parent.is_dir():
+            msg = f"{path}: the folder {path.parent} does not exist; create it first"
+            raise InputError(msg)
+        _write_shapefile(frame, path)
+    else:
+        with atomic_path(path) as tmp:
+            _write_one(frame, tmp, fmt, name)
+    logger.info("wrote %d rows to %s", len(frame), path)
+    return path
+
+
+def write_layers(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    path: str | os.PathLike[str],
+    *,
+    kinds: Mapping[str, str] | None = None,
+) -> Path:
+    """Write several layers into one GeoPackage atomically.
+
+    Parameters
+    ----------
+    layers
+        Layer name -> frame, written in that order.
+    path
+        A ``.gpkg`` file; an existing one is replaced as a whole.
+    kinds
+        Layer name -> schema kind, to validate those layers before writing.
+    """
+    path = Path(path)
+    if layer_format(path) != "GPKG":
+        msg = f"{path}: several layers need a GeoPackage (.gpkg) output"
+        raise InputError(msg)
+    kinds = dict(kinds or {})
+    checked = {
+        name: validate_layer(frame, kinds[name], source=f"layer {name!r} for {path}")
+        if name in kinds
+        else frame
+        for name, frame in layers.items()
+    }
+    with atomic_path(path) as tmp:
+        for name, frame in checked.items():
+            pyogrio.write_dataframe(frame, tmp, driver="GPKG", layer=name, append=tmp.exists())
+    return path
