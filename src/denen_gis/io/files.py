@@ -195,7 +195,7 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None) -> gp
         if fmt == "ESRI Shapefile":
             codec = _shapefile_codec(path)
             if codec is None:
-                frame = pyogrio.read_dataframe(path, encoding="latin-1")
+                frame = pyogrio.read_dataframe(path, encoding="ISO-8859-1")
                 return _decode_shapefile_text(frame, path)
             return pyogrio.read_dataframe(path, encoding=codec)
         if layer is None:

@@ -28,8 +28,8 @@ __all__ = [
     "data_dir",
     "dataset_summary",
     "grid_from_table",
-    "load_candidates",
     "load_cables",
+    "load_candidates",
     "load_datacenters",
     "load_landings",
     "load_population_grid",
@@ -178,19 +178,31 @@ def dataset_summary() -> pd.DataFrame:
     for layer, (fname, kind) in DATASET_FILES.items():
         path = folder / fname
         if not path.is_file():
-            rows.append({"layer": layer, "file": fname, "kind": kind, "rows": 0, "crs": "",
-                         "geometry": "", "population": None, "size_kb": 0})
+            rows.append(
+                {
+                    "layer": layer,
+                    "file": fname,
+                    "kind": kind,
+                    "rows": 0,
+                    "crs": "",
+                    "geometry": "",
+                    "population": None,
+                    "size_kb": 0,
+                }
+            )
             continue
         frame = _LOADERS[layer]()
         pop = int(frame["population"].sum()) if "population" in frame.columns else None
-        rows.append({
-            "layer": layer,
-            "file": fname,
-            "kind": kind,
-            "rows": len(frame),
-            "crs": f"EPSG:{frame.crs.to_epsg()}",
-            "geometry": ",".join(sorted(frame.geom_type.unique())),
-            "population": pop,
-            "size_kb": round(path.stat().st_size / 1024),
-        })
+        rows.append(
+            {
+                "layer": layer,
+                "file": fname,
+                "kind": kind,
+                "rows": len(frame),
+                "crs": f"EPSG:{frame.crs.to_epsg()}",
+                "geometry": ",".join(sorted(frame.geom_type.unique())),
+                "population": pop,
+                "size_kb": round(path.stat().st_size / 1024),
+            }
+        )
     return pd.DataFrame(rows)

@@ -1,0 +1,31 @@
+"""OR-Tools site-selection models: 5G coverage (and later data centres, landings).
+
+Array-level models take a sparse coverage matrix (cells x candidate sites),
+population per cell and cost per site, and return a frozen
+:class:`SiteSelectionResult`; :func:`select_sites` is the thin id-based wrapper.
+See ``docs/optimization.md`` for the formulations and the engine choice.
+"""
+
+from __future__ import annotations
+
+from denen_gis.optimize.coverage_models import Targets, solve_max_coverage, solve_max_min_fairness, solve_min_cost
+from denen_gis.optimize.greedy import GreedySolution, greedy_max_coverage
+from denen_gis.optimize.reduce import ReducedProblem, reduce_coverage
+from denen_gis.optimize.result import ModelSize, SiteSelectionResult
+from denen_gis.optimize.rollout import solve_rollout
+from denen_gis.optimize.site_selection import select_sites
+
+__all__ = [
+    "GreedySolution",
+    "ModelSize",
+    "ReducedProblem",
+    "SiteSelectionResult",
+    "Targets",
+    "greedy_max_coverage",
+    "reduce_coverage",
+    "select_sites",
+    "solve_max_coverage",
+    "solve_max_min_fairness",
+    "solve_min_cost",
+    "solve_rollout",
+]

@@ -1,0 +1,155 @@
+"""Fixture files in the real layouts of e-Stat, N03 and TeleGeography, made in code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, MultiLineString, Point, box
+
+ESTAT_HEADER_2020 = (
+    "KEY_CODE,HTKSYORI,HTKSAKI,GASSAN,T001140001,T001140002,T001140003,T001140004",
+    ",,,,人口（総数）,人口（総数）　男,人口（総数）　女,　０～１４歳人口　総数",
+)
+
+
+def estat_bytes(
+    rows: Sequence[Sequence[object]],
+    *,
+    header: Sequence[str] = ESTAT_HEADER_2020,
+    encoding: str = "cp932",
+) -> bytes:
+    """An e-Stat mesh table: two header rows then ``rows``, CRLF line ends."""
+    lines = [*header, *(",".join("" if v is None else str(v) for v in r) for r in rows)]
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+def estat_row(code: str, population: object, *, htksyori: int = 0, saki: str = "",
+              gassan: str = "") -> list[object]:
+    """One cell row: code, secrecy columns, total, male, female, children."""
+    if population == "*":
+        return [code, htksyori, saki, gassan, "*", "*", "*", "*"]
+    return [code, htksyori, saki, gassan, population, "", "", ""]
+
+
+def write_estat(path: Path, rows: Sequence[Sequence[object]], **kwargs: object) -> Path:
+    path.write_bytes(estat_bytes(rows, **kwargs))
+    return path
+
+
+@pytest.fixture
+def estat_5339(tmp_path: Path) -> Path:
+    """A 2020 1 km table of three cells around Tokyo Station, one suppressed."""
+    rows = [
+        estat_row("53394611", 1200, htksyori=2, gassan="53394612"),
+        estat_row("53394612", "*", htksyori=1, saki="53394611"),
+        estat_row("53394621", 35),
+    ]
+    return write_estat(tmp_path / "tblT001140H5339.txt", rows)
+
+
+def n03_frame() -> gpd.GeoDataFrame:
+    """N03-like parts: a city in two parts, a county town, a ward, and an unassigned lake."""
+    return gpd.GeoDataFrame(
+        {
+            "N03_001": ["北海道", "北海道", "北海道", "北海道", "北海道"],
+            "N03_002": ["石狩振興局", "石狩振興局", "石狩振興局", "石狩振興局", None],
+            "N03_003": ["札幌市", "石狩郡", None, None, None],
+            "N03_004": ["中央区", "当別町", "石狩市", "石狩市", None],
+            "N03_007": ["01101", "01303", "01235", "01235", None],
+        },
+        geometry=[
+            box(141.30, 43.03, 141.36, 43.07),
+            box(141.50, 43.20, 141.60, 43.30),
+            box(141.30, 43.15, 141.40, 43.20),
+            box(141.40, 43.15, 141.45, 43.20),  # touches the part before: dissolves to one
+            box(141.70, 43.10, 141.72, 43.12),
+        ],
+        crs=6668,
+    )
+
+
+CABLES_GEOJSON = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"id": "sea-of-japan", "name": "Sea of Japan Cable",
+                           "color": "#939597", "feature_id": "sea-of-japan-0"},
+            "geometry": {"type": "MultiLineString",
+                         "coordinates": [[[141.35, 43.2], [139.0, 38.0], [138.25, 37.18]]]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "sea-of-japan", "name": "Sea of Japan Cable",
+                           "color": "#939597", "feature_id": "sea-of-japan-1"},
+            "geometry": {"type": "MultiLineString",
+                         "coordinates": [[[138.25, 37.18], [136.0, 36.5], [130.4, 33.6]]]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "far-away", "name": "Far Away",
+                           "color": "#ff0000", "feature_id": "far-away-0"},
+            "geometry": {"type": "MultiLineString",
+                         "coordinates": [[[-10.0, 40.0], [-20.0, 45.0]]]},
+        },
+    ],
+}
+
+LANDINGS_GEOJSON = {
+    "type": "FeatureCollection",
+    "features": [
+        {"type": "Feature", "properties": {"id": "ishikari-japan", "name": "Ishikari, Japan",
+                                           "is_tbd": False},
+         "geometry": {"type": "Point", "coordinates": [141.35, 43.2]}},
+        {"type": "Feature", "properties": {"id": "naoetsu-japan", "name": "Naoetsu, Japan",
+                                           "is_tbd": None},
+         "geometry": {"type": "Point", "coordinates": [138.25, 37.18]}},
+        {"type": "Feature", "properties": {"id": "fukuoka-japan", "name": "Fukuoka, Japan",
+                                           "is_tbd": True},
+         "geometry": {"type": "Point", "coordinates": [130.4, 33.6]}},
+        {"type": "Feature", "properties": {"id": "lisbon-portugal", "name": "Lisbon, Portugal",
+                                           "is_tbd": False},
+         "geometry": {"type": "Point", "coordinates": [-10.0, 40.0]}},
+    ],
+}
+
+
+@pytest.fixture
+def telegeography(tmp_path: Path) -> tuple[Path, Path]:
+    """cable-geo.json and landing-point-geo.json in TeleGeography's layout."""
+    c = tmp_path / "cable-geo.json"
+    lp = tmp_path / "landing-point-geo.json"
+    c.write_text(json.dumps(CABLES_GEOJSON), encoding="utf-8")
+    lp.write_text(json.dumps(LANDINGS_GEOJSON), encoding="utf-8")
+    return c, lp
+
+
+def sample_layers() -> dict[str, gpd.GeoDataFrame]:
+    """One small valid layer of several kinds, for round trips."""
+    return {
+        "population": gpd.GeoDataFrame(
+            {"mesh_code": ["53394611", "53394612"], "population": [1200, 0],
+             "pref_code": ["13", "13"], "area_km2": [1.03, 1.03]},
+            geometry=[box(139.7625, 35.675, 139.775, 35.68333), box(139.775, 35.675,
+                                                                       139.7875, 35.68333)],
+            crs=6668,
+        ),
+        "landings": gpd.GeoDataFrame(
+            {"landing_id": ["naoetsu"], "name": ["直江津"], "cable_id": ["soj"],
+             "pref_code": ["15"]},
+            geometry=[Point(138.25, 37.18)],
+            crs=6668,
+        ),
+        "cables": gpd.GeoDataFrame(
+            {"cable_id": ["soj", "b"], "name": ["Sea of Japan", "B"],
+             "status": ["planned", "existing"], "length_km": [500.5, 10.0]},
+            geometry=[LineString([(141.35, 43.2), (138.25, 37.18)]),
+                      MultiLineString([[(130.0, 33.0), (130.1, 33.0)], [(130.2, 33.0),
+                                                                       (130.3, 33.1)]])],
+            crs=6668,
+        ),
+    }

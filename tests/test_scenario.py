@@ -1,0 +1,98 @@
+"""Scenario TOML: defaults, validation with key and line, no code execution."""
+
+from __future__ import annotations
+
+import pytest
+
+from denen_gis.errors import InputError
+from denen_gis.scenario import Scenario, load_scenario, scenario_from_dict
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "s.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_defaults_are_the_fy2025_targets():
+    s = Scenario()
+    assert s.fiveg.objective == "min-cost"
+    assert s.fiveg.target_national == 0.97
+    assert s.fiveg.target_prefecture == 0.90
+    assert s.region.is_national
+
+
+def test_full_file_loads_and_resolves_paths(tmp_path):
+    p = _write(
+        tmp_path,
+        """
+[scenario]
+name = "Tohoku"
+seed = 3
+[inputs]
+population = "grid.csv"
+[region]
+blocks = ["Tohoku"]
+[fiveg]
+objective = "coverage"
+budget_myen = 20000
+include_sites = ["c1", "c2"]
+[datacenters]
+k = 5
+""",
+    )
+    s = load_scenario(p)
+    assert s.scenario.name == "Tohoku" and s.scenario.seed == 3
+    assert s.region.blocks == ("Tohoku",)
+    assert s.fiveg.include_sites == ("c1", "c2")
+    assert s.resolve(s.inputs.population) == tmp_path.resolve() / "grid.csv"
+    assert s.resolve(s.inputs.stations) is None
+    assert s.with_budget(5).fiveg.budget_myen == 5.0
+    assert s.to_dict()["fiveg"]["include_sites"] == ["c1", "c2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[fiveg]\nbudgett_myen = 5\n", "line 2: fiveg.budgett_myen: unknown key"),
+        (
+            "[fiveg]\nobjective = 'coverage'\nbudget_myen = 'lots'\n",
+            "line 3: fiveg.budget_myen: must be a number",
+        ),
+        ("[fiveg]\ntarget_national = 1.2\n", "line 2: fiveg.target_national"),
+        (
+            "[fiveg]\nobjective = 'coverage'\nbudget_myen = -1\n",
+            "line 3: fiveg.budget_myen: must not be negative",
+        ),
+        ("[scenario]\nworkers = 0\n", "line 2: scenario.workers"),
+        ("[region]\nblocks = ['Atlantis']\n", "unknown block 'Atlantis'"),
+        ("[fiveg]\nobjective = 'coverage'\n", "needs a budget"),
+        ("[fiveg]\ninclude_sites = ['a']\nexclude_sites = ['a']\n", "both included and excluded"),
+        ("[nonsense]\nx = 1\n", "nonsense: unknown section"),
+        ("[fiveg\nx = 1\n", "not valid TOML"),
+        ("[datacenters]\nk = 2.5\n", "datacenters.k: must be a whole number"),
+    ],
+)
+def test_bad_scenarios_name_key_and_line(tmp_path, text, expected):
+    p = _write(tmp_path, text)
+    with pytest.raises(InputError, match=expected.replace("(", r"\(").replace(")", r"\)")) as info:
+        load_scenario(p)
+    assert str(p) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="scenario file not found"):
+        load_scenario(tmp_path / "nope.toml")
+
+
+def test_toml_cannot_execute_code(tmp_path):
+    p = _write(tmp_path, "[scenario]\nname = \"__import__('os').system('touch pwned')\"\n")
+    s = load_scenario(p)
+    assert s.scenario.name.startswith("__import__")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_dict_api_rejects_wrong_section_type():
+    with pytest.raises(InputError, match="must be a table"):
+        scenario_from_dict({"fiveg": 3})
