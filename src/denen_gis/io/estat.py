@@ -221,11 +221,15 @@ def _check_codes(table: EstatTable) -> int:
     lengths = np.char.str_len(codes)
     values, counts = np.unique(lengths, return_counts=True)
     common = int(values[np.argmax(counts)])
-    for i, code in enumerate(codes):
+    for i, code in enumerate(codes.tolist()):
         try:
             level = mesh_indices([code])[2]
-        except InputError as exc:
-            reason = str(exc)
+        except InputError:
+            reason = (
+                "has a character that is not a digit"
+                if not code.isdigit()
+                else f"unknown mesh code: not a JIS X 0410 code over Japan ({len(code)} digits)"
+            )
         else:
             if len(code) == common:
                 continue

@@ -54,7 +54,11 @@ def _params(engine: str, *, seed: int, workers: int, rel_gap: float) -> str:
         # SCIP runs one thread; its seed shift makes runs repeatable per seed.
         return f"randomization/randomseedshift = {int(seed)}\nlimits/gap = {rel_gap!r}\n"
     if engine == "HIGHS":
-        return f"random_seed:{int(seed)},threads:{int(workers)},mip_rel_gap:{rel_gap!r}"
+        # output_flag: library code never prints, and HiGHS writes its banner to stdout
+        return (
+            f"random_seed={int(seed)}\nthreads={int(workers)}\nmip_rel_gap={rel_gap!r}\n"
+            "output_flag=false\nlog_to_console=false"
+        )
     return ""
 
 
@@ -129,6 +133,9 @@ def solve_mip(
     solver.solve(model)
     wall = time.perf_counter() - start
     status = _STATUS.get(solver.status().name, solver.status().name)
+    if status in ("INVALID_SOLVER_PARAMETERS", "MODEL_INVALID", "INCOMPATIBLE_OPTIONS"):
+        msg = f"{engine} rejected the model or its parameters: {status}"
+        raise RuntimeError(msg)
     if solver.has_solution():
         values = np.asarray(solver.variable_values(), dtype=np.float64)
         obj = float(solver.objective_value())

@@ -217,7 +217,7 @@ def _finish(
     table = group_table(
         inputs.population, inputs.covered_before, covered_after, inputs.groups, inputs.urban
     )
-    gap = 0.0 if status == "OPTIMAL" else relative_gap(objective, best_bound)
+    gap = relative_gap(objective, best_bound)
     return SiteSelectionResult(
         chosen=chosen,
         objective=float(objective),

@@ -173,8 +173,8 @@ def solve_rollout(
     highs.append(np.zeros(n_d * n_t))
     # monotone: x[j, t-1] - x[j, t] <= 0
     if n_t > 1:
-        diff = sp.diags([np.ones(n_s * (n_t - 1)), -np.ones(n_s * (n_t - 1))], [0, n_s])
-        diff = sp.csr_matrix(diff, shape=(n_s * (n_t - 1), n_s * n_t))
+        m = n_s * (n_t - 1)
+        diff = sp.diags([np.ones(m), -np.ones(m)], [0, n_s], shape=(m, n_s * n_t), format="csr")
         blocks.append(sp.hstack([diff, sp.csr_matrix((diff.shape[0], n_d * n_t))], format="csr"))
         lows.append(np.full(diff.shape[0], -np.inf))
         highs.append(np.zeros(diff.shape[0]))

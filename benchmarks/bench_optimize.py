@@ -1,0 +1,343 @@
+"""Benchmark the 5G site-selection models on synthetic Japan-like instances.
+
+Cells and candidate sites lie in the Japan bounding box (a local plane in km):
+most cells cluster around cities, the rest are spread out; each site covers
+its ~``10 * n_cells / n_sites`` nearest cells (small radii in cities, large in
+the country, found with a KD-tree), so a cell has ~10 covering sites. Costs
+grow with the radius; existing stations cover the densest cores.
+
+For each size it reports our model (build, solve, objective, bound, gap, peak
+memory), the LP bound, the lazy greedy, the equity variants and, for the small
+size, PySAL spopt's MCLP (PuLP + CBC; ``pip install spopt pulp``, the
+``[bench]`` extra). Results are appended to ``benchmarks/results/optimize.jsonl``
+and printed as a markdown table.
+
+Usage::
+
+    python benchmarks/bench_optimize.py --sizes 5k 20k --time-limit 60
+    python benchmarks/bench_optimize.py --sizes 20k --engines SCIP HIGHS CBC
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from denen_gis.optimize import (
+    reduce_coverage,
+    solve_max_coverage,
+    solve_max_min_fairness,
+)
+from denen_gis.optimize._mip import solve_mip
+
+SIZES = {"5k": (5_000, 500), "20k": (20_000, 2_000), "100k": (100_000, 10_000)}
+RESULTS = Path(__file__).resolve().parent / "results" / "optimize.jsonl"
+KM_PER_DEG = 111.2
+
+
+def make_instance(n_cells: int, n_sites: int, *, seed: int = 0, equal_costs: bool = False) -> dict:
+    """Synthetic instance: coverage (csr), population, costs, groups, existing coverage."""
+    rng = np.random.default_rng(seed)
+    west, south, east, north = 129.5, 31.0, 145.5, 45.5
+    lat0 = 0.5 * (south + north)
+    kx = KM_PER_DEG * np.cos(np.radians(lat0))
+
+    def to_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        return np.column_stack([(lon - west) * kx, (lat - south) * KM_PER_DEG])
+
+    n_city = 60
+    cities = to_km(rng.uniform(west, east, n_city), rng.uniform(south, north, n_city))
+    city_w = rng.pareto(1.2, n_city) + 1
+    n_urban = int(0.7 * n_cells)
+    which = rng.choice(n_city, n_urban, p=city_w / city_w.sum())
+    spread = rng.uniform(8, 30, n_city)[which]
+    near = cities[which] + rng.normal(size=(n_urban, 2)) * spread[:, None]
+    far = to_km(
+        rng.uniform(west, east, n_cells - n_urban), rng.uniform(south, north, n_cells - n_urban)
+    )
+    cells = np.vstack([near, far])
+    dist_city = cKDTree(cities).query(cells)[0]
+    population = np.where(
+        dist_city < 12, rng.lognormal(7.8, 0.8, n_cells), rng.lognormal(4.8, 1.0, n_cells)
+    ).round()
+    urban = population >= 1500
+    seats = cells[rng.choice(n_cells, 47, replace=False)]
+    pref_idx = cKDTree(seats).query(cells)[1]
+    pref_code = np.array([f"{i + 1:02d}" for i in range(47)], dtype=object)[pref_idx]
+
+    tree = cKDTree(cells)
+    m = max(1, round(10 * n_cells / n_sites))
+    site_xy = cells[rng.choice(n_cells, n_sites, replace=False)] + rng.normal(size=(n_sites, 2))
+    dist, idx = tree.query(site_xy, k=m)
+    idx = idx.reshape(n_sites, m)
+    radius_km = np.asarray(dist).reshape(n_sites, m)[:, -1]
+    rows = idx.ravel()
+    cols = np.repeat(np.arange(n_sites), m)
+    coverage = sp.csr_matrix(
+        (np.ones(rows.size, dtype=bool), (rows, cols)), shape=(n_cells, n_sites)
+    )
+    if equal_costs:
+        costs = np.full(n_sites, 50.0)
+    else:
+        costs = (30 + 2.0 * radius_km) * rng.uniform(0.8, 1.2, n_sites)
+    # existing stations: at the most populous cells, covering their m/2 nearest cells
+    n_exist = max(1, int(0.03 * n_sites))
+    exist_at = cells[np.argsort(-population)[: n_exist * 4 : 4]]
+    covered_before = np.zeros(n_cells, dtype=bool)
+    covered_before[tree.query(exist_at, k=max(1, m // 2))[1].ravel()] = True
+    budget = 0.05 * n_sites * float(costs.mean())
+    return {
+        "coverage": coverage,
+        "population": population,
+        "costs_myen": costs,
+        "covered_before": covered_before,
+        "pref_code": pref_code,
+        "urban": urban,
+        "budget_myen": budget,
+        "cells_xy": cells,
+        "sites_xy": site_xy,
+        "radius_km": radius_km,
+    }
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _run_ours(args: tuple) -> dict:
+    """One solve in a fresh process so that peak memory belongs to this solve only."""
+    size, engine, time_limit, seed, variant = args
+    n_cells, n_sites = SIZES[size]
+    t0 = time.perf_counter()
+    inst = make_instance(n_cells, n_sites, seed=seed)
+    gen_s = time.perf_counter() - t0
+    common = dict(
+        budget_myen=inst["budget_myen"],
+        covered_before=inst["covered_before"],
+        urban=inst["urban"],
+        groups=inst["pref_code"],
+        time_limit_s=time_limit,
+        seed=seed,
+        workers=1,
+        engine=engine,
+    )
+    t0 = time.perf_counter()
+    if variant == "fairness":
+        res = solve_max_min_fairness(
+            inst["coverage"], inst["population"], inst["costs_myen"], **common
+        )
+    else:
+        weight = 2.0 if variant == "rural_weight_2" else 1.0
+        res = solve_max_coverage(
+            inst["coverage"], inst["population"], inst["costs_myen"], rural_weight=weight, **common
+        )
+    total = time.perf_counter() - t0
+    return {
+        "size": size,
+        "method": f"ours {variant} {res.engine}",
+        "generate_s": round(gen_s, 3),
+        "total_s": round(total, 3),
+        "objective": res.objective,
+        "bound": res.best_bound,
+        "gap": res.gap,
+        "status": res.status,
+        "peak_mb": round(_peak_mb(), 1),
+        "cells_after": res.size_after.cells,
+        "sites_after": res.size_after.sites,
+        "pairs_before": res.size_before.nonzeros,
+        "pairs_after": res.size_after.nonzeros,
+        "min_share": res.details.get("min_share"),
+    }
+
+
+def _lp_and_build(size: str, seed: int) -> list[dict]:
+    """LP relaxation bound, and model build time (reduction + matrix assembly) alone."""
+    n_cells, n_sites = SIZES[size]
+    inst = make_instance(n_cells, n_sites, seed=seed)
+    cov = inst["coverage"]
+    t0 = time.perf_counter()
+    allowed = inst["costs_myen"] <= inst["budget_myen"]
+    codes = np.unique(inst["pref_code"].astype(str), return_inverse=True)[1].ravel()
+    red = reduce_coverage(
+        cov,
+        inst["population"],
+        covered_before=inst["covered_before"],
+        allowed_sites=allowed,
+        group_codes=codes,
+        urban=inst["urban"],
+    )
+    reduce_s = time.perf_counter() - t0
+    n_s, n_d = red.n_sites, red.n_demands
+    costs = inst["costs_myen"][red.site_index]
+    t0 = time.perf_counter()
+    matrix = sp.vstack(
+        [
+            sp.hstack([-red.matrix.astype(float), sp.identity(n_d, format="csr")]),
+            sp.csr_matrix(np.concatenate([costs, np.zeros(n_d)])[None, :]),
+        ],
+        format="csr",
+    )
+    build_s = time.perf_counter() - t0
+    sol = solve_mip(
+        matrix,
+        row_lb=np.full(n_d + 1, -np.inf),
+        row_ub=np.concatenate([np.zeros(n_d), [inst["budget_myen"]]]),
+        var_lb=np.zeros(n_s + n_d),
+        var_ub=np.ones(n_s + n_d),
+        objective=np.concatenate([np.zeros(n_s), red.weight]),
+        integer=np.zeros(n_s + n_d, dtype=bool),
+        maximize=True,
+        engine="HIGHS",
+        time_limit_s=120,
+    )
+    return [
+        {
+            "size": size,
+            "method": "LP relaxation (HiGHS)",
+            "total_s": round(sol.wall_time_s, 3),
+            "bound": sol.objective,
+            "reduce_s": round(reduce_s, 3),
+            "matrix_build_s": round(build_s, 3),
+            "pairs_before": int(cov.nnz),
+            "pairs_after": int(red.matrix.nnz),
+            "build_us_per_pair": round(1e6 * (reduce_s + build_s) / cov.nnz, 3),
+        }
+    ]
+
+
+def _run_spopt(size: str, seed: int, time_limit: float) -> list[dict]:
+    """spopt MCLP (p sites, PuLP + CBC) against ours on the same equal-cost instance."""
+    try:
+        import pulp
+        from spopt.locate import MCLP
+    except ImportError:
+        return [{"size": size, "method": "spopt MCLP", "status": "not installed"}]
+    n_cells, n_sites = SIZES[size]
+    inst = make_instance(n_cells, n_sites, seed=seed, equal_costs=True)
+    p = int(round(inst["budget_myen"] / 50.0))
+    keep = ~inst["covered_before"]
+    cells = inst["cells_xy"][keep]
+    # distance in units of each site's radius: covered iff <= 1
+    dist = np.linalg.norm(cells[:, None, :] - inst["sites_xy"][None, :, :], axis=2)
+    scaled = dist / inst["radius_km"][None, :]
+    t0 = time.perf_counter()
+    model = MCLP.from_cost_matrix(scaled, inst["population"][keep], 1.0 + 1e-9, p_facilities=p)
+    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=int(time_limit)))
+    spopt_s = time.perf_counter() - t0
+    chosen = np.flatnonzero([v.value() > 0.5 for v in model.fac_vars])
+    covered = (scaled[:, chosen] <= 1.0 + 1e-9).any(axis=1)
+    spopt_obj = float(inst["population"][keep][covered].sum())
+    t0 = time.perf_counter()
+    ours = solve_max_coverage(
+        inst["coverage"],
+        inst["population"],
+        inst["costs_myen"],
+        budget_myen=p * 50.0,
+        covered_before=inst["covered_before"],
+        time_limit_s=time_limit,
+    )
+    ours_s = time.perf_counter() - t0
+    return [
+        {
+            "size": size,
+            "method": f"spopt MCLP p={p} (CBC)",
+            "total_s": round(spopt_s, 3),
+            "objective": spopt_obj,
+            "status": pulp.LpStatus[model.problem.status],
+        },
+        {
+            "size": size,
+            "method": f"ours p={p} {ours.engine}",
+            "total_s": round(ours_s, 3),
+            "objective": ours.objective,
+            "bound": ours.best_bound,
+            "gap": ours.gap,
+            "status": ours.status,
+        },
+    ]
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["5k", "20k"], choices=list(SIZES))
+    parser.add_argument("--engines", nargs="+", default=["auto"])
+    parser.add_argument("--time-limit", type=float, default=60.0, help="per solve [s]")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-equity", action="store_true", help="skip the equity variants")
+    parser.add_argument("--spopt-sizes", nargs="*", default=["5k"], choices=list(SIZES))
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args(argv)
+
+    jobs = []
+    for size in args.sizes:
+        for engine in args.engines:
+            jobs.append((size, engine, args.time_limit, args.seed, "plain"))
+        jobs.append((size, "greedy", args.time_limit, args.seed, "plain"))
+        if not args.no_equity:
+            jobs.append((size, "auto", args.time_limit, args.seed, "rural_weight_2"))
+            jobs.append((size, "auto", args.time_limit, args.seed, "fairness"))
+    rows: list[dict] = []
+    ctx = mp.get_context("fork")
+    for job in jobs:
+        with ctx.Pool(1) as pool:
+            rows.append(pool.apply(_run_ours, (job,)))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    for size in args.sizes:
+        with ctx.Pool(1) as pool:
+            rows += pool.apply(_lp_and_build, (size, args.seed))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    for size in args.spopt_sizes:
+        if size in args.sizes:
+            rows += _run_spopt(size, args.seed, args.time_limit)
+            print(json.dumps(rows[-2:]), file=sys.stderr)
+
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    if not args.no_save:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        with RESULTS.open("a") as fh:
+            for row in rows:
+                fh.write(json.dumps({"when": stamp, "machine": platform.node(), **row}) + "\n")
+    cols = [
+        "size",
+        "method",
+        "total_s",
+        "objective",
+        "bound",
+        "gap",
+        "status",
+        "peak_mb",
+        "cells_after",
+        "pairs_after",
+        "min_share",
+        "matrix_build_s",
+        "reduce_s",
+    ]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for row in rows:
+        print("| " + " | ".join(_fmt(row.get(c)) for c in cols) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

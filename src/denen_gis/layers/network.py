@@ -1,0 +1,611 @@
+"""The national backbone graph and the latency model for data-centre access.
+
+The backbone is a :class:`networkx.Graph` whose nodes are
+
+- ``hub:<code>``: one hub per prefecture (the prefectural office);
+- ``landing:<landing_id>``: cable landing stations (also pass-through points of
+  a cable where no station is built);
+- ``dc:<site_id>``: data-centre sites, each joined to its prefecture hub by a
+  local link.
+
+Every edge has ``length_km`` [km], ``kind`` (``land``, ``strait``, ``cable``,
+``backhaul``, ``dc_access``) and ``id``; cable edges also ``system`` and
+``status``.
+
+Latency model (:class:`LatencyModel`): light in fibre travels at c/n with a
+group index n of about 1.47, i.e. 1/(299,792.458 km/s / 1.47) = 4.9 µs/km one
+way; we use 5 µs/km. The round-trip time of a path is
+
+    RTT [ms] = 2 x route km x delay + hops x hop_ms + fixed_ms
+
+where ``hop_ms`` (0.1 ms) covers the router/ROADM processing in both directions
+at each link traversed and ``fixed_ms`` (0.5 ms) the access network and the DC
+edge equipment. Route km of a land link is the great-circle distance times a
+route factor (1.4: fibre follows roads and railways); a mesh cell reaches its
+prefecture hub over great-circle km x the same factor.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from denen_gis.errors import InputError
+from denen_gis.geodesy import haversine_km
+from denen_gis.mesh import mesh_centroids
+
+__all__ = [
+    "FIBRE_DELAY_US_PER_KM",
+    "ROUTE_FACTOR",
+    "AccessResult",
+    "GraphArrays",
+    "LatencyModel",
+    "build_backbone",
+    "demand_groups",
+    "graph_to_arrays",
+    "hub_node",
+    "nearest_rtt_ms",
+    "rtt_matrix_ms",
+    "rtt_to_nearest_dc",
+    "summarize_rtt",
+]
+
+log = logging.getLogger(__name__)
+
+#: Ratio of fibre route km to great-circle km on land (fibre follows roads and rail).
+ROUTE_FACTOR = 1.4
+#: One-way delay in fibre [µs/km]: 1/(c/n) with n = 1.47 is 4.9 µs/km, rounded up.
+FIBRE_DELAY_US_PER_KM = 5.0
+#: Landings without a prefecture code join the nearest hub only within this range [km].
+MAX_BACKHAUL_KM = 150.0
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    """Round-trip time of fibre paths.
+
+    Parameters
+    ----------
+    delay_us_per_km
+        One-way propagation delay [µs/km].
+    hop_ms
+        Round-trip equipment delay added per link traversed [ms].
+    fixed_ms
+        Round-trip delay of the access network and DC edge, once per path [ms].
+    route_factor
+        Route km per great-circle km for local links (mesh cell to hub) [-].
+    """
+
+    delay_us_per_km: float = FIBRE_DELAY_US_PER_KM
+    hop_ms: float = 0.1
+    fixed_ms: float = 0.5
+    route_factor: float = ROUTE_FACTOR
+
+    def __post_init__(self) -> None:
+        for name in ("delay_us_per_km", "hop_ms", "fixed_ms"):
+            if not getattr(self, name) >= 0:
+                msg = f"LatencyModel: {name} must be >= 0, got {getattr(self, name)}"
+                raise InputError(msg)
+        if not self.route_factor >= 1:
+            msg = f"LatencyModel: route_factor must be >= 1, got {self.route_factor}"
+            raise InputError(msg)
+
+    def link_ms(self, length_km: npt.ArrayLike) -> np.ndarray:
+        """RTT contribution of links of ``length_km`` route km [ms]."""
+        return 2.0 * np.asarray(length_km, dtype=float) * self.delay_us_per_km / 1000.0 + (
+            self.hop_ms
+        )
+
+    def local_ms(self, distance_km: npt.ArrayLike) -> np.ndarray:
+        """RTT of a local path of great-circle ``distance_km`` (no hop term) [ms]."""
+        return (
+            2.0 * np.asarray(distance_km, dtype=float) * self.route_factor
+            * self.delay_us_per_km / 1000.0
+        )
+
+
+def hub_node(code: str) -> str:
+    """Node name of a prefecture hub."""
+    return f"hub:{code}"
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = f"{source}: missing column(s) {missing}; columns present: {list(frame.columns)}"
+        raise InputError(msg)
+
+
+def _xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if "lon" in frame.columns and "lat" in frame.columns:
+        return frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
+    geom = frame.geometry.to_numpy()
+    return shapely.get_x(geom), shapely.get_y(geom)
+
+
+def _add_edge(g: nx.Graph, u: str, v: str, **attrs: object) -> None:
+    # Parallel links collapse into one edge: the shorter one carries the traffic.
+    if g.has_edge(u, v) and g.edges[u, v]["length_km"] <= attrs["length_km"]:
+        return
+    g.add_edge(u, v, **attrs)
+
+
+def _add_cables(
+    g: nx.Graph,
+    cables: pd.DataFrame,
+    landings: pd.DataFrame,
+    hubs: pd.DataFrame,
+    *,
+    route_factor: float,
+    include_planned: bool,
+    active_landings: Iterable[str] | None,
+) -> None:
+    _require(cables, ["cable_id"], "cables")
+    _require(landings, ["landing_id", "cable_id"], "landings")
+    cables = cables.reset_index(drop=True)
+    if not include_planned and "status" in cables.columns:
+        cables = cables[cables["status"].astype(str) != "planned"]
+    lon, lat = _xy(landings)
+    landing_pos = {lid: (x, y) for lid, x, y in zip(landings["landing_id"], lon, lat, strict=True)}
+    on_cable: dict[str, list[str]] = {}
+    for lid, ids in zip(landings["landing_id"], landings["cable_id"].astype(str), strict=True):
+        for cid in filter(None, (c.strip() for c in ids.split(","))):
+            on_cable.setdefault(cid, []).append(lid)
+    used: set[str] = set()
+    for row in cables.itertuples(index=False):
+        cid = str(row.cable_id)
+        members = on_cable.get(cid, [])
+        if len(members) < 2:
+            log.warning("cable %s has %d landing(s) in the landings layer; skipped",
+                        cid, len(members))
+            continue
+        line = row.geometry
+        if isinstance(line, shapely.MultiLineString):
+            line = shapely.line_merge(line)
+        xy = shapely.get_coordinates(line)
+        geo_km = float(haversine_km(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1]).sum())
+        total_km = float(getattr(row, "length_km", geo_km) or geo_km)
+        if not np.isfinite(total_km) or total_km <= 0:
+            total_km = geo_km
+        pts = shapely.points([landing_pos[m] for m in members])
+        frac = np.asarray(shapely.line_locate_point(line, pts, normalized=True), dtype=float)
+        order = np.argsort(frac, kind="stable")
+        status = str(getattr(row, "status", "existing"))
+        system = str(getattr(row, "system", cid))
+        for a, b in zip(order[:-1], order[1:], strict=True):
+            km = max(float(frac[b] - frac[a]) * total_km, 0.1)
+            _add_edge(g, f"landing:{members[a]}", f"landing:{members[b]}", length_km=km,
+                      kind="cable", id=cid, system=system, status=status)
+        used.update(members)
+    if active_landings is None:
+        if "status" in landings.columns:
+            active = set(landings.loc[landings["status"].astype(str) != "candidate",
+                                      "landing_id"])
+        else:
+            active = set(landings["landing_id"])
+    else:
+        active = set(active_landings)
+        unknown = sorted(active - set(landings["landing_id"]))
+        if unknown:
+            msg = f"active_landings: unknown landing id(s) {unknown}; use ids of the landings layer"
+            raise InputError(msg)
+    hx, hy = _xy(hubs)
+    codes = hubs["code"].astype(str).to_numpy()
+    pref = (landings["pref_code"].astype(str) if "pref_code" in landings.columns
+            else pd.Series([""] * len(landings)))
+    for lid, code, x, y in zip(landings["landing_id"], pref, lon, lat, strict=True):
+        node = f"landing:{lid}"
+        if lid not in used:
+            continue
+        g.nodes[node].update(kind="landing", lon=float(x), lat=float(y), pref_code=code,
+                             active=lid in active)
+        if lid not in active:
+            continue
+        d = haversine_km(x, y, hx, hy)
+        if code in set(codes):
+            k = int(np.flatnonzero(codes == code)[0])
+        else:
+            k = int(np.argmin(d))
+            if d[k] > MAX_BACKHAUL_KM:
+                continue
+        _add_edge(g, node, hub_node(codes[k]), length_km=float(d[k]) * route_factor,
+                  kind="backhaul", id=f"BH-{lid}", system="", status="existing")
+
+
+def build_backbone(
+    hubs: pd.DataFrame,
+    links: pd.DataFrame,
+    cables: pd.DataFrame | None = None,
+    landings: pd.DataFrame | None = None,
+    *,
+    datacenters: pd.DataFrame | None = None,
+    route_factor: float = ROUTE_FACTOR,
+    include_planned: bool = True,
+    active_landings: Iterable[str] | None = None,
+    require_connected: bool = True,
+) -> nx.Graph:
+    """Backbone graph of prefecture hubs, land links, cables and DC sites.
+
+    Parameters
+    ----------
+    hubs
+        One row per prefecture: ``code`` and ``lon``/``lat`` [degrees] (or a
+        point geometry); ``population`` [persons] and ``name_en`` are kept as
+        node attributes when present.
+    links
+        Land links: ``from_code``, ``to_code``; optional ``link_id``, ``kind``
+        and ``length_km`` [km] (else great-circle km x ``route_factor``).
+    cables, landings
+        Cable layers (embedded or TeleGeography-style). Each landing lists the
+        cables it is on in ``cable_id`` (comma-separated); the landings of a
+        cable are ordered along its line and joined in sequence, with lengths
+        in proportion to the cable's ``length_km``.
+    datacenters
+        DC sites (``site_id``, ``pref_code``, point geometry or lon/lat), each
+        joined to its prefecture hub by a local link.
+    route_factor
+        Route km per great-circle km of land, backhaul and DC access links.
+    include_planned
+        Keep cables whose ``status`` is ``planned`` (the Sea of Japan cable).
+    active_landings
+        Landing ids that have a station with backhaul to the hub; the others
+        are pass-through points of the cable. Default: every landing whose
+        ``status`` is not ``candidate``.
+    require_connected
+        Raise when the graph falls apart.
+
+    Raises
+    ------
+    InputError
+        Missing columns, unknown prefecture codes, or (with
+        ``require_connected``) a disconnected backbone: the message names the
+        components that cannot reach the main one.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> hubs = pd.DataFrame({"code": ["01", "02"], "lon": [141.35, 140.74],
+    ...                      "lat": [43.06, 40.82]})
+    >>> links = pd.DataFrame({"from_code": ["01"], "to_code": ["02"]})
+    >>> g = build_backbone(hubs, links)
+    >>> round(g.edges["hub:01", "hub:02"]["length_km"])
+    355
+    """
+    if not route_factor >= 1:
+        msg = f"route_factor must be >= 1, got {route_factor}"
+        raise InputError(msg)
+    _require(hubs, ["code"], "hubs")
+    _require(links, ["from_code", "to_code"], "backbone links")
+    hubs = hubs.reset_index(drop=True)
+    hx, hy = _xy(hubs)
+    codes = hubs["code"].astype(str).to_numpy()
+    g = nx.Graph()
+    for i, code in enumerate(codes):
+        attrs = {"kind": "hub", "lon": float(hx[i]), "lat": float(hy[i]), "pref_code": code}
+        for col in ("population", "name_en", "block"):
+            if col in hubs.columns:
+                attrs[col] = hubs[col].iloc[i]
+        g.add_node(hub_node(code), **attrs)
+    pos = {c: (hx[i], hy[i]) for i, c in enumerate(codes)}
+    for i, row in enumerate(links.reset_index(drop=True).itertuples(index=False)):
+        a, b = str(row.from_code), str(row.to_code)
+        for c in (a, b):
+            if c not in pos:
+                msg = (f"backbone links row {i}: prefecture code {c!r} has no hub; "
+                       "add it to the hubs table or fix the link")
+                raise InputError(msg)
+        length = getattr(row, "length_km", None)
+        if length is None or not np.isfinite(float(length)):
+            length = float(haversine_km(*pos[a], *pos[b])) * route_factor
+        _add_edge(g, hub_node(a), hub_node(b), length_km=float(length),
+                  kind=str(getattr(row, "kind", "land")),
+                  id=str(getattr(row, "link_id", f"L-{a}-{b}")), system="", status="existing")
+    if cables is not None and landings is not None:
+        _add_cables(g, cables, landings, hubs, route_factor=route_factor,
+                    include_planned=include_planned, active_landings=active_landings)
+    if datacenters is not None:
+        _require(datacenters, ["site_id", "pref_code"], "datacenters")
+        dx, dy = _xy(datacenters)
+        for i, (sid, code) in enumerate(zip(datacenters["site_id"].astype(str),
+                                            datacenters["pref_code"].astype(str), strict=True)):
+            if code not in pos:
+                msg = f"datacenters row {i} ({sid}): prefecture code {code!r} has no hub"
+                raise InputError(msg)
+            km = max(float(haversine_km(dx[i], dy[i], *pos[code])) * route_factor, 0.1)
+            attrs = {"kind": "dc", "lon": float(dx[i]), "lat": float(dy[i]), "pref_code": code,
+                     "site_id": sid}
+            for col in ("status", "capacity_mw", "name"):
+                if col in datacenters.columns:
+                    attrs[col] = datacenters[col].iloc[i]
+            g.add_node(f"dc:{sid}", **attrs)
+            g.add_edge(f"dc:{sid}", hub_node(code), length_km=km, kind="dc_access",
+                       id=f"DA-{sid}", system="", status="existing")
+    if require_connected:
+        parts = sorted(nx.connected_components(g), key=len, reverse=True)
+        if len(parts) > 1:
+            cut = "; ".join(",".join(sorted(p)[:6]) + (" ..." if len(p) > 6 else "")
+                            for p in parts[1:4])
+            msg = (f"backbone is disconnected: {len(parts) - 1} component(s) cannot reach the "
+                   f"main network ({cut}); add a link to the backbone links or a cable")
+            raise InputError(msg)
+    log.info("backbone: %d nodes, %d edges", g.number_of_nodes(), g.number_of_edges())
+    return g
+
+
+@dataclass(frozen=True)
+class GraphArrays:
+    """The backbone as arrays for scipy: node order, edge endpoints and RTT weights."""
+
+    nodes: tuple[str, ...]
+    index: dict[str, int] = field(repr=False)
+    u: np.ndarray = field(repr=False)
+    v: np.ndarray = field(repr=False)
+    edge_ms: np.ndarray = field(repr=False)
+    edge_kind: tuple[str, ...] = field(repr=False)
+    edge_id: tuple[str, ...] = field(repr=False)
+
+    def matrix(self, keep: np.ndarray | None = None) -> sparse.csr_matrix:
+        """Symmetric CSR matrix of edge RTT [ms], only edges where ``keep``."""
+        u, v, w = self.u, self.v, self.edge_ms
+        if keep is not None:
+            u, v, w = u[keep], v[keep], w[keep]
+        n = len(self.nodes)
+        # csgraph treats explicit zeros as missing edges: keep a tiny positive weight.
+        w = np.maximum(w, 1e-9)
+        return sparse.coo_matrix(
+            (np.concatenate([w, w]), (np.concatenate([u, v]), np.concatenate([v, u]))),
+            shape=(n, n),
+        ).tocsr()
+
+    def indices(self, names: Iterable[str], what: str = "node") -> np.ndarray:
+        """Positions of the named nodes; InputError naming the unknown ones."""
+        names = list(names)
+        bad = [n for n in names if n not in self.index]
+        if bad:
+            msg = f"{what}: {bad[:5]} not in the backbone graph; use node names like 'hub:13'"
+            raise InputError(msg)
+        return np.array([self.index[n] for n in names], dtype=np.int64)
+
+
+def graph_to_arrays(graph: nx.Graph, *, latency: LatencyModel | None = None) -> GraphArrays:
+    """Arrays of a backbone graph with RTT edge weights [ms] under ``latency``."""
+    latency = latency or LatencyModel()
+    nodes = tuple(graph.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    edges = list(graph.edges(data=True))
+    u = np.array([index[a] for a, _, _ in edges], dtype=np.int64)
+    v = np.array([index[b] for _, b, _ in edges], dtype=np.int64)
+    km = np.array([d["length_km"] for _, _, d in edges], dtype=float)
+    return GraphArrays(
+        nodes=nodes,
+        index=index,
+        u=u,
+        v=v,
+        edge_ms=latency.link_ms(km),
+        edge_kind=tuple(str(d.get("kind", "")) for _, _, d in edges),
+        edge_id=tuple(str(d.get("id", "")) for _, _, d in edges),
+    )
+
+
+def rtt_matrix_ms(
+    graph: nx.Graph | GraphArrays,
+    sources: Sequence[str],
+    targets: Sequence[str],
+    *,
+    latency: LatencyModel | None = None,
+) -> np.ndarray:
+    """Round-trip time [ms] between node sets, shape ``(len(sources), len(targets))``.
+
+    Runs scipy's Dijkstra from the smaller of the two sets (a few hundred nodes:
+    far faster than networkx for many sources). Unreachable pairs are ``inf``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> hubs = pd.DataFrame({"code": ["a", "b"], "lon": [135.0, 136.0], "lat": [35.0, 35.0]})
+    >>> g = build_backbone(hubs, pd.DataFrame({"from_code": ["a"], "to_code": ["b"],
+    ...                                        "length_km": [100.0]}))
+    >>> rtt_matrix_ms(g, ["hub:a"], ["hub:b"]).round(2).tolist()  # 2*100*0.005+0.1+0.5
+    [[1.6]]
+    """
+    latency = latency or LatencyModel()
+    arrays = graph if isinstance(graph, GraphArrays) else graph_to_arrays(graph, latency=latency)
+    src = arrays.indices(sources, "sources")
+    tgt = arrays.indices(targets, "targets")
+    mat = arrays.matrix()
+    if len(src) <= len(tgt):
+        dist = csgraph.dijkstra(mat, directed=False, indices=src)[:, tgt]
+    else:
+        dist = csgraph.dijkstra(mat, directed=False, indices=tgt)[:, src].T
+    return dist + latency.fixed_ms
+
+
+def nearest_rtt_ms(
+    arrays: GraphArrays,
+    sites: np.ndarray,
+    *,
+    keep: np.ndarray | None = None,
+    fixed_ms: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """RTT [ms] from every node to its nearest site and that site's node index.
+
+    One multi-source Dijkstra; ``keep`` masks edges (for cut analysis).
+    Unreachable nodes get ``inf`` and index -1.
+    """
+    if len(sites) == 0:
+        n = len(arrays.nodes)
+        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    dist, _, src = csgraph.dijkstra(arrays.matrix(keep), directed=False, indices=sites,
+                                    min_only=True, return_predecessors=True)
+    return dist + fixed_ms, np.asarray(src, dtype=np.int64)
+
+
+def demand_groups(
+    grid: pd.DataFrame,
+    graph: nx.Graph,
+    *,
+    latency: LatencyModel | None = None,
+) -> pd.DataFrame:
+    """Merge mesh cells into (prefecture, urban) demand groups with their local RTT.
+
+    A cell reaches the backbone at its prefecture hub; its RTT to any DC is the
+    hub's RTT plus the local term of :meth:`LatencyModel.local_ms`. Because that
+    term does not depend on the DC, groups with their population-weighted mean
+    local term give exactly the cell-level population-weighted RTT (and the
+    group maximum gives the worst cell).
+
+    Returns
+    -------
+    DataFrame
+        ``pref_code``, ``urban``, ``node``, ``population`` [persons], ``cells``,
+        ``local_ms`` (population-weighted mean) and ``local_max_ms`` [ms].
+    """
+    latency = latency or LatencyModel()
+    _require(grid, ["mesh_code", "pref_code", "population"], "population grid")
+    lon, lat = mesh_centroids(grid["mesh_code"].astype(str).to_numpy())
+    pref = grid["pref_code"].astype(str).to_numpy()
+    nodes = [hub_node(c) for c in np.unique(pref)]
+    missing = [n for n in nodes if n not in graph]
+    if missing:
+        msg = f"population grid: prefecture hub(s) {missing[:5]} not in the backbone graph"
+        raise InputError(msg)
+    hub_lon = pd.Series({n: graph.nodes[n]["lon"] for n in nodes})
+    hub_lat = pd.Series({n: graph.nodes[n]["lat"] for n in nodes})
+    node = np.array([hub_node(c) for c in pref])
+    local = latency.local_ms(
+        haversine_km(lon, lat, hub_lon.reindex(node).to_numpy(), hub_lat.reindex(node).to_numpy())
+    )
+    pop = grid["population"].to_numpy(dtype=float)
+    urban = (grid["urban"].to_numpy(dtype=bool) if "urban" in grid.columns
+             else np.zeros(len(grid), dtype=bool))
+    frame = pd.DataFrame({"pref_code": pref, "urban": urban, "node": node, "population": pop,
+                          "local_w": local * pop, "local": local})
+    out = frame.groupby(["pref_code", "urban", "node"], sort=True).agg(
+        population=("population", "sum"), cells=("population", "size"),
+        local_w=("local_w", "sum"), local_max_ms=("local", "max")).reset_index()
+    out["local_ms"] = np.where(out["population"] > 0,
+                               out["local_w"] / out["population"].where(out["population"] > 0, 1),
+                               0.0)
+    out["population"] = out["population"].round().astype(np.int64)
+    return out.drop(columns="local_w")[["pref_code", "urban", "node", "population", "cells",
+                                        "local_ms", "local_max_ms"]]
+
+
+def summarize_rtt(rtt_ms: npt.ArrayLike, population: npt.ArrayLike,
+                  urban: npt.ArrayLike | None = None) -> dict[str, float]:
+    """Population-weighted RTT [ms] overall, urban and rural, worst, and people cut off.
+
+    Rows with infinite RTT count as cut off and are left out of the means.
+    """
+    rtt = np.asarray(rtt_ms, dtype=float)
+    pop = np.asarray(population, dtype=float)
+    urb = (np.asarray(urban, dtype=bool) if urban is not None
+           else np.zeros(len(rtt), dtype=bool))
+    ok = np.isfinite(rtt)
+
+    def mean(mask: np.ndarray) -> float:
+        w = pop[mask & ok]
+        return float(np.average(rtt[mask & ok], weights=w)) if w.sum() > 0 else float("nan")
+
+    everyone = np.ones(len(rtt), dtype=bool)
+    return {
+        "population": float(pop.sum()),
+        "mean_rtt_ms": mean(everyone),
+        "urban_rtt_ms": mean(urb) if urban is not None else float("nan"),
+        "rural_rtt_ms": mean(~urb) if urban is not None else float("nan"),
+        "max_rtt_ms": float(rtt[ok & (pop > 0)].max()) if (ok & (pop > 0)).any() else float("nan"),
+        "population_cut_off": float(pop[~ok].sum()),
+        "urban_cut_off": float(pop[~ok & urb].sum()),
+        "rural_cut_off": float(pop[~ok & ~urb].sum()),
+    }
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    """RTT from every prefecture hub (and mesh cell) to its nearest DC.
+
+    Attributes
+    ----------
+    by_prefecture
+        ``pref_code``, ``rtt_ms`` [ms] at the hub and ``nearest_dc`` (site id).
+    by_cell
+        RTT [ms] of each grid cell, in grid order (``None`` without a grid).
+    summary
+        :func:`summarize_rtt` of the cells (or of the hubs' populations).
+    """
+
+    by_prefecture: pd.DataFrame
+    by_cell: np.ndarray | None
+    summary: dict[str, float]
+
+
+def rtt_to_nearest_dc(
+    graph: nx.Graph,
+    *,
+    sites: Iterable[str] | None = None,
+    grid: pd.DataFrame | None = None,
+    latency: LatencyModel | None = None,
+) -> AccessResult:
+    """RTT [ms] from each prefecture hub and mesh cell to the nearest DC.
+
+    Parameters
+    ----------
+    graph
+        Backbone from :func:`build_backbone` with DC nodes.
+    sites
+        Site ids to count as open DCs (default: every DC node).
+    grid
+        Population grid (``mesh_code``, ``pref_code``, ``population``, ``urban``):
+        a cell's RTT is its hub's plus the local term.
+    latency
+        Latency model.
+
+    Raises
+    ------
+    InputError
+        No DC in the graph, or an unknown site id.
+    """
+    latency = latency or LatencyModel()
+    arrays = graph_to_arrays(graph, latency=latency)
+    if sites is None:
+        dc_nodes = [n for n, d in graph.nodes(data=True) if d.get("kind") == "dc"]
+    else:
+        dc_nodes = [f"dc:{s}" for s in sites]
+    if not dc_nodes:
+        msg = "sites: no data centre in the backbone graph; pass datacenters to build_backbone"
+        raise InputError(msg)
+    dist, src = nearest_rtt_ms(arrays, arrays.indices(dc_nodes, "sites"),
+                               fixed_ms=latency.fixed_ms)
+    hubs = [n for n, d in graph.nodes(data=True) if d.get("kind") == "hub"]
+    hi = arrays.indices(hubs)
+    by_pref = pd.DataFrame({
+        "pref_code": [graph.nodes[h]["pref_code"] for h in hubs],
+        "rtt_ms": dist[hi],
+        "nearest_dc": [arrays.nodes[s][3:] if s >= 0 else "" for s in src[hi]],
+    })
+    if grid is None:
+        pop = np.array([float(graph.nodes[h].get("population", 0)) for h in hubs])
+        return AccessResult(by_pref, None, summarize_rtt(by_pref["rtt_ms"], pop))
+    lon, lat = mesh_centroids(grid["mesh_code"].astype(str).to_numpy())
+    pref = grid["pref_code"].astype(str).to_numpy()
+    table = by_pref.set_index("pref_code")
+    hub_lon = np.array([graph.nodes[hub_node(c)]["lon"] for c in table.index])
+    hub_lat = np.array([graph.nodes[hub_node(c)]["lat"] for c in table.index])
+    pos = table.index.get_indexer(pref)
+    if (pos < 0).any():
+        bad = pref[pos < 0][0]
+        msg = f"population grid: pref_code {bad!r} has no hub in the backbone graph"
+        raise InputError(msg)
+    cell = table["rtt_ms"].to_numpy()[pos] + latency.local_ms(
+        haversine_km(lon, lat, hub_lon[pos], hub_lat[pos]))
+    urban = grid["urban"].to_numpy(dtype=bool) if "urban" in grid.columns else None
+    return AccessResult(by_pref, cell, summarize_rtt(cell, grid["population"], urban))
