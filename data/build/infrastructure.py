@@ -268,7 +268,11 @@ def build_cables(
             "name": [f"{n}: {a} - {b}" for n, a, b in zip(
                 segments["name"], segments["from_landing"], segments["to_landing"], strict=True)],
             "status": segments["status"],
-            "length_km": lengths,
+            "length_km": [float(r) if r else m for r, m in zip(
+                segments["reported_length_km"], lengths, strict=True)],
+            "route_km": lengths,
+            "length_source": ["reported" if r else "modelled route" for r in
+                              segments["reported_length_km"]],
             "system": segments["system"],
             "from_landing": segments["from_landing"],
             "to_landing": segments["to_landing"],

@@ -30,7 +30,7 @@ Model (documented in ``data/SOURCES.md``)
 5. Calibration: per prefecture, integers by the largest-remainder method so
    that every prefecture sums exactly to its 2020 census figure.
 6. Urban/rural: the census DID rule on the grid (see
-   :func:`denen_gis.layers.urban.classify_urban`).
+   :func:`denen_gis.urban.classify_urban`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from denen_gis.geodesy import CRS_EPSG, box_area_km2, chord_from_km, unit_vectors
-from denen_gis.layers.urban import classify_urban
+from denen_gis.urban import classify_urban
 from denen_gis.mesh import LEVEL_SIZE_DEG, mesh_bounds, mesh_from_indices
 
 HERE = Path(__file__).resolve().parent

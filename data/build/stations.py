@@ -108,7 +108,9 @@ def place_stations(grid: pd.DataFrame, targets: pd.Series) -> tuple[pd.DataFrame
             kind, r_urban, r_rural = (
                 (URBAN_TYPE, ru_u, rr_u) if urban[i] else (RURAL_TYPE, ru_r, rr_r)
             )
-            near = np.asarray(tree.query_ball_point(vec[i], float(chord_from_km(max(r_urban, r_rural)))))
+            near = np.asarray(
+                tree.query_ball_point(vec[i], float(chord_from_km(max(r_urban, r_rural))))
+            )
             d_km = 2 * np.arcsin(np.clip(np.linalg.norm(vec[near] - vec[i], axis=1) / 2, 0, 1))
             d_km *= EARTH_RADIUS_KM
             reach = near[d_km <= np.where(urban[near], r_urban, r_rural)]
@@ -120,7 +122,9 @@ def place_stations(grid: pd.DataFrame, targets: pd.Series) -> tuple[pd.DataFrame
     return stations, covered
 
 
-def build_candidates(grid: pd.DataFrame, covered: np.ndarray, stations: pd.DataFrame) -> pd.DataFrame:
+def build_candidates(
+    grid: pd.DataFrame, covered: np.ndarray, stations: pd.DataFrame
+) -> pd.DataFrame:
     """One candidate per 2 x 2 km block with uncovered people, with a backhaul-aware cost."""
     codes = grid["mesh_code"].to_numpy()
     row, col, _ = mesh_indices(codes)
@@ -145,9 +149,16 @@ def build_candidates(grid: pd.DataFrame, covered: np.ndarray, stations: pd.DataF
         f"{d:.1f} km to the nearest existing station or urban area (modelled)"
         for k, b, d in zip(kinds, base, backhaul_km, strict=True)
     ]
-    return pd.DataFrame({"cell": chosen, "station_type": kinds, "cost_myen": cost,
-                         "backhaul_km": np.round(backhaul_km, 2), "cost_note": notes,
-                         "pref_code": grid["pref_code"].to_numpy()[chosen]})
+    return pd.DataFrame(
+        {
+            "cell": chosen,
+            "station_type": kinds,
+            "cost_myen": cost,
+            "backhaul_km": np.round(backhaul_km, 2),
+            "cost_note": notes,
+            "pref_code": grid["pref_code"].to_numpy()[chosen],
+        }
+    )
 
 
 def _points(grid: pd.DataFrame, cells: np.ndarray) -> np.ndarray:
@@ -170,24 +181,32 @@ def main(out_dir: Path) -> None:
         targets = (targets - (got.reindex(targets.index).fillna(0) - desired)).clip(0.5, 1.0)
     cells = stations["cell"].to_numpy()
     heights = np.array([STATION_TYPES[k].height_m for k in stations["station_type"]])
-    st = gpd.GeoDataFrame({
-        "site_id": [f"S{p}-{i:05d}" for i, p in enumerate(stations["pref_code"])],
-        "station_type": stations["station_type"],
-        "height_m": heights,
-        "pref_code": stations["pref_code"],
-        "mesh_code": grid["mesh_code"].to_numpy()[cells],
-    }, geometry=_points(grid, cells), crs=CRS_EPSG)
+    st = gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{p}-{i:05d}" for i, p in enumerate(stations["pref_code"])],
+            "station_type": stations["station_type"],
+            "height_m": heights,
+            "pref_code": stations["pref_code"],
+            "mesh_code": grid["mesh_code"].to_numpy()[cells],
+        },
+        geometry=_points(grid, cells),
+        crs=CRS_EPSG,
+    )
     cand = build_candidates(grid, covered, stations)
-    cg = gpd.GeoDataFrame({
-        "site_id": [f"C{p}-{i:05d}" for i, p in enumerate(cand["pref_code"])],
-        "station_type": cand["station_type"],
-        "cost_myen": cand["cost_myen"],
-        "height_m": [STATION_TYPES[k].height_m for k in cand["station_type"]],
-        "pref_code": cand["pref_code"],
-        "backhaul_km": cand["backhaul_km"],
-        "cost_note": cand["cost_note"],
-        "mesh_code": grid["mesh_code"].to_numpy()[cand["cell"].to_numpy()],
-    }, geometry=_points(grid, cand["cell"].to_numpy()), crs=CRS_EPSG)
+    cg = gpd.GeoDataFrame(
+        {
+            "site_id": [f"C{p}-{i:05d}" for i, p in enumerate(cand["pref_code"])],
+            "station_type": cand["station_type"],
+            "cost_myen": cand["cost_myen"],
+            "height_m": [STATION_TYPES[k].height_m for k in cand["station_type"]],
+            "pref_code": cand["pref_code"],
+            "backhaul_km": cand["backhaul_km"],
+            "cost_note": cand["cost_note"],
+            "mesh_code": grid["mesh_code"].to_numpy()[cand["cell"].to_numpy()],
+        },
+        geometry=_points(grid, cand["cell"].to_numpy()),
+        crs=CRS_EPSG,
+    )
     for frame, name in ((st, "stations_5g.parquet"), (cg, "candidates_5g.parquet")):
         tmp = out_dir / f"{name}.tmp"
         frame.to_parquet(tmp, index=False, compression="zstd")
@@ -198,9 +217,11 @@ def main(out_dir: Path) -> None:
     worst = got.sort_values().head(6)
     print("lowest prefectures:", ", ".join(f"{c} {100 * v:.1f}%" for c, v in worst.items()))
     print("metropolitan:", ", ".join(f"{c} {100 * got[c]:.1f}%" for c in METRO))
-    print(f"stations: {len(st):,} ({(st['station_type'] == URBAN_TYPE).sum():,} urban 3.7 GHz); "
-          f"national coverage {100 * share:.2f}%; candidates: {len(cg):,} "
-          f"(cost {cg['cost_myen'].min():.1f}-{cg['cost_myen'].max():.1f} M yen)")
+    print(
+        f"stations: {len(st):,} ({(st['station_type'] == URBAN_TYPE).sum():,} urban 3.7 GHz); "
+        f"national coverage {100 * share:.2f}%; candidates: {len(cg):,} "
+        f"(cost {cg['cost_myen'].min():.1f}-{cg['cost_myen'].max():.1f} M yen)"
+    )
 
 
 if __name__ == "__main__":

@@ -96,6 +96,7 @@ def import_estat(
         f"{out}: {len(grid):,} cells, population {int(grid['population'].sum()):,}, "
         f"{float(grid['area_km2'].sum()):,.1f} km² (from {len(files)} file(s))",
         markup=False,
+        soft_wrap=True,
     )
 
 
@@ -116,6 +117,7 @@ def import_n03(
         f"{out}: {len(regions):,} municipalities in {regions['pref_code'].nunique()} "
         f"prefecture(s), {float(regions['area_km2'].sum()):,.1f} km²",
         markup=False,
+        soft_wrap=True,
     )
 
 
@@ -173,6 +175,7 @@ def import_cables(
         f"{out}: {len(cable_layer):,} cables, {float(cable_layer['length_km'].sum()):,.0f} km; "
         f"{len(landing_layer):,} landing points",
         markup=False,
+        soft_wrap=True,
     )
 
 

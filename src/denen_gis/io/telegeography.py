@@ -73,6 +73,16 @@ def _read(path: Path, what: str, needed: Sequence[str]) -> gpd.GeoDataFrame:
     return frame.reset_index(drop=True)
 
 
+def _truthy(value: object) -> bool:
+    """JSON true/false/null as GDAL reads it (bool, 0/1/NaN float or text) -> bool."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    try:
+        return bool(value) and value == value  # NaN (null) is False
+    except (TypeError, ValueError):
+        return False
+
+
 def _length_km(geom: shapely.Geometry) -> float:
     return float(_GEOD.geometry_length(geom)) / 1000.0
 
@@ -147,7 +157,9 @@ def read_submarine_cables(
     keep = ~shapely.is_empty(parts)
     merged = np.empty(len(uniq), dtype=object)
     if keep.any():
-        shapely.multilinestrings(parts[keep], indices=inverse[part_of[keep]], out=merged)
+        owner = inverse[part_of[keep]]
+        by_owner = np.argsort(owner, kind="stable")
+        shapely.multilinestrings(parts[keep][by_owner], indices=owner[by_owner], out=merged)
     order = np.argsort(first, kind="stable")
     cables = gpd.GeoDataFrame(
         {
@@ -165,7 +177,7 @@ def read_submarine_cables(
     cables = validate_layer(cables, "cables", source=str(cables_path))
 
     is_tbd = (
-        raw_l["is_tbd"].map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
+        raw_l["is_tbd"].map(_truthy)
         if "is_tbd" in raw_l.columns
         else pd.Series(False, index=raw_l.index)
     )

@@ -508,7 +508,7 @@ def compute_coverage(
     >>> grid = grid_from_table(pd.DataFrame({
     ...     "mesh_code": ["53394611", "53394612", "53390000"], "population": [500, 200, 40],
     ...     "pref_code": ["13", "13", "13"], "urban": [True, True, False]}))
-    >>> st = gpd.GeoDataFrame({"site_id": ["s1"], "station_type": ["nr3700_macro"]},
+    >>> st = gpd.GeoDataFrame({"site_id": ["s1"], "station_type": ["nr700_macro"]},
     ...                       geometry=[Point(139.77, 35.68)], crs=6668)
     >>> res = compute_coverage(grid, st)
     >>> res.cells["covered"].tolist(), res.summary.coverage_pct

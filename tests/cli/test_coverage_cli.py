@@ -1,0 +1,78 @@
+"""``denen-gis coverage`` on the embedded dataset and on user files."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from shapely.geometry import Point
+
+from denen_gis.cli import main
+
+
+@pytest.fixture(scope="module")
+def baseline_json(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cov") / "result"
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(["coverage", "--json", "--out", str(out)])
+    assert code == 0
+    return json.loads(buf.getvalue()), out
+
+
+def test_default_reproduces_the_fy2022_baseline(baseline_json):
+    summary, _ = baseline_json
+    assert abs(summary["coverage_pct"] - 93.2) <= 1.0
+    by_pref = {r["pref_code"]: r["coverage_pct"] for r in summary["by_pref"]}
+    for metro in ("11", "13", "14", "27"):  # Saitama, Tokyo, Kanagawa, Osaka above 99%
+        assert by_pref[metro] > 99.0
+    lowest_five = sorted(by_pref, key=by_pref.get)[:5]
+    assert set(lowest_five) == {"03", "32", "39", "44", "46"}  # Iwate Shimane Kochi Oita Kagoshima
+    assert abs(by_pref["32"] - 82.0) < 1.0
+    assert summary["urban_rural_gap_pp"] > 0
+
+
+def test_out_folder_holds_the_cell_layer(baseline_json):
+    summary, out = baseline_json
+    info = pyogrio.read_info(out / "coverage_cells.gpkg")
+    assert info["features"] == summary["cells"]
+    assert {"mesh_code", "covered", "best_site_id", "rsrp_dbm"} <= set(info["fields"])
+    assert json.loads((out / "coverage_summary.json").read_text())["cells"] == summary["cells"]
+
+
+def test_user_files(tmp_path, capsys):
+    grid = tmp_path / "grid.csv"
+    grid.write_text("mesh_code,population\n53394611,9000\n53394621,8000\n53390000,40\n")
+    st = gpd.GeoDataFrame(
+        {"site_id": ["s1"], "station_type": ["nr3700_macro"]},
+        geometry=[Point(139.77, 35.68)],
+        crs=4326,
+    )
+    st.to_file(tmp_path / "st.gpkg")
+    code = main(
+        ["coverage", "--population", str(grid), "--stations", str(tmp_path / "st.gpkg"), "--json"]
+    )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["covered_population"] == 17000
+    assert summary["by_pref"][0]["pref_code"] == "13"
+
+
+def test_unknown_station_type_is_a_clear_error(tmp_path, capsys):
+    st = gpd.GeoDataFrame(
+        {"site_id": ["s1"], "station_type": ["warp_drive"]},
+        geometry=[Point(139.77, 35.68)],
+        crs=6668,
+    )
+    path = tmp_path / "st.gpkg"
+    st.to_file(path)
+    code = main(["coverage", "--stations", str(path), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "warp_drive" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
