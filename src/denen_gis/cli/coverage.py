@@ -61,7 +61,7 @@ def coverage(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     indoor_db: float = typer.Option(
-        0.0, "--indoor-penetration-db", min=0.0, help="Building entry loss [dB] (10-15 for indoor)."
+        0.0, "--indoor-penetration-db", min=0.0, help="Building entry loss [dB] (10-15 indoor)."
     ),
 ) -> None:
     """Compute 5G coverage of every mesh cell and the urban-rural gap."""
