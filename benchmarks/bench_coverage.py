@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_coverage.py [--cells N] [--sites M] [--seed S]
+                                        [--layer stations|candidates]
 
 With ``data/population_1km.parquet`` present the embedded grid is used
 (first N cells when ``--cells`` is given) with the embedded stations when
@@ -55,12 +56,14 @@ def synthetic_grid(n_cells: int, rng: np.random.Generator) -> gpd.GeoDataFrame:
     # Clustered like settlements: cells around random towns, topped up uniformly.
     towns = rng.integers([rows[0], cols[0]], [rows[-1], cols[-1]], size=(max(n_cells // 400, 1), 2))
     picks = towns[rng.integers(0, len(towns), size=2 * n_cells)] + rng.normal(
-        0, 12, size=(2 * n_cells, 2)).round().astype(np.int64)
+        0, 12, size=(2 * n_cells, 2)
+    ).round().astype(np.int64)
     picks = np.clip(picks, [rows[0], cols[0]], [rows[-1], cols[-1]])
     flat = np.unique(picks[:, 0] * 100_000 + picks[:, 1])
     if flat.size < n_cells:
         extra = rng.integers(rows[0], rows[-1], size=n_cells) * 100_000 + rng.integers(
-            cols[0], cols[-1], size=n_cells)
+            cols[0], cols[-1], size=n_cells
+        )
         flat = np.unique(np.concatenate([flat, extra]))
     flat = rng.permutation(flat)[:n_cells]
     codes = mesh_from_indices(flat // 100_000, flat % 100_000, 3)
@@ -78,8 +81,9 @@ def synthetic_grid(n_cells: int, rng: np.random.Generator) -> gpd.GeoDataFrame:
     )
 
 
-def synthetic_stations(grid: pd.DataFrame, n_sites: int,
-                       rng: np.random.Generator) -> gpd.GeoDataFrame:
+def synthetic_stations(
+    grid: pd.DataFrame, n_sites: int, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     """``n_sites`` stations near cells drawn with probability ~ population."""
     lon, lat = mesh_centroids(grid["mesh_code"].to_numpy())
     weight = grid["population"].to_numpy(dtype=float) + 1.0
@@ -87,14 +91,17 @@ def synthetic_stations(grid: pd.DataFrame, n_sites: int,
     kinds = rng.choice(list(TYPE_MIX), size=n_sites, p=list(TYPE_MIX.values()))
     return gpd.GeoDataFrame(
         {"site_id": [f"s{i}" for i in range(n_sites)], "station_type": kinds},
-        geometry=gpd.points_from_xy(lon[idx] + rng.uniform(-0.006, 0.006, n_sites),
-                                    lat[idx] + rng.uniform(-0.004, 0.004, n_sites)),
+        geometry=gpd.points_from_xy(
+            lon[idx] + rng.uniform(-0.006, 0.006, n_sites),
+            lat[idx] + rng.uniform(-0.004, 0.004, n_sites),
+        ),
         crs=CRS_EPSG,
     )
 
 
-def load_inputs(n_cells: int | None, n_sites: int | None,
-                rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
+def load_inputs(
+    n_cells: int | None, n_sites: int | None, rng: np.random.Generator, layer: str = "stations"
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     grid = stations = None
     source = []
     if (ROOT / "data" / "population_1km.parquet").is_file():
@@ -103,8 +110,9 @@ def load_inputs(n_cells: int | None, n_sites: int | None,
         grid = japan.load_population_grid()
         if n_cells is not None and n_cells != len(grid):
             grid = grid.iloc[:n_cells].reset_index(drop=True) if n_cells < len(grid) else None
-        if grid is not None and (ROOT / "data" / "stations_5g.parquet").is_file():
-            stations = japan.load_stations()
+        fname = japan.DATASET_FILES[layer][0]
+        if grid is not None and (ROOT / "data" / fname).is_file():
+            stations = japan.load_stations() if layer == "stations" else japan.load_candidates()
             if n_sites is not None and n_sites != len(stations):
                 stations = None
     if grid is None:
@@ -116,7 +124,7 @@ def load_inputs(n_cells: int | None, n_sites: int | None,
         stations = synthetic_stations(grid, n_sites or 30_000, rng)
         source.append("synthetic stations")
     else:
-        source.append("embedded stations")
+        source.append(f"embedded {layer}")
     return grid, stations, " + ".join(source)
 
 
@@ -125,10 +133,16 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=None, help="grid cells (default: all/380k)")
     parser.add_argument("--sites", type=int, default=None, help="stations (default: all/30k)")
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument(
+        "--layer",
+        choices=["stations", "candidates"],
+        default="stations",
+        help="embedded layer to use as sites when present",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
 
-    grid, stations, source = load_inputs(args.cells, args.sites, rng)
+    grid, stations, source = load_inputs(args.cells, args.sites, rng, args.layer)
     rss_before = _peak_rss_mb()
 
     t0 = time.perf_counter()
@@ -136,11 +150,18 @@ def main() -> None:
     t_total = time.perf_counter() - t0
 
     lon, lat = mesh_centroids(grid["mesh_code"].to_numpy())
-    r_u, r_r = site_radii_km(stations["station_type"].to_numpy())
+    heights = stations["height_m"].to_numpy(dtype=float) if "height_m" in stations.columns else None
+    r_u, r_r = site_radii_km(stations["station_type"].to_numpy(), heights)
     t1 = time.perf_counter()
-    pairs = coverage_pairs(lon, lat, grid["urban"].to_numpy(), stations.geometry.x.to_numpy(),
-                           stations.geometry.y.to_numpy(), radius_urban_km=r_u,
-                           radius_rural_km=r_r)
+    pairs = coverage_pairs(
+        lon,
+        lat,
+        grid["urban"].to_numpy(),
+        stations.geometry.x.to_numpy(),
+        stations.geometry.y.to_numpy(),
+        radius_urban_km=r_u,
+        radius_rural_km=r_r,
+    )
     t_core = time.perf_counter() - t1
     rss_after = _peak_rss_mb()
 
@@ -161,11 +182,15 @@ def main() -> None:
         "scipy": scipy.__version__,
         "machine": platform.machine(),
     }
-    print(f"{source}: {record['cells']} cells x {record['sites']} sites -> "
-          f"{record['pairs']} covering pairs")
-    print(f"compute_coverage {t_total:.2f} s (core coverage_pairs {t_core:.2f} s); "
-          f"peak RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after; "
-          f"{record['coverage_pct']} % of population covered")
+    print(
+        f"{source}: {record['cells']} cells x {record['sites']} sites -> "
+        f"{record['pairs']} covering pairs"
+    )
+    print(
+        f"compute_coverage {t_total:.2f} s (core coverage_pairs {t_core:.2f} s); "
+        f"peak RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after; "
+        f"{record['coverage_pct']} % of population covered"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(record) + "\n")

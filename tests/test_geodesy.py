@@ -51,15 +51,15 @@ def test_box_area_large_and_vectorised() -> None:
 
 def test_geodesic_area_of_polygon() -> None:
     poly = shapely.box(139.0, 35.0, 139.5, 35.5)
-    assert geodesic_area_km2(poly) == pytest.approx(_pyproj_box_km2(139.0, 35.0, 139.5, 35.5),
-                                                    rel=1e-4)
+    assert geodesic_area_km2(poly) == pytest.approx(
+        _pyproj_box_km2(139.0, 35.0, 139.5, 35.5), rel=1e-4
+    )
     assert geodesic_area_km2(shapely.Polygon(list(poly.exterior.coords)[::-1])) > 0
 
 
 @settings(max_examples=200, deadline=None)
 @given(lon1=lons, lat1=lats, lon2=lons, lat2=lats)
-def test_haversine_within_half_percent(lon1: float, lat1: float, lon2: float,
-                                       lat2: float) -> None:
+def test_haversine_within_half_percent(lon1: float, lat1: float, lon2: float, lat2: float) -> None:
     _, _, d_m = _GEOD.inv(lon1, lat1, lon2, lat2)
     if d_m < 1.0:
         return
@@ -82,13 +82,15 @@ def test_chord_round_trip(d: float) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(lon1=lons, lat1=lats, lon2=lons, lat2=lats)
-def test_chord_of_unit_vectors_is_haversine(lon1: float, lat1: float, lon2: float,
-                                            lat2: float) -> None:
+def test_chord_of_unit_vectors_is_haversine(
+    lon1: float, lat1: float, lon2: float, lat2: float
+) -> None:
     v = unit_vectors([lon1, lon2], [lat1, lat2])
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0)
     chord = float(np.linalg.norm(v[0] - v[1]))
     assert float(km_from_chord(chord)) == pytest.approx(
-        float(haversine_km(lon1, lat1, lon2, lat2)), rel=1e-6, abs=1e-6)
+        float(haversine_km(lon1, lat1, lon2, lat2)), rel=1e-6, abs=1e-6
+    )
 
 
 def test_chord_limits() -> None:

@@ -120,8 +120,19 @@ def test_integer_codes_accepted() -> None:
 
 @pytest.mark.parametrize(
     "codes",
-    [["123"], ["5339461"], ["99994611"], ["10004611"], ["5339461A"], ["53394811"],
-     ["53398611"], ["533946115"], ["5339461100"], ["53394611", "533946111"], [3.5]],
+    [
+        ["123"],
+        ["5339461"],
+        ["99994611"],
+        ["10004611"],
+        ["5339461A"],
+        ["53394811"],
+        ["53398611"],
+        ["533946115"],
+        ["5339461100"],
+        ["53394611", "533946111"],
+        [3.5],
+    ],
 )
 def test_invalid_codes_raise(codes: list[object]) -> None:
     with pytest.raises(InputError):
@@ -141,13 +152,23 @@ def test_invalid_points_and_levels() -> None:
         mesh_parent(["53394611"], 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mesh.py formats codes with !r on numpy str_: messages read "
-    "\"np.str_('99994611')\" instead of '99994611' (numpy >= 2)",
-)
 def test_error_message_shows_plain_code() -> None:
     with pytest.raises(InputError) as err:
         mesh_indices(["53394611", "99994611"])
     assert "np.str_" not in str(err.value)
     assert "'99994611' (row 1)" in str(err.value)
+
+
+@pytest.mark.parametrize("level", [3, 5])
+def test_neighbours_share_edges_exactly(level: int) -> None:
+    n = _SUBDIV[level]
+    rows = np.arange(30 * n, 69 * n - 1)
+    below = mesh_from_indices(rows, np.full(rows.size, 22 * n), level)
+    above = mesh_from_indices(rows + 1, np.full(rows.size, 22 * n), level)
+    assert (mesh_bounds(below)[3] == mesh_bounds(above)[1]).all()
+    cols = np.arange(22 * n, 54 * n - 1)
+    left = mesh_from_indices(np.full(cols.size, 30 * n), cols, level)
+    right = mesh_from_indices(np.full(cols.size, 30 * n), cols + 1, level)
+    assert (mesh_bounds(left)[2] == mesh_bounds(right)[0]).all()
+    parents = mesh_parent(below, 1)
+    assert (mesh_bounds(parents)[1] <= mesh_bounds(below)[1]).all()

@@ -20,6 +20,8 @@ through those indices; the functions take and return numpy arrays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 import shapely
@@ -89,7 +91,7 @@ def _digits(arr: np.ndarray, n: int) -> IntArray:
     d = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, n).astype(np.int64) - 48
     bad = np.flatnonzero(((d < 0) | (d > 9)).any(axis=1))
     if bad.size:
-        msg = f"mesh code {arr[bad[0]]!r} (row {bad[0]}) has a character that is not a digit"
+        msg = f"mesh code {str(arr[bad[0]])!r} (row {bad[0]}) has a character that is not a digit"
         raise InputError(msg)
     return d
 
@@ -128,7 +130,7 @@ def mesh_indices(codes: npt.ArrayLike) -> tuple[IntArray, IntArray, int]:
         row, col = row * 2 + q0 // 2, col * 2 + q0 % 2
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        msg = f"unknown mesh code {arr[i]!r} (row {i}): not a JIS X 0410 code over Japan"
+        msg = f"unknown mesh code {str(arr[i])!r} (row {i}): not a JIS X 0410 code over Japan"
         raise InputError(msg)
     return row, col, level
 
@@ -165,11 +167,13 @@ def mesh_from_indices(row: npt.ArrayLike, col: npt.ArrayLike, level: int = 3) ->
     return code.astype(str)
 
 
-def _floor_index(values: np.ndarray, origin: float, size: float) -> IntArray:
+def _floor_index(values: np.ndarray, edge: Callable[[IntArray], np.ndarray],
+                 size: float, origin: float) -> IntArray:
     idx = np.floor((values - origin) / size).astype(np.int64)
-    # Correct float round-off at cell edges so that the cell always contains the point.
-    idx -= (origin + idx * size > values).astype(np.int64)
-    idx += (origin + (idx + 1) * size <= values).astype(np.int64)
+    # Correct float round-off at cell edges so that the cell always contains the point,
+    # using the same edge formula as mesh_bounds.
+    idx -= (edge(idx) > values).astype(np.int64)
+    idx += (edge(idx + 1) <= values).astype(np.int64)
     return idx
 
 
@@ -193,9 +197,9 @@ def mesh_from_points(lon_deg: npt.ArrayLike, lat_deg: npt.ArrayLike, level: int 
         msg = "coordinates must be finite numbers to get a mesh code"
         raise InputError(msg)
     dlat, dlon = LEVEL_SIZE_DEG[level]
-    row = _floor_index(lat, 0.0, dlat)
-    col = _floor_index(lon, 100.0, dlon)
     n = _SUBDIV[level]
+    row = _floor_index(lat, lambda i: 2.0 * i / (3.0 * n), dlat, 0.0)
+    col = _floor_index(lon, lambda j: 100.0 + j / n, dlon, 100.0)
     p, u = row // n, col // n
     outside = (p < _P_RANGE[0]) | (p > _P_RANGE[1]) | (u < _U_RANGE[0]) | (u > _U_RANGE[1])
     if outside.any():
@@ -205,13 +209,23 @@ def mesh_from_points(lon_deg: npt.ArrayLike, lat_deg: npt.ArrayLike, level: int 
     return mesh_from_indices(row, col, level)
 
 
+def _edges(row: IntArray, col: IntArray, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """South and west edges [degrees] of cells, computed as ``2 row / 3n`` and
+    ``100 + col / n`` so that neighbours and parents share edges exactly."""
+    n = _SUBDIV[level]
+    return 2.0 * row / (3.0 * n), 100.0 + col / n
+
+
 def mesh_bounds(codes: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Bounds ``(west, south, east, north)`` [degrees] of mesh cells."""
+    """Bounds ``(west, south, east, north)`` [degrees] of mesh cells.
+
+    Edges are computed from integer indices in one rounding step, so adjacent
+    cells share their edges bit for bit and children nest in their parents.
+    """
     row, col, level = mesh_indices(codes)
-    dlat, dlon = LEVEL_SIZE_DEG[level]
-    south = row * dlat
-    west = 100.0 + col * dlon
-    return west, south, west + dlon, south + dlat
+    south, west = _edges(row, col, level)
+    north, east = _edges(row + 1, col + 1, level)
+    return west, south, east, north
 
 
 def mesh_polygons(codes: npt.ArrayLike) -> np.ndarray:

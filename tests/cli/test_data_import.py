@@ -26,9 +26,13 @@ def _estat(path: Path, rows: list[str]) -> Path:
 
 def _n03(path: Path) -> Path:
     frame = gpd.GeoDataFrame(
-        {"N03_001": ["新潟県", "新潟県"], "N03_002": [None, None],
-         "N03_003": ["新潟市", None], "N03_004": ["北区", "上越市"],
-         "N03_007": ["15101", "15222"]},
+        {
+            "N03_001": ["新潟県", "新潟県"],
+            "N03_002": [None, None],
+            "N03_003": ["新潟市", None],
+            "N03_004": ["北区", "上越市"],
+            "N03_007": ["15101", "15222"],
+        },
         geometry=[box(139.1, 37.85, 139.3, 37.95), box(138.0, 36.9, 138.4, 37.2)],
         crs=6668,
     )
@@ -37,19 +41,39 @@ def _n03(path: Path) -> Path:
 
 
 def _telegeography(folder: Path, *, landing_lon: float = 138.25) -> tuple[Path, Path]:
-    cables = {"type": "FeatureCollection", "features": [
-        {"type": "Feature",
-         "properties": {"id": "soj", "name": "Sea of Japan", "color": "#000",
-                        "feature_id": "soj-0"},
-         "geometry": {"type": "MultiLineString",
-                      "coordinates": [[[141.35, 43.2], [138.25, 37.18]]]}}]}
-    landings = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"id": "ishikari", "name": "Ishikari, Japan",
-                                           "is_tbd": False},
-         "geometry": {"type": "Point", "coordinates": [141.35, 43.2]}},
-        {"type": "Feature", "properties": {"id": "naoetsu", "name": "Naoetsu, Japan",
-                                           "is_tbd": False},
-         "geometry": {"type": "Point", "coordinates": [landing_lon, 37.18]}}]}
+    cables = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": "soj",
+                    "name": "Sea of Japan",
+                    "color": "#000",
+                    "feature_id": "soj-0",
+                },
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[[141.35, 43.2], [138.25, 37.18]]],
+                },
+            }
+        ],
+    }
+    landings = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"id": "ishikari", "name": "Ishikari, Japan", "is_tbd": False},
+                "geometry": {"type": "Point", "coordinates": [141.35, 43.2]},
+            },
+            {
+                "type": "Feature",
+                "properties": {"id": "naoetsu", "name": "Naoetsu, Japan", "is_tbd": False},
+                "geometry": {"type": "Point", "coordinates": [landing_lon, 37.18]},
+            },
+        ],
+    }
     c, lp = folder / "cable-geo.json", folder / "landing-point-geo.json"
     c.write_text(json.dumps(cables))
     lp.write_text(json.dumps(landings))
@@ -67,8 +91,10 @@ def _one_error_line(capfd: pytest.CaptureFixture[str], *needles: str) -> None:
 
 
 def test_import_estat(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    a = _estat(tmp_path / "tblT001140H5339.txt",
-               ["53394611,2,,53394612,1200,600", "53394612,1,53394611,,*,*"])
+    a = _estat(
+        tmp_path / "tblT001140H5339.txt",
+        ["53394611,2,,53394612,1200,600", "53394612,1,53394611,,*,*"],
+    )
     b = _estat(tmp_path / "tblT001140H5340.txt", ["53404600,0,,,30,15"])
     out = tmp_path / "grid.gpkg"
     assert main(["data", "import", "estat", str(a), str(b), "--out", str(out)]) == 0
@@ -86,8 +112,9 @@ def test_import_estat_bad_value(tmp_path: Path, capfd: pytest.CaptureFixture[str
     assert not out.exists()
 
 
-def test_import_estat_failure_keeps_old_output(tmp_path: Path,
-                                               capfd: pytest.CaptureFixture[str]) -> None:
+def test_import_estat_failure_keeps_old_output(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     good = _estat(tmp_path / "good.txt", ["53394611,0,,,12,6"])
     bad = _estat(tmp_path / "bad.txt", ["9999,0,,,12,6"])
     out = tmp_path / "grid.parquet"
@@ -125,8 +152,17 @@ def test_import_n03_no_crs(tmp_path: Path, capfd: pytest.CaptureFixture[str]) ->
 def test_import_cables(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     c, lp = _telegeography(tmp_path)
     out = tmp_path / "cables.gpkg"
-    args = ["data", "import", "cables", str(c), str(lp), "--out", str(out),
-            "--bbox", "122,20,154,46"]
+    args = [
+        "data",
+        "import",
+        "cables",
+        str(c),
+        str(lp),
+        "--out",
+        str(out),
+        "--bbox",
+        "122,20,154,46",
+    ]
     assert main(args) == 0
     stdout = capfd.readouterr().out
     assert "1 cables" in stdout and "2 landing points" in stdout
@@ -141,18 +177,17 @@ def test_import_cables_far_landing(tmp_path: Path, capfd: pytest.CaptureFixture[
     assert main(["data", "import", "cables", str(c), str(lp), "--out", str(out)]) == 2
     _one_error_line(capfd, "landing-point-geo.json", "'naoetsu' (Naoetsu, Japan)")
     assert not out.exists()
-    assert main(["data", "import", "cables", str(c), str(lp), "--out", str(out),
-                 "--no-check"]) == 0
+    assert main(["data", "import", "cables", str(c), str(lp), "--out", str(out), "--no-check"]) == 0
 
 
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [(["--bbox", "1,2,3"], "--bbox '1,2,3'"), (["--out", "x.geojson"], "give a .gpkg file")],
 )
-def test_import_cables_bad_options(tmp_path: Path, capfd: pytest.CaptureFixture[str],
-                                   extra: list[str], needle: str) -> None:
+def test_import_cables_bad_options(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], extra: list[str], needle: str
+) -> None:
     c, lp = _telegeography(tmp_path)
-    args = ["data", "import", "cables", str(c), str(lp), "--out", str(tmp_path / "o.gpkg"),
-            *extra]
+    args = ["data", "import", "cables", str(c), str(lp), "--out", str(tmp_path / "o.gpkg"), *extra]
     assert main(args) == 2
     _one_error_line(capfd, needle)

@@ -27,8 +27,9 @@ def estat_bytes(
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
 
 
-def estat_row(code: str, population: object, *, htksyori: int = 0, saki: str = "",
-              gassan: str = "") -> list[object]:
+def estat_row(
+    code: str, population: object, *, htksyori: int = 0, saki: str = "", gassan: str = ""
+) -> list[object]:
     """One cell row: code, secrecy columns, total, male, female, children."""
     if population == "*":
         return [code, htksyori, saki, gassan, "*", "*", "*", "*"]
@@ -77,24 +78,42 @@ CABLES_GEOJSON = {
     "features": [
         {
             "type": "Feature",
-            "properties": {"id": "sea-of-japan", "name": "Sea of Japan Cable",
-                           "color": "#939597", "feature_id": "sea-of-japan-0"},
-            "geometry": {"type": "MultiLineString",
-                         "coordinates": [[[141.35, 43.2], [139.0, 38.0], [138.25, 37.18]]]},
+            "properties": {
+                "id": "sea-of-japan",
+                "name": "Sea of Japan Cable",
+                "color": "#939597",
+                "feature_id": "sea-of-japan-0",
+            },
+            "geometry": {
+                "type": "MultiLineString",
+                "coordinates": [[[141.35, 43.2], [139.0, 38.0], [138.25, 37.18]]],
+            },
         },
         {
             "type": "Feature",
-            "properties": {"id": "sea-of-japan", "name": "Sea of Japan Cable",
-                           "color": "#939597", "feature_id": "sea-of-japan-1"},
-            "geometry": {"type": "MultiLineString",
-                         "coordinates": [[[138.25, 37.18], [136.0, 36.5], [130.4, 33.6]]]},
+            "properties": {
+                "id": "sea-of-japan",
+                "name": "Sea of Japan Cable",
+                "color": "#939597",
+                "feature_id": "sea-of-japan-1",
+            },
+            "geometry": {
+                "type": "MultiLineString",
+                "coordinates": [[[138.25, 37.18], [136.0, 36.5], [130.4, 33.6]]],
+            },
         },
         {
             "type": "Feature",
-            "properties": {"id": "far-away", "name": "Far Away",
-                           "color": "#ff0000", "feature_id": "far-away-0"},
-            "geometry": {"type": "MultiLineString",
-                         "coordinates": [[[-10.0, 40.0], [-20.0, 45.0]]]},
+            "properties": {
+                "id": "far-away",
+                "name": "Far Away",
+                "color": "#ff0000",
+                "feature_id": "far-away-0",
+            },
+            "geometry": {
+                "type": "MultiLineString",
+                "coordinates": [[[-10.0, 40.0], [-20.0, 45.0]]],
+            },
         },
     ],
 }
@@ -102,18 +121,26 @@ CABLES_GEOJSON = {
 LANDINGS_GEOJSON = {
     "type": "FeatureCollection",
     "features": [
-        {"type": "Feature", "properties": {"id": "ishikari-japan", "name": "Ishikari, Japan",
-                                           "is_tbd": False},
-         "geometry": {"type": "Point", "coordinates": [141.35, 43.2]}},
-        {"type": "Feature", "properties": {"id": "naoetsu-japan", "name": "Naoetsu, Japan",
-                                           "is_tbd": None},
-         "geometry": {"type": "Point", "coordinates": [138.25, 37.18]}},
-        {"type": "Feature", "properties": {"id": "fukuoka-japan", "name": "Fukuoka, Japan",
-                                           "is_tbd": True},
-         "geometry": {"type": "Point", "coordinates": [130.4, 33.6]}},
-        {"type": "Feature", "properties": {"id": "lisbon-portugal", "name": "Lisbon, Portugal",
-                                           "is_tbd": False},
-         "geometry": {"type": "Point", "coordinates": [-10.0, 40.0]}},
+        {
+            "type": "Feature",
+            "properties": {"id": "ishikari-japan", "name": "Ishikari, Japan", "is_tbd": False},
+            "geometry": {"type": "Point", "coordinates": [141.35, 43.2]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "naoetsu-japan", "name": "Naoetsu, Japan", "is_tbd": None},
+            "geometry": {"type": "Point", "coordinates": [138.25, 37.18]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "fukuoka-japan", "name": "Fukuoka, Japan", "is_tbd": True},
+            "geometry": {"type": "Point", "coordinates": [130.4, 33.6]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "lisbon-portugal", "name": "Lisbon, Portugal", "is_tbd": False},
+            "geometry": {"type": "Point", "coordinates": [-10.0, 40.0]},
+        },
     ],
 }
 
@@ -132,24 +159,39 @@ def sample_layers() -> dict[str, gpd.GeoDataFrame]:
     """One small valid layer of several kinds, for round trips."""
     return {
         "population": gpd.GeoDataFrame(
-            {"mesh_code": ["53394611", "53394612"], "population": [1200, 0],
-             "pref_code": ["13", "13"], "area_km2": [1.03, 1.03]},
-            geometry=[box(139.7625, 35.675, 139.775, 35.68333), box(139.775, 35.675,
-                                                                       139.7875, 35.68333)],
+            {
+                "mesh_code": ["53394611", "53394612"],
+                "population": [1200, 0],
+                "pref_code": ["13", "13"],
+                "area_km2": [1.03, 1.03],
+            },
+            geometry=[
+                box(139.7625, 35.675, 139.775, 35.68333),
+                box(139.775, 35.675, 139.7875, 35.68333),
+            ],
             crs=6668,
         ),
         "landings": gpd.GeoDataFrame(
-            {"landing_id": ["naoetsu"], "name": ["直江津"], "cable_id": ["soj"],
-             "pref_code": ["15"]},
+            {
+                "landing_id": ["naoetsu"],
+                "name": ["直江津"],
+                "cable_id": ["soj"],
+                "pref_code": ["15"],
+            },
             geometry=[Point(138.25, 37.18)],
             crs=6668,
         ),
         "cables": gpd.GeoDataFrame(
-            {"cable_id": ["soj", "b"], "name": ["Sea of Japan", "B"],
-             "status": ["planned", "existing"], "length_km": [500.5, 10.0]},
-            geometry=[LineString([(141.35, 43.2), (138.25, 37.18)]),
-                      MultiLineString([[(130.0, 33.0), (130.1, 33.0)], [(130.2, 33.0),
-                                                                       (130.3, 33.1)]])],
+            {
+                "cable_id": ["soj", "b"],
+                "name": ["Sea of Japan", "B"],
+                "status": ["planned", "existing"],
+                "length_km": [500.5, 10.0],
+            },
+            geometry=[
+                LineString([(141.35, 43.2), (138.25, 37.18)]),
+                MultiLineString([[(130.0, 33.0), (130.1, 33.0)], [(130.2, 33.0), (130.3, 33.1)]]),
+            ],
             crs=6668,
         ),
     }

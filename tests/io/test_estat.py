@@ -37,25 +37,26 @@ def test_reads_real_layout(estat_5339: Path, caplog: pytest.LogCaptureFixture) -
     assert "1 of 3 cells have suppressed population" in caplog.text
     np.testing.assert_allclose(grid["area_km2"], box_area_km2(*mesh_bounds(grid["mesh_code"])))
     # Tokyo Station lies in the first cell
-    assert grid.geometry.iloc[0].bounds == pytest.approx((139.7625, 35.675, 139.775, 35.68333),
-                                                         abs=1e-5)
+    assert grid.geometry.iloc[0].bounds == pytest.approx(
+        (139.7625, 35.675, 139.775, 35.68333), abs=1e-5
+    )
 
 
 def test_population_column_found_by_label_not_code(tmp_path: Path) -> None:
     # 2015 500 m: item codes T000847...; columns reordered: label in the 6th column
-    header = ("KEY_CODE,HTKSYORI,HTKSAKI,GASSAN,T000847002,T000847001",
-              ",,,,　男,人口（総数）")
-    path = write_estat(tmp_path / "tblT000847Q5339.txt",
-                       [["533946111", 0, "", "", 5, 11], ["533946114", 0, "", "", 1, 2]],
-                       header=header)
+    header = ("KEY_CODE,HTKSYORI,HTKSAKI,GASSAN,T000847002,T000847001", ",,,,　男,人口（総数）")
+    path = write_estat(
+        tmp_path / "tblT000847Q5339.txt",
+        [["533946111", 0, "", "", 5, 11], ["533946114", 0, "", "", 1, 2]],
+        header=header,
+    )
     table = parse_estat_text(path.read_bytes().decode("cp932"), source=str(path))
     assert table.item_code == "T000847001"
     grid = read_estat_mesh(path)
     assert grid["population"].tolist() == [11, 2]
 
 
-@pytest.mark.parametrize(("code", "level"), [("53394611", 3), ("533946114", 4),
-                                             ("5339461143", 5)])
+@pytest.mark.parametrize(("code", "level"), [("53394611", 3), ("533946114", 4), ("5339461143", 5)])
 def test_levels(tmp_path: Path, code: str, level: int) -> None:
     path = write_estat(tmp_path / "t.txt", [estat_row(code, 7)])
     grid = read_estat_mesh(path)
@@ -81,8 +82,9 @@ def test_label_with_halfwidth_parentheses_and_utf8(tmp_path: Path) -> None:
 
 
 def test_duplicate_code_names_both_files(tmp_path: Path, estat_5339: Path) -> None:
-    second = write_estat(tmp_path / "again.txt", [estat_row("53394699", 1),
-                                                  estat_row("53394621", 4)])
+    second = write_estat(
+        tmp_path / "again.txt", [estat_row("53394699", 1), estat_row("53394621", 4)]
+    )
     with pytest.raises(InputError) as err:
         read_estat_mesh([estat_5339, second])
     msg = str(err.value)
@@ -122,8 +124,11 @@ def test_undecodable_line_named(tmp_path: Path) -> None:
 def test_no_population_label(tmp_path: Path) -> None:
     header = ("KEY_CODE,HTKSYORI,HTKSAKI,GASSAN,T001102001", ",,,,世帯総数")
     path = write_estat(tmp_path / "households.txt", [["53394611", 0, "", "", 5]], header=header)
-    with pytest.raises(InputError, match=r"households\.txt: line 2 has no column labelled "
-                                         r"'人口（総数）'"):
+    with pytest.raises(
+        InputError,
+        match=r"households\.txt: line 2 has no column labelled "
+        r"'人口（総数）'",
+    ):
         read_estat_mesh(path)
 
 
@@ -136,12 +141,15 @@ def test_not_an_estat_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "pattern"),
-    [("abc", "has 'abc', not a number"), ("-5", "is -5, a negative population"),
-     ("2.5", "not a whole number"), ("", "has '', not a number")],
+    [
+        ("abc", "has 'abc', not a number"),
+        ("-5", "is -5, a negative population"),
+        ("2.5", "not a whole number"),
+        ("", "has '', not a number"),
+    ],
 )
 def test_bad_population_value(tmp_path: Path, value: str, pattern: str) -> None:
-    path = write_estat(tmp_path / "v.txt", [estat_row("53394611", 1),
-                                            estat_row("53394612", value)])
+    path = write_estat(tmp_path / "v.txt", [estat_row("53394611", 1), estat_row("53394612", value)])
     with pytest.raises(InputError) as err:
         read_estat_mesh(path)
     msg = str(err.value)
@@ -157,13 +165,17 @@ def test_short_row(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("code", "reason"),
-    [("99994611", "unknown mesh code"), ("5339461X", "not a digit"),
-     ("533946114", "9 digits where the file has 8-digit codes"),
-     ("53399611", "unknown mesh code")],
+    [
+        ("99994611", "unknown mesh code"),
+        ("5339461X", "not a digit"),
+        ("533946114", "9 digits where the file has 8-digit codes"),
+        ("53399611", "unknown mesh code"),
+    ],
 )
 def test_unknown_mesh_code_names_line(tmp_path: Path, code: str, reason: str) -> None:
-    path = write_estat(tmp_path / "m.txt", [estat_row("53394611", 1), estat_row("53394612", 2),
-                                            estat_row(code, 3)])
+    path = write_estat(
+        tmp_path / "m.txt", [estat_row("53394611", 1), estat_row("53394612", 2), estat_row(code, 3)]
+    )
     with pytest.raises(InputError) as err:
         read_estat_mesh(path)
     msg = str(err.value)
@@ -209,8 +221,14 @@ def test_population_grid_dispatch(tmp_path: Path, estat_5339: Path) -> None:
     assert len(from_estat) == 3
 
     csv = tmp_path / "grid.csv"
-    pd.DataFrame({"mesh_code": ["53394611", "53394612"], "population": [5, 6],
-                  "pref_code": ["13", "13"], "urban": [True, False]}).to_csv(csv, index=False)
+    pd.DataFrame(
+        {
+            "mesh_code": ["53394611", "53394612"],
+            "population": [5, 6],
+            "pref_code": ["13", "13"],
+            "urban": [True, False],
+        }
+    ).to_csv(csv, index=False)
     from_csv = read_population_grid(csv)
     assert from_csv["pref_code"].tolist() == ["13", "13"]
     assert from_csv["urban"].tolist() == [True, False]
@@ -227,12 +245,12 @@ def test_population_grid_csv_errors(tmp_path: Path) -> None:
     pd.DataFrame({"mesh": ["53394611"], "population": [1]}).to_csv(csv, index=False)
     with pytest.raises(InputError, match=r"g\.csv: missing column 'mesh_code'"):
         read_population_grid(csv)
-    pd.DataFrame({"mesh_code": ["53394611", "1234"], "population": [1, 2]}).to_csv(csv,
-                                                                               index=False)
+    pd.DataFrame({"mesh_code": ["53394611", "1234"], "population": [1, 2]}).to_csv(csv, index=False)
     with pytest.raises(InputError, match=r"g\.csv: column 'mesh_code'"):
         read_population_grid(csv)
     pd.DataFrame({"mesh_code": ["53394611", "53394612"], "population": [1, -2]}).to_csv(
-        csv, index=False)
+        csv, index=False
+    )
     with pytest.raises(InputError, match=r"g\.csv: column 'population' row 1 is -2"):
         read_population_grid(csv)
     csv.write_bytes("mesh_code,population\r\n53394611,人\r\n".encode("cp932"))

@@ -30,7 +30,7 @@ ALL_EXTS = [".gpkg", ".geojson", ".parquet", ".shp"]
 
 def _norm(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Same column order, object text and int64 ints, for comparing across formats."""
-    out = frame[sorted(c for c in frame.columns if c != "geometry") + ["geometry"]].copy()
+    out = frame[[*sorted(c for c in frame.columns if c != "geometry"), "geometry"]].copy()
     # Shapefiles store rings clockwise: compare normalised geometries.
     out["geometry"] = shapely.normalize(out.geometry.to_numpy())
     for c in out.columns:
@@ -52,8 +52,7 @@ def test_round_trip(tmp_path: Path, ext: str, kind: str) -> None:
     back = read_layer(path, kind)
     expected = files.validate_layer(layer, kind)
     assert back.crs.to_epsg() == 6668
-    assert_geodataframe_equal(_norm(back), _norm(expected), check_crs=True,
-                              check_geom_type=False)
+    assert_geodataframe_equal(_norm(back), _norm(expected), check_crs=True, check_geom_type=False)
 
 
 def test_round_trip_keeps_japanese_text_in_shapefile(tmp_path: Path) -> None:
@@ -110,8 +109,11 @@ def test_schema_error_names_file(tmp_path: Path) -> None:
 def test_multilayer_gpkg(tmp_path: Path) -> None:
     layers = sample_layers()
     path = tmp_path / "two.gpkg"
-    write_layers({"cables": layers["cables"], "landings": layers["landings"]}, path,
-                 kinds={"cables": "cables", "landings": "landings"})
+    write_layers(
+        {"cables": layers["cables"], "landings": layers["landings"]},
+        path,
+        kinds={"cables": "cables", "landings": "landings"},
+    )
     assert sorted(pyogrio.list_layers(path)[:, 0]) == ["cables", "landings"]
     assert len(read_layer(path, "cables")) == 2  # picked by kind
     assert len(read_layer(path, "landings", layer="landings")) == 1
@@ -129,8 +131,9 @@ def test_write_validates_when_kind_given(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("ext", ALL_EXTS)
-def test_failed_write_leaves_old_file(tmp_path: Path, ext: str,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_old_file(
+    tmp_path: Path, ext: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     layers = sample_layers()
     path = tmp_path / f"out{ext}"
     write_layer(layers["landings"], path, kind="landings")
@@ -141,7 +144,7 @@ def test_failed_write_leaves_old_file(tmp_path: Path, ext: str,
         raise OSError("disk full")
 
     monkeypatch.setattr(files, "_write_one", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match=rf"out\{ext}: cannot write it \(disk full\)"):
         write_layer(layers["landings"].assign(name=["other"]), path, kind="landings")
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert after == before
@@ -149,8 +152,9 @@ def test_failed_write_leaves_old_file(tmp_path: Path, ext: str,
     assert read_layer(path, "landings")["name"].tolist() == ["直江津"]
 
 
-def test_write_layers_failure_leaves_old_file(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_layers_failure_leaves_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     layers = sample_layers()
     path = tmp_path / "two.gpkg"
     write_layers({"cables": layers["cables"]}, path)
@@ -217,8 +221,9 @@ def test_atomic_directory(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
 
-def test_atomic_directory_new_and_rename_failure(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_directory_new_and_rename_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "new"
     with atomic_directory(out) as tmp:
         (tmp / "a").write_text("a")

@@ -104,8 +104,11 @@ def test_conflicting_names(tmp_path: Path) -> None:
     frame.loc[3, "N03_004"] = "石狩町"
     path = tmp_path / "x.geojson"
     pyogrio.write_dataframe(frame, path)
-    with pytest.raises(InputError, match=r"x\.geojson: code '01235' is named '石狩市' in row 2 "
-                                         r"and '石狩町' in row 3"):
+    with pytest.raises(
+        InputError,
+        match=r"x\.geojson: code '01235' is named '石狩市' in row 2 "
+        r"and '石狩町' in row 3",
+    ):
         read_n03(path)
 
 

@@ -30,16 +30,14 @@ def test_reads_layout(telegeography: tuple[Path, Path]) -> None:
     assert cables["status"].tolist() == ["existing", "existing"]
     soj = cables.geometry.iloc[0]
     assert soj.geom_type == "MultiLineString" and len(soj.geoms) == 2  # two features merged
-    coords = [c for f in CABLES_GEOJSON["features"][:2]
-              for c in f["geometry"]["coordinates"][0]]
+    coords = [c for f in CABLES_GEOJSON["features"][:2] for c in f["geometry"]["coordinates"][0]]
     lons, lats = zip(*coords, strict=True)
-    expected = sum(
-        _GEOD.line_length(lons[i:i + 3], lats[i:i + 3]) for i in (0, 3)
-    ) / 1000
+    expected = sum(_GEOD.line_length(lons[i : i + 3], lats[i : i + 3]) for i in (0, 3)) / 1000
     assert cables["length_km"].iloc[0] == pytest.approx(expected, rel=1e-9)
     assert cables["color"].iloc[0] == "#939597"
-    assert landings["landing_id"].tolist() == [f["properties"]["id"]
-                                              for f in LANDINGS_GEOJSON["features"]]
+    assert landings["landing_id"].tolist() == [
+        f["properties"]["id"] for f in LANDINGS_GEOJSON["features"]
+    ]
     assert landings["is_tbd"].tolist() == [False, False, True, False]
     assert (landings["cable_id"] == "").all() and (landings["pref_code"] == "").all()
     assert cables.crs.to_epsg() == 6668 and landings.crs.to_epsg() == 6668
@@ -85,8 +83,7 @@ def test_empty_id_named(tmp_path: Path, telegeography: tuple[Path, Path]) -> Non
 
 def test_wrong_geometry_named(tmp_path: Path, telegeography: tuple[Path, Path]) -> None:
     data = json.loads(json.dumps(LANDINGS_GEOJSON))
-    data["features"][2]["geometry"] = {"type": "LineString",
-                                       "coordinates": [[130, 33], [131, 34]]}
+    data["features"][2]["geometry"] = {"type": "LineString", "coordinates": [[130, 33], [131, 34]]}
     bad = tmp_path / "lp.geojson"
     bad.write_text(json.dumps(data))
     with pytest.raises(InputError, match=r"lp\.geojson: row 2 is a LineString"):
@@ -113,12 +110,16 @@ def test_landing_far_from_cables_named(telegeography: tuple[Path, Path]) -> None
 
 
 def _frames(lon: np.ndarray, lat: np.ndarray) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    cables = gpd.GeoDataFrame({"cable_id": ["a", "b"], "name": ["a", "b"]},
-                              geometry=[LineString([(130, 30), (145, 44)]),
-                                        LineString([(128, 40), (146, 32)])], crs=6668)
-    landings = gpd.GeoDataFrame({"landing_id": [str(i) for i in range(len(lon))],
-                                 "name": ["x"] * len(lon)},
-                                geometry=gpd.points_from_xy(lon, lat), crs=6668)
+    cables = gpd.GeoDataFrame(
+        {"cable_id": ["a", "b"], "name": ["a", "b"]},
+        geometry=[LineString([(130, 30), (145, 44)]), LineString([(128, 40), (146, 32)])],
+        crs=6668,
+    )
+    landings = gpd.GeoDataFrame(
+        {"landing_id": [str(i) for i in range(len(lon))], "name": ["x"] * len(lon)},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=6668,
+    )
     return cables, landings
 
 

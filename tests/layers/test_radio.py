@@ -71,8 +71,7 @@ def test_rma_nlos_2km_700mhz() -> None:
     # = 128.0677; LOS there is 105.4155 (d_BP = 769.69 m), so NLOS = max = 128.0677
     pl = float(path_loss_rma(2000.0, freq_ghz=0.7, los=False))
     assert pl == pytest.approx(128.0677, abs=2e-3)
-    assert float(path_loss_rma(2000.0, freq_ghz=0.7, los=True)) == pytest.approx(105.4155,
-                                                                                  abs=2e-3)
+    assert float(path_loss_rma(2000.0, freq_ghz=0.7, los=True)) == pytest.approx(105.4155, abs=2e-3)
 
 
 def test_uma_los_both_sides_of_breakpoint() -> None:
@@ -80,30 +79,29 @@ def test_uma_los_both_sides_of_breakpoint() -> None:
     # d3D = sqrt(1000^2 + 23.5^2) = 1000.2761
     # 28 + 40 log10(1000.2761) [120.00480] + 20 log10(3.5) [10.88136]
     #    - 9 log10(560^2 + 23.5^2) [49.47426] = 109.4119
-    assert float(path_loss_uma(1000.0, freq_ghz=3.5, los=True)) == pytest.approx(109.4119,
-                                                                                 abs=2e-3)
+    assert float(path_loss_uma(1000.0, freq_ghz=3.5, los=True)) == pytest.approx(109.4119, abs=2e-3)
     # 28 GHz: d'_BP = 4480 m > 200 m, so PL1: d3D = 201.3759
     # 28 + 22 log10(201.3759) [50.68816] + 20 log10(28) [28.94316] = 107.6313
-    assert float(path_loss_uma(200.0, freq_ghz=28.0, los=True)) == pytest.approx(107.6313,
-                                                                                abs=2e-3)
+    assert float(path_loss_uma(200.0, freq_ghz=28.0, los=True)) == pytest.approx(107.6313, abs=2e-3)
 
 
 def test_uma_nlos_1km_3p7ghz() -> None:
     # 13.54 + 39.08 log10(1000.2761) [117.24469] + 20 log10(3.7) [11.36403] - 0 = 142.1487
-    assert float(path_loss_uma(1000.0, freq_ghz=3.7, los=False)) == pytest.approx(142.1487,
-                                                                                 abs=2e-3)
+    assert float(path_loss_uma(1000.0, freq_ghz=3.7, los=False)) == pytest.approx(
+        142.1487, abs=2e-3
+    )
 
 
 def test_umi_nlos_and_los() -> None:
     # NLOS 100 m, 28 GHz: d3D = sqrt(100^2 + 8.5^2) = 100.3606
     # 35.3 log10(100.3606) [70.65518] + 22.4 + 21.3 log10(28) [30.82447] = 123.8796
-    assert float(path_loss_umi(100.0, freq_ghz=28.0, los=False)) == pytest.approx(123.8796,
-                                                                                 abs=2e-3)
+    assert float(path_loss_umi(100.0, freq_ghz=28.0, los=False)) == pytest.approx(
+        123.8796, abs=2e-3
+    )
     # LOS 300 m, 3.5 GHz: d'_BP = 4 (10-1)(1.5-1) 3.5e9/3e8 = 210 m, so PL2; d3D = 300.1204
     # 32.4 + 40 log10(300.1204) [99.09182] + 10.88136 - 9.5 log10(210^2 + 8.5^2) [44.12892]
     # = 98.2443
-    assert float(path_loss_umi(300.0, freq_ghz=3.5, los=True)) == pytest.approx(98.2443,
-                                                                               abs=2e-3)
+    assert float(path_loss_umi(300.0, freq_ghz=3.5, los=True)) == pytest.approx(98.2443, abs=2e-3)
 
 
 def test_los_probability_hand_values() -> None:
@@ -144,8 +142,9 @@ def test_expected_mode_is_linear_power_mix() -> None:
     freq=st.floats(0.5, 30.0),
     h_bs=st.floats(10.5, 60.0),
 )
-def test_path_loss_grows_with_distance_and_nlos_dominates(model: str, los: bool | None,
-                                                          freq: float, h_bs: float) -> None:
+def test_path_loss_grows_with_distance_and_nlos_dominates(
+    model: str, los: bool | None, freq: float, h_bs: float
+) -> None:
     d = np.geomspace(10.0, 20_000.0, 400)
     pl = path_loss(d, model=model, freq_ghz=freq, h_bs_m=h_bs, los=los)
     assert np.all(np.diff(pl) > -1e-9)
@@ -213,8 +212,7 @@ def test_radius_rsrp_equals_threshold(key: str, env: str, mode: str) -> None:
     horizon = float(radio_horizon_km(t.height_m, b.ue_height_m))
     assert 0 < r <= horizon
     if r < horizon:
-        assert float(rsrp_dbm(r, t, env, budget=b)) == pytest.approx(t.rsrp_threshold_dbm,
-                                                                     abs=1e-6)
+        assert float(rsrp_dbm(r, t, env, budget=b)) == pytest.approx(t.rsrp_threshold_dbm, abs=1e-6)
     d = np.linspace(0.01, r, 200)
     inside = rsrp_dbm(d, t, env, budget=b)
     assert np.all(np.diff(inside) <= 1e-9)  # monotone: RSRP falls with distance
@@ -251,7 +249,8 @@ def test_radius_capped_at_horizon_and_unreachable_error() -> None:
     loud = StationType(**{**_type_kwargs(), "tx_power_dbm": 90.0, "rsrp_threshold_dbm": -150.0})
     assert coverage_radius_km(loud, "rural") == pytest.approx(float(radio_horizon_km(35.0)))
     assert coverage_radii_km(loud, "rural", heights_m=[35.0])[0] == pytest.approx(
-        float(radio_horizon_km(35.0)))
+        float(radio_horizon_km(35.0))
+    )
     quiet = StationType(**{**_type_kwargs(), "tx_power_dbm": 0.0, "rsrp_threshold_dbm": -40.0})
     with pytest.raises(InputError, match="does not reach its threshold"):
         coverage_radius_km(quiet, "urban")
@@ -260,8 +259,7 @@ def test_radius_capped_at_horizon_and_unreachable_error() -> None:
 
 
 def test_site_radii_and_radius_table() -> None:
-    ru, rr = site_radii_km(["nr700_macro", "nr3700_macro", "nr700_macro"],
-                           [np.nan, 30.0, 50.0])
+    ru, rr = site_radii_km(["nr700_macro", "nr3700_macro", "nr700_macro"], [np.nan, 30.0, 50.0])
     t7, t37 = STATION_TYPES["nr700_macro"], STATION_TYPES["nr3700_macro"]
     assert ru[0] == pytest.approx(coverage_radius_km(t7, "urban"), rel=1e-9)
     assert rr[1] == pytest.approx(coverage_radius_km(t37, "rural", height_m=30.0), rel=1e-9)
@@ -277,10 +275,23 @@ def test_site_radii_and_radius_table() -> None:
 
 
 def _type_kwargs() -> dict[str, object]:
-    return dict(key="test", label_en="Test", label_ja="テスト", freq_ghz=2.0, bandwidth_mhz=20,
-                scs_khz=15, tx_power_dbm=46.0, antenna_gain_dbi=15.0, cable_loss_db=1.0,
-                height_m=35.0, rsrp_threshold_dbm=-110.0, cost_myen=10.0, cost_source="test",
-                model_urban="uma", model_rural="rma")
+    return dict(
+        key="test",
+        label_en="Test",
+        label_ja="テスト",
+        freq_ghz=2.0,
+        bandwidth_mhz=20,
+        scs_khz=15,
+        tx_power_dbm=46.0,
+        antenna_gain_dbi=15.0,
+        cable_loss_db=1.0,
+        height_m=35.0,
+        rsrp_threshold_dbm=-110.0,
+        cost_myen=10.0,
+        cost_source="test",
+        model_urban="uma",
+        model_rural="rma",
+    )
 
 
 @pytest.mark.parametrize(
@@ -310,10 +321,12 @@ def test_link_budget_rejects_bad_values() -> None:
 
 
 def test_station_types_from_table() -> None:
-    rows = pd.DataFrame([
-        {**_type_kwargs(), "key": "lte2g"},
-        {**_type_kwargs(), "key": "big", "tx_power_dbm": 49.0, "label_ja": None},
-    ]).drop(columns=["cost_source"])
+    rows = pd.DataFrame(
+        [
+            {**_type_kwargs(), "key": "lte2g"},
+            {**_type_kwargs(), "key": "big", "tx_power_dbm": 49.0, "label_ja": None},
+        ]
+    ).drop(columns=["cost_source"])
     types = station_types_from_table(rows, source="types.csv")
     assert list(types) == ["lte2g", "big"]
     assert types["big"].eirp_dbm == 49.0 + 15.0 - 1.0
@@ -329,7 +342,7 @@ def test_station_types_from_table() -> None:
         station_types_from_table(rows.drop(columns=["scs_khz"]), source="types.csv")
     notnum = rows.astype(object)
     notnum.loc[0, "freq_ghz"] = "fast"
-    with pytest.raises(InputError, match="row 0 .* freq_ghz must be a finite number"):
+    with pytest.raises(InputError, match=r"row 0 .* freq_ghz must be a finite number"):
         station_types_from_table(notnum, source="types.csv")
 
 
@@ -343,15 +356,18 @@ def _stations(**cols: object) -> gpd.GeoDataFrame:
 
 
 def test_check_station_frame_accepts_good_frame() -> None:
-    check_station_frame(_stations(height_m=[30.0, np.nan], radius_km=[np.nan, 2.0]),
-                        source="st.gpkg")
+    check_station_frame(
+        _stations(height_m=[30.0, np.nan], radius_km=[np.nan, 2.0]), source="st.gpkg"
+    )
 
 
 @pytest.mark.parametrize(
     ("frame", "match"),
     [
-        (_stations(station_type=["nr700_macro", "lte800"]),
-         r"st\.gpkg: row 1 has unknown station_type 'lte800'; known types: \['nr28g_small'"),
+        (
+            _stations(station_type=["nr700_macro", "lte800"]),
+            r"st\.gpkg: row 1 has unknown station_type 'lte800'; known types: \['nr28g_small'",
+        ),
         (_stations(height_m=[30.0, 0.0]), r"st\.gpkg: row 1 has height_m=0"),
         (_stations(radius_km=[0.0, 1.0]), r"st\.gpkg: row 0 has radius_km=0"),
     ],

@@ -11,8 +11,9 @@ from denen_gis.cli._common import console, print_json
 
 __all__ = ["register"]
 
-data_app = typer.Typer(help="Inspect the embedded Japan dataset and import official files.",
-                       no_args_is_help=True)
+data_app = typer.Typer(
+    help="Inspect the embedded Japan dataset and import official files.", no_args_is_help=True
+)
 
 
 @data_app.command("info")
@@ -29,9 +30,12 @@ def info(
     urban_pop = int(grid.loc[grid["urban"], "population"].sum())
     total = int(grid["population"].sum())
     prefs = prefs.assign(grid_population=prefs["code"].map(by_pref).fillna(0).astype(int))
-    prefs["urban_population"] = prefs["code"].map(
-        grid[grid["urban"]].groupby("pref_code")["population"].sum()
-    ).fillna(0).astype(int)
+    prefs["urban_population"] = (
+        prefs["code"]
+        .map(grid[grid["urban"]].groupby("pref_code")["population"].sum())
+        .fillna(0)
+        .astype(int)
+    )
     summary = {
         "layers": layers.to_dict(orient="records"),
         "national_population": total,
@@ -40,27 +44,49 @@ def info(
         "urban_share": urban_pop / total if total else 0.0,
         "urban_area_km2": float(grid.loc[grid["urban"], "area_km2"].sum()),
         "land_area_km2": float(grid["area_km2"].sum()),
-        "prefectures": prefs[["code", "name_en", "name_ja", "block", "population",
-                              "grid_population", "urban_population"]].to_dict(orient="records"),
+        "prefectures": prefs[
+            [
+                "code",
+                "name_en",
+                "name_ja",
+                "block",
+                "population",
+                "grid_population",
+                "urban_population",
+            ]
+        ].to_dict(orient="records"),
     }
     if json_out:
         print_json(summary)
         return
     table = Table(title="Embedded dataset (EPSG:6668; see data/SOURCES.md)")
     for col in ("layer", "file", "rows", "crs", "geometry", "population", "size_kb"):
-        table.add_column(col, justify="right" if col in ("rows", "population", "size_kb") else "left")
+        table.add_column(
+            col, justify="right" if col in ("rows", "population", "size_kb") else "left"
+        )
     for row in layers.itertuples():
-        pop = "" if row.population is None or row.population != row.population else f"{row.population:,}"
-        table.add_row(row.layer, row.file, f"{row.rows:,}", row.crs, row.geometry, pop,
-                      f"{row.size_kb:,}")
+        pop = (
+            ""
+            if row.population is None or row.population != row.population
+            else f"{row.population:,}"
+        )
+        table.add_row(
+            row.layer, row.file, f"{row.rows:,}", row.crs, row.geometry, pop, f"{row.size_kb:,}"
+        )
     console.print(table)
     ptable = Table(title="Population by prefecture (2020 Census; grid is modelled)")
     for col in ("code", "prefecture", "block", "census", "grid", "urban %"):
         ptable.add_column(col, justify="left" if col in ("prefecture", "block") else "right")
     for row in prefs.itertuples():
         urban = 100 * row.urban_population / row.grid_population if row.grid_population else 0
-        ptable.add_row(row.code, f"{row.name_en} {row.name_ja}", str(row.block),
-                       f"{row.population:,}", f"{row.grid_population:,}", f"{urban:.1f}")
+        ptable.add_row(
+            row.code,
+            f"{row.name_en} {row.name_ja}",
+            str(row.block),
+            f"{row.population:,}",
+            f"{row.grid_population:,}",
+            f"{urban:.1f}",
+        )
     console.print(ptable)
     console.print(
         f"National population {total:,} (census {summary['census_population']:,}); "

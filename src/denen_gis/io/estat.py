@@ -250,7 +250,9 @@ def _tables_of(path: Path) -> list[EstatTable]:
     try:
         with zipfile.ZipFile(path) as archive:
             members = [
-                m for m in archive.infolist() if m.filename.lower().endswith(".txt") and not m.is_dir()
+                m
+                for m in archive.infolist()
+                if m.filename.lower().endswith(".txt") and not m.is_dir()
             ]
             if not members:
                 msg = f"{path}: the zip holds no .txt table; expected e.g. tblT001140H5339.txt"
@@ -265,7 +267,9 @@ def _tables_of(path: Path) -> list[EstatTable]:
         raise InputError(msg) from None
 
 
-def read_estat_mesh(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> gpd.GeoDataFrame:
+def read_estat_mesh(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+) -> gpd.GeoDataFrame:
     """Read e-Stat grid-square population files into a population layer.
 
     Parameters
@@ -288,10 +292,7 @@ def read_estat_mesh(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[s
         unknown mesh code, mixed levels or a mesh code present twice; the
         message names the file(s) and the line and column.
     """
-    if isinstance(paths, str | os.PathLike):
-        path_list = [Path(paths)]
-    else:
-        path_list = [Path(p) for p in paths]
+    path_list = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
     if not path_list:
         msg = "e-Stat import: no files given"
         raise InputError(msg)
@@ -349,9 +350,7 @@ def _read_csv_grid(path: Path) -> gpd.GeoDataFrame:
         msg = f"{path}: file not found; check the path"
         raise InputError(msg)
     try:
-        table = pd.read_csv(
-            path, dtype={"mesh_code": str, "pref_code": str}, encoding="utf-8-sig"
-        )
+        table = pd.read_csv(path, dtype={"mesh_code": str, "pref_code": str}, encoding="utf-8-sig")
     except UnicodeDecodeError:
         msg = f"{path}: not UTF-8 text; save the CSV as UTF-8"
         raise InputError(msg) from None

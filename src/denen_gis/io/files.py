@@ -61,6 +61,8 @@ LAYER_EXTENSIONS: dict[str, str] = {
 }
 
 _SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+# Spatial indexes of an older shapefile: removed on replace, as they would not match.
+_SHAPEFILE_INDEXES = (".qix", ".sbn", ".sbx")
 
 # Code pages that a .cpg file may name, as Python codecs.
 _CPG_CODECS = {
@@ -124,7 +126,9 @@ def _decode_shapefile_text(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     ]
     if not text_cols:
         return frame
-    raw = {c: [v.encode("latin-1") if isinstance(v, str) else v for v in frame[c]] for c in text_cols}
+    raw = {
+        c: [v.encode("latin-1") if isinstance(v, str) else v for v in frame[c]] for c in text_cols
+    }
     for codec in ("utf-8", "cp932"):
         try:
             decoded = {
@@ -254,7 +258,7 @@ def read_layer(
     >>> g = gpd.GeoDataFrame({"landing_id": ["a"], "name": ["Naoetsu"]},
     ...                      geometry=[Point(138.25, 37.18)], crs=6668)
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     write_layer(g, f"{d}/landings.gpkg", kind="landings")
+    ...     _ = write_layer(g, f"{d}/landings.gpkg", kind="landings")
     ...     read_layer(f"{d}/landings.gpkg", "landings")["name"].tolist()
     ['Naoetsu']
     """
@@ -288,9 +292,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     with atomic_path(f"{d}/out.txt") as tmp:
+    ...     with atomic_path(Path(d) / "out.txt") as tmp:
     ...         _ = tmp.write_text("done")
-    ...     open(f"{d}/out.txt").read()
+    ...     (Path(d) / "out.txt").read_text()
     'done'
     """
     path = Path(path)
@@ -321,13 +325,19 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     was and the new one is removed.
     """
     path = Path(path)
-    if not path.parent.is_dir():
-        msg = f"{path}: the folder {path.parent} does not exist; create it first"
-        raise InputError(msg)
     if path.exists() and not path.is_dir():
         msg = f"{path}: exists and is not a folder; remove it or choose another output"
         raise InputError(msg)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"{path}: cannot create the folder {path.parent} ({exc.strerror})"
+        raise InputError(msg) from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    # mkdtemp makes the folder private (0700); an output folder gets the usual mode.
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
     try:
         yield tmp
     except BaseException:
@@ -359,8 +369,13 @@ def _write_one(frame: gpd.GeoDataFrame, path: Path, fmt: str, layer: str) -> Non
     if fmt == "Parquet":
         frame.to_parquet(path)
     else:
-        pyogrio.write_dataframe(frame, path, driver=fmt, layer=layer, encoding="UTF-8"
-                                if fmt == "ESRI Shapefile" else None)
+        pyogrio.write_dataframe(
+            frame,
+            path,
+            driver=fmt,
+            layer=layer,
+            encoding="UTF-8" if fmt == "ESRI Shapefile" else None,
+        )
 
 
 def _write_shapefile(frame: gpd.GeoDataFrame, path: Path) -> None:
@@ -377,8 +392,16 @@ def _write_shapefile(frame: gpd.GeoDataFrame, path: Path) -> None:
                 os.replace(tmp.with_suffix(suffix), target)
             elif target.exists():
                 target.unlink()
+        for suffix in _SHAPEFILE_INDEXES:
+            path.with_suffix(suffix).unlink(missing_ok=True)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _write_error(path: Path, exc: OSError) -> InputError:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    msg = f"{path}: cannot write it ({reason}); check that the folder is writable and has space"
+    return InputError(msg)
 
 
 def write_layer(
@@ -408,20 +431,30 @@ def write_layer(
     -------
     pathlib.Path
         The written path.
+
+    Raises
+    ------
+    InputError
+        Unknown extension, missing folder, a layer that fails the ``kind``
+        schema, or an operating-system error while writing (the old file is
+        kept).
     """
     path = Path(path)
     fmt = layer_format(path)
     if kind is not None:
         frame = validate_layer(frame, kind, source=f"layer for {path}")
     name = layer or kind or path.stem
-    if fmt == "ESRI Shapefile":
-        if not path.parent.is_dir():
-            msg = f"{path}: the folder {path.parent} does not exist; create it first"
-            raise InputError(msg)
-        _write_shapefile(frame, path)
-    else:
-        with atomic_path(path) as tmp:
-            _write_one(frame, tmp, fmt, name)
+    try:
+        if fmt == "ESRI Shapefile":
+            if not path.parent.is_dir():
+                msg = f"{path}: the folder {path.parent} does not exist; create it first"
+                raise InputError(msg)
+            _write_shapefile(frame, path)
+        else:
+            with atomic_path(path) as tmp:
+                _write_one(frame, tmp, fmt, name)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
     logger.info("wrote %d rows to %s", len(frame), path)
     return path
 
@@ -454,7 +487,11 @@ def write_layers(
         else frame
         for name, frame in layers.items()
     }
-    with atomic_path(path) as tmp:
-        for name, frame in checked.items():
-            pyogrio.write_dataframe(frame, tmp, driver="GPKG", layer=name, append=tmp.exists())
+    try:
+        with atomic_path(path) as tmp:
+            for name, frame in checked.items():
+                pyogrio.write_dataframe(frame, tmp, driver="GPKG", layer=name)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+    logger.info("wrote layers %s to %s", list(checked), path)
     return path

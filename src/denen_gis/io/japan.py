@@ -206,3 +206,35 @@ def dataset_summary() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def load_hubs() -> pd.DataFrame:
+    """Backbone hubs: one per prefecture at the prefectural office (``hubs.csv``).
+
+    Columns: ``code``, ``name_en``, ``name_ja``, ``block``, ``office_en``,
+    ``office_ja``, ``lon``, ``lat`` [degrees, JGD2011], ``sea_of_japan_coast``,
+    ``population`` [persons].
+    """
+    path = data_dir() / "hubs.csv"
+    if not path.is_file():
+        msg = f"embedded hubs table is missing ({path}); run python data/build/infrastructure.py"
+        raise InputError(msg)
+    frame = pd.read_csv(path, dtype={"code": str})
+    frame["sea_of_japan_coast"] = frame["sea_of_japan_coast"].astype(bool)
+    return frame
+
+
+def load_backbone_links() -> pd.DataFrame:
+    """Land backbone links between hubs (``backbone_links.csv``).
+
+    Columns: ``link_id``, ``from_code``, ``to_code``, ``kind`` (land|strait),
+    ``great_circle_km``, ``route_factor``, ``length_km`` [km], ``note``.
+    """
+    path = data_dir() / "backbone_links.csv"
+    if not path.is_file():
+        msg = f"embedded backbone links are missing ({path}); run python data/build/infrastructure.py"
+        raise InputError(msg)
+    return pd.read_csv(path, dtype={"from_code": str, "to_code": str})
+
+
+__all__ += ["load_backbone_links", "load_hubs"]

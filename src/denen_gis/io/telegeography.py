@@ -92,8 +92,10 @@ def _check_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
         msg = f"bbox must be (west, south, east, north) in degrees, got {tuple(bbox)}"
         raise InputError(msg)
     west, south, east, north = (float(v) for v in bbox)
-    if not (west < east and south < north and -90 <= south and north <= 90):
-        msg = f"bbox {tuple(bbox)} must be (west, south, east, north) with west < east, south < north"
+    if not (west < east and south < north and south >= -90 and north <= 90):
+        msg = (
+            f"bbox {tuple(bbox)} must be (west, south, east, north) with west < east, south < north"
+        )
         raise InputError(msg)
     return west, south, east, north
 
@@ -140,7 +142,11 @@ def read_submarine_cables(
         raw_l = raw_l[shapely.intersects(raw_l.geometry.to_numpy(), box)]
         logger.info(
             "bbox %s keeps %d of %d cable features and %d of %d landing points",
-            tuple(bbox), len(raw_c), before_c, len(raw_l), before_l,
+            tuple(bbox),
+            len(raw_c),
+            before_c,
+            len(raw_l),
+            before_l,
         )
         for frame, path in ((raw_c, cables_path), (raw_l, landing_points_path)):
             if frame.empty:
@@ -164,11 +170,17 @@ def read_submarine_cables(
     cables = gpd.GeoDataFrame(
         {
             "cable_id": uniq[order],
-            "name": raw_c["name"].astype(object).where(raw_c["name"].notna(), "")
-            .astype(str).to_numpy()[first[order]],
+            "name": raw_c["name"]
+            .astype(object)
+            .where(raw_c["name"].notna(), "")
+            .astype(str)
+            .to_numpy()[first[order]],
             "status": "existing",
-            "color": (raw_c["color"].astype(str).to_numpy()[first[order]]
-                      if "color" in raw_c.columns else ""),
+            "color": (
+                raw_c["color"].astype(str).to_numpy()[first[order]]
+                if "color" in raw_c.columns
+                else ""
+            ),
         },
         geometry=merged[order],
         crs=CRS_EPSG,
@@ -184,8 +196,11 @@ def read_submarine_cables(
     landings = gpd.GeoDataFrame(
         {
             "landing_id": raw_l["id"].astype(str).str.strip().to_numpy(),
-            "name": raw_l["name"].astype(object).where(raw_l["name"].notna(), "")
-            .astype(str).to_numpy(),
+            "name": raw_l["name"]
+            .astype(object)
+            .where(raw_l["name"].notna(), "")
+            .astype(str)
+            .to_numpy(),
             "cable_id": "",
             "pref_code": "",
             "is_tbd": is_tbd.astype(bool).to_numpy(),
@@ -196,7 +211,9 @@ def read_submarine_cables(
     landings = validate_layer(landings, "landings", source=str(landing_points_path))
     logger.info(
         "read %d cables (%.0f km) and %d landing points",
-        len(cables), float(cables["length_km"].sum()), len(landings),
+        len(cables),
+        float(cables["length_km"].sum()),
+        len(landings),
     )
     return cables, landings
 
@@ -209,8 +226,9 @@ def _local_km(geoms: np.ndarray, lon0: np.ndarray, lat0: np.ndarray) -> np.ndarr
     return shapely.set_coordinates(geoms.copy(), np.column_stack([x, y]))
 
 
-def landing_distances_km(cables: gpd.GeoDataFrame, landings: gpd.GeoDataFrame,
-                         *, within_km: float) -> np.ndarray:
+def landing_distances_km(
+    cables: gpd.GeoDataFrame, landings: gpd.GeoDataFrame, *, within_km: float
+) -> np.ndarray:
     """Distance [km] from each landing to the nearest cable route, up to ``within_km``.
 
     Landings with no cable within ``within_km`` get ``inf``. Candidate cables

@@ -94,8 +94,9 @@ class CoveragePairs:
         return sp.csr_matrix((data, self.cols, indptr), shape=self.shape)
 
 
-def _as_1d(name: str, values: npt.ArrayLike, n: int | None = None,
-           dtype: type = float) -> np.ndarray:
+def _as_1d(
+    name: str, values: npt.ArrayLike, n: int | None = None, dtype: type = float
+) -> np.ndarray:
     arr = np.asarray(values, dtype=dtype)
     if arr.ndim == 0 and n is not None:
         arr = np.full(n, arr.item(), dtype=dtype)
@@ -173,11 +174,11 @@ def coverage_pairs(
     rows_all: list[IntArray] = []
     for start in range(0, m, _SITE_CHUNK):
         stop = min(start + _SITE_CHUNK, m)
-        hits = tree.query_ball_point(site_xyz[start:stop], r_query[start:stop],
-                                     return_sorted=False)
+        hits = tree.query_ball_point(site_xyz[start:stop], r_query[start:stop], return_sorted=False)
         counts = np.fromiter(map(len, hits), dtype=np.int64, count=stop - start)
-        rows = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64,
-                           count=int(counts.sum()))
+        rows = np.fromiter(
+            itertools.chain.from_iterable(hits), dtype=np.int64, count=int(counts.sum())
+        )
         counts_all.append(counts)
         rows_all.append(rows)
     counts = np.concatenate(counts_all)
@@ -196,8 +197,13 @@ def coverage_pairs(
     np.cumsum(np.bincount(cols, minlength=m), out=col_ptr[1:])
     pos = sp.csc_matrix((np.arange(1, rows.size + 1), rows, col_ptr), shape=(n, m)).tocsr()
     order = pos.data - 1
-    logger.debug("coverage_pairs: %d cells x %d sites, %d candidates, %d pairs",
-                 n, m, cand_rows.size, order.size)
+    logger.debug(
+        "coverage_pairs: %d cells x %d sites, %d candidates, %d pairs",
+        n,
+        m,
+        cand_rows.size,
+        order.size,
+    )
     return CoveragePairs(rows[order], cols[order], dist[order], (n, m))
 
 
@@ -223,8 +229,13 @@ def coverage_sets(
     [True, True]
     """
     return coverage_pairs(
-        cell_lon, cell_lat, cell_urban, site_lon, site_lat,
-        radius_urban_km=radius_urban_km, radius_rural_km=radius_rural_km,
+        cell_lon,
+        cell_lat,
+        cell_urban,
+        site_lon,
+        site_lat,
+        radius_urban_km=radius_urban_km,
+        radius_rural_km=radius_rural_km,
     ).to_csr()
 
 
@@ -336,12 +347,15 @@ def pair_rsrp_dbm(
     types = STATION_TYPES if station_types is None else station_types
     urban = np.asarray(cell_urban, dtype=bool)[pairs.rows]
     keys = np.asarray(site_type, dtype=str)
-    heights = (np.full(keys.shape, np.nan) if site_height_m is None
-               else np.asarray(site_height_m, dtype=float))
+    heights = (
+        np.full(keys.shape, np.nan)
+        if site_height_m is None
+        else np.asarray(site_height_m, dtype=float)
+    )
     uniq, type_idx = np.unique(keys, return_inverse=True)
     pair_type = type_idx[pairs.cols]
     out = np.empty(pairs.rows.size)
-    for t, key in enumerate(uniq):
+    for t, key in enumerate(map(str, uniq)):
         if key not in types:
             msg = f"unknown station_type {key!r}; known types: {sorted(types)}"
             raise InputError(msg)
@@ -398,8 +412,9 @@ class _Prepared:
     radius: pd.DataFrame
 
 
-def _grid_arrays(grid: pd.DataFrame, source: str) -> tuple[np.ndarray, FloatArray, FloatArray,
-                                                           npt.NDArray[np.bool_]]:
+def _grid_arrays(
+    grid: pd.DataFrame, source: str
+) -> tuple[np.ndarray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     for col in ("mesh_code", "population"):
         if col not in grid.columns:
             msg = f"{source}: missing column {col!r}; pass a population-schema grid"
@@ -414,25 +429,36 @@ def _grid_arrays(grid: pd.DataFrame, source: str) -> tuple[np.ndarray, FloatArra
     return codes, lon, lat, urban
 
 
-def _prepare(grid: pd.DataFrame, stations: pd.DataFrame, *, budget: LinkBudget,
-             station_types: Mapping[str, StationType], grid_source: str,
-             stations_source: str) -> tuple[np.ndarray, _Prepared]:
+def _prepare(
+    grid: pd.DataFrame,
+    stations: pd.DataFrame,
+    *,
+    budget: LinkBudget,
+    station_types: Mapping[str, StationType],
+    grid_source: str,
+    stations_source: str,
+) -> tuple[np.ndarray, _Prepared]:
     codes, lon, lat, urban = _grid_arrays(grid, grid_source)
     if "site_id" not in stations.columns:
         msg = f"{stations_source}: missing column 'site_id'"
         raise InputError(msg)
-    check_station_frame(stations, source=stations_source, station_types=station_types)
     crs = getattr(stations, "crs", None)
     if crs is not None and not crs.is_geographic:
-        msg = (f"{stations_source}: CRS {crs.to_string()} is projected; convert to "
-               "EPSG:6668 (validate_layer does) before computing coverage")
+        msg = (
+            f"{stations_source}: CRS {crs.to_string()} is projected; convert to "
+            "EPSG:6668 (validate_layer does) before computing coverage"
+        )
         raise InputError(msg)
+    check_station_frame(stations, source=stations_source, station_types=station_types)
     geom = stations.geometry.to_numpy()
     s_lon = shapely.get_x(geom).astype(float)
     s_lat = shapely.get_y(geom).astype(float)
     kinds = stations["station_type"].astype(str).to_numpy()
-    height = (pd.to_numeric(stations["height_m"], errors="coerce").to_numpy(dtype=float)
-              if "height_m" in stations.columns else np.full(len(stations), np.nan))
+    height = (
+        pd.to_numeric(stations["height_m"], errors="coerce").to_numpy(dtype=float)
+        if "height_m" in stations.columns
+        else np.full(len(stations), np.nan)
+    )
     r_urb, r_rur = site_radii_km(kinds, height, station_types=station_types, budget=budget)
     given = np.full(len(stations), np.nan)
     if "radius_km" in stations.columns:
@@ -441,23 +467,29 @@ def _prepare(grid: pd.DataFrame, stations: pd.DataFrame, *, budget: LinkBudget,
     r_urb = np.where(has_given, given, r_urb)
     r_rur = np.where(has_given, given, r_rur)
     eff_height = height.copy()
-    for key in np.unique(kinds):
+    for key in map(str, np.unique(kinds)):
         sel = (kinds == key) & np.isnan(eff_height)
         eff_height[sel] = station_types[key].height_m
-    radius = pd.DataFrame({
-        "site_id": stations["site_id"].astype(str).to_numpy(),
-        "station_type": kinds,
-        "height_m": eff_height,
-        "radius_urban_km": r_urb,
-        "radius_rural_km": r_rur,
-        "radius_source": np.where(has_given, "given", "radio model"),
-    })
+    radius = pd.DataFrame(
+        {
+            "site_id": stations["site_id"].astype(str).to_numpy(),
+            "station_type": kinds,
+            "height_m": eff_height,
+            "radius_urban_km": r_urb,
+            "radius_rural_km": r_rur,
+            "radius_source": np.where(has_given, "given", "radio model"),
+        }
+    )
     return codes, _Prepared(lon, lat, urban, s_lon, s_lat, kinds, eff_height, radius)
 
 
 def _pairs(prep: _Prepared) -> CoveragePairs:
     return coverage_pairs(
-        prep.cell_lon, prep.cell_lat, prep.urban, prep.site_lon, prep.site_lat,
+        prep.cell_lon,
+        prep.cell_lat,
+        prep.urban,
+        prep.site_lon,
+        prep.site_lat,
         radius_urban_km=prep.radius["radius_urban_km"].to_numpy(),
         radius_rural_km=prep.radius["radius_rural_km"].to_numpy(),
     )
@@ -516,40 +548,69 @@ def compute_coverage(
     """
     budget = LinkBudget() if budget is None else budget
     types = STATION_TYPES if station_types is None else station_types
-    codes, prep = _prepare(grid, stations, budget=budget, station_types=types,
-                           grid_source=grid_source, stations_source=stations_source)
+    codes, prep = _prepare(
+        grid,
+        stations,
+        budget=budget,
+        station_types=types,
+        grid_source=grid_source,
+        stations_source=stations_source,
+    )
     if "pref_code" not in grid.columns:
         msg = f"{grid_source}: missing column 'pref_code'; it is needed for coverage metrics"
         raise InputError(msg)
     pairs = _pairs(prep)
-    rsrp = pair_rsrp_dbm(pairs, cell_urban=prep.urban, site_type=prep.site_type,
-                         site_height_m=prep.height, station_types=types, budget=budget)
+    rsrp = pair_rsrp_dbm(
+        pairs,
+        cell_urban=prep.urban,
+        site_type=prep.site_type,
+        site_height_m=prep.height,
+        station_types=types,
+        budget=budget,
+    )
     best = best_server(pairs.rows, pairs.cols, rsrp, n_cells=len(codes))
     site_ids = prep.radius["site_id"].to_numpy()
-    best_id = pd.array(np.where(best.covered, site_ids[np.maximum(best.site_index, 0)], None),
-                       dtype="string")
+    best_id_obj = np.full(len(codes), None, dtype=object)
+    best_id_obj[best.covered] = site_ids[best.site_index[best.covered]]
+    best_id = pd.array(best_id_obj, dtype="string")
     pref = grid["pref_code"].astype(str).to_numpy()
     population = grid["population"].to_numpy()
-    cells = pd.DataFrame({
-        "mesh_code": codes,
-        "pref_code": pref,
-        "population": population,
-        "urban": prep.urban,
-        "covered": best.covered,
-        "best_site_id": best_id,
-        "rsrp_dbm": best.rsrp_dbm,
-    })
-    area = (grid["area_km2"].to_numpy(dtype=float) if "area_km2" in grid.columns
-            else box_area_km2(*mesh_bounds(codes)))
+    cells = pd.DataFrame(
+        {
+            "mesh_code": codes,
+            "pref_code": pref,
+            "population": population,
+            "urban": prep.urban,
+            "covered": best.covered,
+            "best_site_id": best_id,
+            "rsrp_dbm": best.rsrp_dbm,
+        }
+    )
+    area = (
+        grid["area_km2"].to_numpy(dtype=float)
+        if "area_km2" in grid.columns
+        else box_area_km2(*mesh_bounds(codes))
+    )
     block = None
     if pref_blocks is not None:
         block = np.array([pref_blocks.get(p, "") for p in pref], dtype=object)
-    summary = coverage_metrics(population, best.covered, pref_code=pref, urban=prep.urban,
-                               area_km2=area, block=block)
-    logger.info("coverage: %d cells, %d sites, %d pairs, %.2f %% of population covered",
-                len(codes), len(site_ids), pairs.rows.size, summary.coverage_pct)
-    return CoverageResult(cells=cells, matrix=pairs.to_csr(), site_ids=site_ids,
-                          radius_km=prep.radius, summary=summary)
+    summary = coverage_metrics(
+        population, best.covered, pref_code=pref, urban=prep.urban, area_km2=area, block=block
+    )
+    logger.info(
+        "coverage: %d cells, %d sites, %d pairs, %.2f %% of population covered",
+        len(codes),
+        len(site_ids),
+        pairs.rows.size,
+        summary.coverage_pct,
+    )
+    return CoverageResult(
+        cells=cells,
+        matrix=pairs.to_csr(),
+        site_ids=site_ids,
+        radius_km=prep.radius,
+        summary=summary,
+    )
 
 
 def site_coverage_matrix(
@@ -582,6 +643,12 @@ def site_coverage_matrix(
     """
     budget = LinkBudget() if budget is None else budget
     types = STATION_TYPES if station_types is None else station_types
-    _, prep = _prepare(grid, sites, budget=budget, station_types=types,
-                       grid_source=grid_source, stations_source=sites_source)
+    _, prep = _prepare(
+        grid,
+        sites,
+        budget=budget,
+        station_types=types,
+        grid_source=grid_source,
+        stations_source=sites_source,
+    )
     return _pairs(prep).to_csr()

@@ -71,11 +71,13 @@ def gini(values: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> float:
     if mean == 0:
         return 0.0
     order = np.argsort(x, kind="stable")
-    x, w = x[order], w[order]
-    # Pairs (i, j) with j before i in sorted order: w_i w_j (x_i - x_j).
+    # Differences are unchanged by a shift; shifting by the minimum makes equal
+    # values exactly zero, so the Gini of equal values is exactly 0.
+    y, w = x[order] - x[order[0]], w[order]
+    # Pairs (i, j) with j before i in sorted order: w_i w_j (y_i - y_j).
     cum_w = np.cumsum(w) - w
-    cum_wx = np.cumsum(w * x) - w * x
-    half_sum = float((w * (x * cum_w - cum_wx)).sum())
+    cum_wy = np.cumsum(w * y) - w * y
+    half_sum = float((w * (y * cum_w - cum_wy)).sum())
     return float(max(0.0, half_sum / (total_w**2 * mean)))
 
 
@@ -149,28 +151,47 @@ class CoverageMetrics:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN as ``None``; tables as lists of records)."""
-        scalars = ("population", "covered_population", "coverage_pct", "area_km2",
-                   "covered_area_km2", "urban_pct", "rural_pct", "urban_rural_gap_pp",
-                   "lowest_pref", "lowest_pref_pct", "gini")
+        scalars = (
+            "population",
+            "covered_population",
+            "coverage_pct",
+            "area_km2",
+            "covered_area_km2",
+            "urban_pct",
+            "rural_pct",
+            "urban_rural_gap_pp",
+            "lowest_pref",
+            "lowest_pref_pct",
+            "gini",
+        )
         out: dict[str, Any] = {k: _clean(getattr(self, k)) for k in scalars}
         out["by_pref"] = _records(self.by_pref)
         out["by_block"] = _records(self.by_block)
         return out
 
 
-def _by_group(key: np.ndarray, name: str, pop: np.ndarray, cov: np.ndarray,
-              area: np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        name: key,
-        "population": pop,
-        "covered_population": np.where(cov, pop, 0),
-        "area_km2": area,
-        "covered_area_km2": np.where(cov, area, 0.0),
-    })
+def _by_group(
+    key: np.ndarray, name: str, pop: np.ndarray, cov: np.ndarray, area: np.ndarray
+) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            name: key,
+            "population": pop,
+            "covered_population": np.where(cov, pop, 0),
+            "area_km2": area,
+            "covered_area_km2": np.where(cov, area, 0.0),
+        }
+    )
     g = frame.groupby(name, sort=True).sum().reset_index()
     g["coverage_pct"] = _pct(g["covered_population"], g["population"])
-    cols = [name, "population", "covered_population", "coverage_pct", "area_km2",
-            "covered_area_km2"]
+    cols = [
+        name,
+        "population",
+        "covered_population",
+        "coverage_pct",
+        "area_km2",
+        "covered_area_km2",
+    ]
     out = g[cols].copy()
     out["population"] = out["population"].astype(np.int64)
     out["covered_population"] = out["covered_population"].astype(np.int64)
@@ -219,12 +240,15 @@ def coverage_metrics(
         arrays["block"] = block
     for name, arr in arrays.items():
         if np.asarray(arr).shape != (n,):
-            msg = (f"coverage_metrics: {name} has shape {np.asarray(arr).shape}; "
-                   f"give one value per cell like population {pop.shape}")
+            msg = (
+                f"coverage_metrics: {name} has shape {np.asarray(arr).shape}; "
+                f"give one value per cell like population {pop.shape}"
+            )
             raise InputError(msg)
     pop_f = pop.astype(float)
-    if not np.isfinite(pop_f).all() or (pop_f < 0).any() or (pop_f != np.round(pop_f)).any():
-        i = int(np.flatnonzero(~(np.isfinite(pop_f) & (pop_f >= 0) & (pop_f == np.round(pop_f))))[0])
+    good = np.isfinite(pop_f) & (pop_f >= 0) & (pop_f == np.round(pop_f))
+    if not good.all():
+        i = int(np.flatnonzero(~good)[0])
         msg = f"coverage_metrics: population row {i} is {pop[i]!r}; use whole persons >= 0"
         raise InputError(msg)
     pop_i = pop_f.astype(np.int64)
@@ -234,8 +258,7 @@ def coverage_metrics(
         raise InputError(msg)
     cov = cov_raw.astype(bool)
     urb = np.asarray(urban).astype(bool)
-    area = (np.full(n, np.nan) if area_km2 is None
-            else np.asarray(area_km2, dtype=float))
+    area = np.full(n, np.nan) if area_km2 is None else np.asarray(area_km2, dtype=float)
     prefs = np.asarray(pref_code).astype(str)
 
     total = int(pop_i.sum())
@@ -243,14 +266,16 @@ def coverage_metrics(
     urban_pct = float(_pct(pop_i[cov & urb].sum(), pop_i[urb].sum()))
     rural_pct = float(_pct(pop_i[cov & ~urb].sum(), pop_i[~urb].sum()))
     by_pref = _by_group(prefs, "pref_code", pop_i, cov, area)
-    by_block = (None if block is None
-                else _by_group(np.asarray(block).astype(str), "block", pop_i, cov, area))
+    by_block = (
+        None
+        if block is None
+        else _by_group(np.asarray(block).astype(str), "block", pop_i, cov, area)
+    )
     populated = by_pref[by_pref["population"] > 0]
     if len(populated):
         low = populated.iloc[int(np.argmin(populated["coverage_pct"].to_numpy()))]
         lowest, lowest_pct = str(low["pref_code"]), float(low["coverage_pct"])
-        g = gini(populated["coverage_pct"].to_numpy() / 100.0,
-                 populated["population"].to_numpy())
+        g = gini(populated["coverage_pct"].to_numpy() / 100.0, populated["population"].to_numpy())
     else:
         lowest, lowest_pct, g = None, math.nan, math.nan
     return CoverageMetrics(

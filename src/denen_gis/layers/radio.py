@@ -89,14 +89,55 @@ _EFFECTIVE_EARTH_RADIUS_M = 4.0 / 3.0 * 6371.0088e3
 # Transmission bandwidth configuration N_RB by (SCS [kHz], channel bandwidth [MHz]):
 # TS 38.101-1 Table 5.3.2-1 (FR1) and TS 38.101-2 Table 5.3.2-1 (FR2).
 _N_RB: dict[tuple[int, int], int] = {
-    **{(15, bw): n for bw, n in [(5, 25), (10, 52), (15, 79), (20, 106), (25, 133),
-                                 (30, 160), (40, 216), (50, 270)]},
-    **{(30, bw): n for bw, n in [(5, 11), (10, 24), (15, 38), (20, 51), (25, 65), (30, 78),
-                                 (40, 106), (50, 133), (60, 162), (70, 189), (80, 217),
-                                 (90, 245), (100, 273)]},
-    **{(60, bw): n for bw, n in [(10, 11), (15, 18), (20, 24), (25, 31), (30, 38), (40, 51),
-                                 (50, 65), (60, 79), (70, 93), (80, 107), (90, 121),
-                                 (100, 135), (200, 264)]},
+    **{
+        (15, bw): n
+        for bw, n in [
+            (5, 25),
+            (10, 52),
+            (15, 79),
+            (20, 106),
+            (25, 133),
+            (30, 160),
+            (40, 216),
+            (50, 270),
+        ]
+    },
+    **{
+        (30, bw): n
+        for bw, n in [
+            (5, 11),
+            (10, 24),
+            (15, 38),
+            (20, 51),
+            (25, 65),
+            (30, 78),
+            (40, 106),
+            (50, 133),
+            (60, 162),
+            (70, 189),
+            (80, 217),
+            (90, 245),
+            (100, 273),
+        ]
+    },
+    **{
+        (60, bw): n
+        for bw, n in [
+            (10, 11),
+            (15, 18),
+            (20, 24),
+            (25, 31),
+            (30, 38),
+            (40, 51),
+            (50, 65),
+            (60, 79),
+            (70, 93),
+            (80, 107),
+            (90, 121),
+            (100, 135),
+            (200, 264),
+        ]
+    },
     **{(120, bw): n for bw, n in [(50, 32), (100, 66), (200, 132), (400, 264)]},
 }
 
@@ -104,8 +145,7 @@ _N_RB: dict[tuple[int, int], int] = {
 # --------------------------------------------------------------------------- path loss
 
 
-def _check_model_inputs(model: str, freq_ghz: float, h_bs_m: npt.ArrayLike,
-                        h_ut_m: float) -> None:
+def _check_model_inputs(model: str, freq_ghz: float, h_bs_m: npt.ArrayLike, h_ut_m: float) -> None:
     lo, hi = PATH_LOSS_MODELS[model]
     if not lo <= freq_ghz <= hi:
         msg = (
@@ -125,15 +165,17 @@ def _check_model_inputs(model: str, freq_ghz: float, h_bs_m: npt.ArrayLike,
         raise InputError(msg)
 
 
-def _distances(d2d_m: npt.ArrayLike, h_bs_m: npt.ArrayLike,
-               h_ut_m: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _distances(
+    d2d_m: npt.ArrayLike, h_bs_m: npt.ArrayLike, h_ut_m: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Clamped 2D distance, 3D distance and base-station height, broadcast [m]."""
     d2d = np.asarray(d2d_m, dtype=float)
     if np.isnan(d2d).any() or (d2d < 0).any():
         msg = "d2d_m must be non-negative distances in metres"
         raise InputError(msg)
-    d2d, h_bs = np.broadcast_arrays(np.maximum(d2d, MIN_DISTANCE_M),
-                                    np.asarray(h_bs_m, dtype=float))
+    d2d, h_bs = np.broadcast_arrays(
+        np.maximum(d2d, MIN_DISTANCE_M), np.asarray(h_bs_m, dtype=float)
+    )
     d3d = np.sqrt(d2d**2 + (h_bs - h_ut_m) ** 2)
     return d2d, d3d, h_bs
 
@@ -467,8 +509,9 @@ def n_resource_blocks(bandwidth_mhz: float, scs_khz: float) -> int:
     273
     """
     key = (round(scs_khz), round(bandwidth_mhz))
-    if key not in _N_RB or not (math.isclose(key[0], scs_khz) and
-                                math.isclose(key[1], bandwidth_mhz)):
+    if key not in _N_RB or not (
+        math.isclose(key[0], scs_khz) and math.isclose(key[1], bandwidth_mhz)
+    ):
         known = sorted(bw for scs, bw in _N_RB if scs == key[0])
         msg = (
             f"no NR carrier of {bandwidth_mhz:g} MHz at {scs_khz:g} kHz SCS in TS 38.101; "
@@ -480,15 +523,28 @@ def n_resource_blocks(bandwidth_mhz: float, scs_khz: float) -> int:
 
 def _type_problem(values: Mapping[str, object]) -> str | None:
     """Why a station type's values cannot be used, or ``None``."""
-    num = {k: values[k] for k in ("freq_ghz", "bandwidth_mhz", "scs_khz", "tx_power_dbm",
-                                   "antenna_gain_dbi", "cable_loss_db", "height_m",
-                                   "rsrp_threshold_dbm", "cost_myen")}
+    num = {
+        k: values[k]
+        for k in (
+            "freq_ghz",
+            "bandwidth_mhz",
+            "scs_khz",
+            "tx_power_dbm",
+            "antenna_gain_dbi",
+            "cable_loss_db",
+            "height_m",
+            "rsrp_threshold_dbm",
+            "cost_myen",
+        )
+    }
     for name, v in num.items():
         if not isinstance(v, int | float) or not math.isfinite(float(v)):
             return f"{name} must be a finite number, got {v!r}"
     if float(num["tx_power_dbm"]) < 0:
-        return (f"tx_power_dbm={num['tx_power_dbm']:g} is negative; give the total conducted "
-                "power in dBm (e.g. 46 for 40 W)")
+        return (
+            f"tx_power_dbm={num['tx_power_dbm']:g} is negative; give the total conducted "
+            "power in dBm (e.g. 46 for 40 W)"
+        )
     if float(num["height_m"]) <= 0:
         return f"height_m={num['height_m']:g} must be positive [m]"
     if float(num["cost_myen"]) < 0:
@@ -496,16 +552,20 @@ def _type_problem(values: Mapping[str, object]) -> str | None:
     if float(num["cable_loss_db"]) < 0:
         return f"cable_loss_db={num['cable_loss_db']:g} must not be negative [dB]"
     if not -160.0 <= float(num["rsrp_threshold_dbm"]) <= -40.0:
-        return (f"rsrp_threshold_dbm={num['rsrp_threshold_dbm']:g} is not an RSRP level; "
-                "use -160 to -40 dBm")
+        return (
+            f"rsrp_threshold_dbm={num['rsrp_threshold_dbm']:g} is not an RSRP level; "
+            "use -160 to -40 dBm"
+        )
     for env in ("urban", "rural"):
         model = values[f"model_{env}"]
         if model not in PATH_LOSS_MODELS:
             return f"model_{env}={model!r} is not one of {sorted(PATH_LOSS_MODELS)}"
         lo, hi = PATH_LOSS_MODELS[str(model)]
         if not lo <= float(num["freq_ghz"]) <= hi:
-            return (f"freq_ghz={num['freq_ghz']:g} is outside the {str(model).upper()} range "
-                    f"{lo:g}-{hi:g} GHz (model_{env})")
+            return (
+                f"freq_ghz={num['freq_ghz']:g} is outside the {str(model).upper()} range "
+                f"{lo:g}-{hi:g} GHz (model_{env})"
+            )
     try:
         n_resource_blocks(float(num["bandwidth_mhz"]), float(num["scs_khz"]))
     except InputError as exc:
@@ -676,6 +736,14 @@ STATION_TYPES: dict[str, StationType] = {
 }
 
 
+def _optional(rec: Mapping[str, object], name: str, default: object) -> object:
+    """A table value, or ``default`` when the column is absent or the cell empty."""
+    value = rec.get(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return default
+    return str(value) if isinstance(default, str) else value
+
+
 def station_types_from_table(
     table: pd.DataFrame, *, source: str = "station types table"
 ) -> dict[str, StationType]:
@@ -703,31 +771,51 @@ def station_types_from_table(
     >>> station_types_from_table(pd.DataFrame([row]))["lte800"].eirp_dbm
     61.0
     """
-    required = ["key", "freq_ghz", "bandwidth_mhz", "scs_khz", "tx_power_dbm",
-                "antenna_gain_dbi", "height_m", "rsrp_threshold_dbm", "cost_myen",
-                "model_urban", "model_rural"]
+    required = [
+        "key",
+        "freq_ghz",
+        "bandwidth_mhz",
+        "scs_khz",
+        "tx_power_dbm",
+        "antenna_gain_dbi",
+        "height_m",
+        "rsrp_threshold_dbm",
+        "cost_myen",
+        "model_urban",
+        "model_rural",
+    ]
     missing = [c for c in required if c not in table.columns]
     if missing:
         msg = f"{source}: missing column(s) {missing}; see layers.radio.StationType"
         raise InputError(msg)
     out: dict[str, StationType] = {}
-    numeric = ["freq_ghz", "bandwidth_mhz", "scs_khz", "tx_power_dbm", "antenna_gain_dbi",
-               "cable_loss_db", "height_m", "rsrp_threshold_dbm", "cost_myen"]
+    numeric = [
+        "freq_ghz",
+        "bandwidth_mhz",
+        "scs_khz",
+        "tx_power_dbm",
+        "antenna_gain_dbi",
+        "cable_loss_db",
+        "height_m",
+        "rsrp_threshold_dbm",
+        "cost_myen",
+    ]
     for i, rec in enumerate(table.reset_index(drop=True).to_dict("records")):
         key = str(rec["key"]).strip()
         if not key or key in out:
             what = "is empty" if not key else f"{key!r} appears more than once"
             msg = f"{source}: row {i}: key {what}; give each type a unique key"
             raise InputError(msg)
+        label_en = _optional(rec, "label_en", key)
         values: dict[str, object] = {
             "key": key,
-            "label_en": str(rec.get("label_en") or key),
-            "cable_loss_db": rec.get("cable_loss_db", 0.0),
-            "cost_source": str(rec.get("cost_source") or ""),
+            "label_en": label_en,
+            "label_ja": _optional(rec, "label_ja", label_en),
+            "cable_loss_db": _optional(rec, "cable_loss_db", 0.0),
+            "cost_source": _optional(rec, "cost_source", ""),
             "model_urban": str(rec["model_urban"]).strip().lower(),
             "model_rural": str(rec["model_rural"]).strip().lower(),
         }
-        values["label_ja"] = str(rec.get("label_ja") or values["label_en"])
         for name in numeric:
             raw = values.get(name, rec.get(name))
             try:
@@ -843,10 +931,21 @@ def rsrp_dbm(
     model = station_type.model_for(environment)
     h = station_type.height_m if height_m is None else height_m
     d_m = np.asarray(distance_km, dtype=float) * 1000.0
-    pl = path_loss(d_m, model=model, freq_ghz=station_type.freq_ghz, h_bs_m=h,
-                   h_ut_m=budget.ue_height_m, los=budget.los)
-    return (station_type.eirp_per_re_dbm - pl + budget.ue_antenna_gain_dbi
-            - budget.indoor_penetration_db - budget.shadowing_margin_db)
+    pl = path_loss(
+        d_m,
+        model=model,
+        freq_ghz=station_type.freq_ghz,
+        h_bs_m=h,
+        h_ut_m=budget.ue_height_m,
+        los=budget.los,
+    )
+    return (
+        station_type.eirp_per_re_dbm
+        - pl
+        + budget.ue_antenna_gain_dbi
+        - budget.indoor_penetration_db
+        - budget.shadowing_margin_db
+    )
 
 
 def _reach_error(station_type: StationType, environment: str, budget: LinkBudget) -> InputError:
@@ -887,16 +986,18 @@ def coverage_radius_km(
     threshold = station_type.rsrp_threshold_dbm
 
     def excess(d_km: float) -> float:
-        return float(rsrp_dbm(d_km, station_type, environment, budget=budget, height_m=h)
-                     - threshold)
+        return float(
+            rsrp_dbm(d_km, station_type, environment, budget=budget, height_m=h) - threshold
+        )
 
     lo = MIN_DISTANCE_M / 1000.0
     hi = float(radio_horizon_km(h, budget.ue_height_m))
     if excess(lo) < 0:
         raise _reach_error(station_type, environment, budget)
     if excess(hi) >= 0:
-        logger.info("%s in %s cells reaches the radio horizon %.1f km",
-                    station_type.key, environment, hi)
+        logger.info(
+            "%s in %s cells reaches the radio horizon %.1f km", station_type.key, environment, hi
+        )
         return hi
     return float(brentq(excess, lo, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps, maxiter=200))
 
@@ -975,11 +1076,14 @@ def site_radii_km(
     """
     types = STATION_TYPES if station_types is None else station_types
     keys = np.atleast_1d(np.asarray(station_type, dtype=str))
-    heights = (np.full(keys.shape, np.nan) if height_m is None
-               else np.atleast_1d(np.asarray(height_m, dtype=float)))
+    heights = (
+        np.full(keys.shape, np.nan)
+        if height_m is None
+        else np.atleast_1d(np.asarray(height_m, dtype=float))
+    )
     r_urban = np.empty(keys.shape)
     r_rural = np.empty(keys.shape)
-    for key in np.unique(keys):
+    for key in map(str, np.unique(keys)):
         if key not in types:
             msg = f"unknown station_type {key!r}; known types: {sorted(types)}"
             raise InputError(msg)
@@ -1015,24 +1119,26 @@ def radius_table(
     items = list(types.values()) if isinstance(types, Mapping) else list(types)
     rows = []
     for st in items:
-        rows.append({
-            "key": st.key,
-            "label_en": st.label_en,
-            "label_ja": st.label_ja,
-            "freq_ghz": st.freq_ghz,
-            "bandwidth_mhz": st.bandwidth_mhz,
-            "height_m": st.height_m,
-            "eirp_dbm": st.eirp_dbm,
-            "eirp_per_re_dbm": st.eirp_per_re_dbm,
-            "rsrp_threshold_dbm": st.rsrp_threshold_dbm,
-            "edge_snr_db": st.rsrp_threshold_dbm
-            - noise_per_re_dbm(st.scs_khz, budget.noise_figure_db),
-            "model_urban": st.model_urban,
-            "radius_urban_km": coverage_radius_km(st, "urban", budget=budget),
-            "model_rural": st.model_rural,
-            "radius_rural_km": coverage_radius_km(st, "rural", budget=budget),
-            "cost_myen": st.cost_myen,
-        })
+        rows.append(
+            {
+                "key": st.key,
+                "label_en": st.label_en,
+                "label_ja": st.label_ja,
+                "freq_ghz": st.freq_ghz,
+                "bandwidth_mhz": st.bandwidth_mhz,
+                "height_m": st.height_m,
+                "eirp_dbm": st.eirp_dbm,
+                "eirp_per_re_dbm": st.eirp_per_re_dbm,
+                "rsrp_threshold_dbm": st.rsrp_threshold_dbm,
+                "edge_snr_db": st.rsrp_threshold_dbm
+                - noise_per_re_dbm(st.scs_khz, budget.noise_figure_db),
+                "model_urban": st.model_urban,
+                "radius_urban_km": coverage_radius_km(st, "urban", budget=budget),
+                "model_rural": st.model_rural,
+                "radius_rural_km": coverage_radius_km(st, "rural", budget=budget),
+                "cost_myen": st.cost_myen,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -280,8 +280,14 @@ def compare_cuts(before: ResilienceReport, after: ResilienceReport) -> pd.DataFr
                            ascending=[False, False, True], kind="stable").reset_index(drop=True)
 
 
-def relief_statements(comparison: pd.DataFrame, *, limit: int = 5) -> list[str]:
-    """Plain sentences for the cuts that the change makes harmless.
+def relief_statements(
+    comparison: pd.DataFrame, *, limit: int = 5, min_rtt_relief_ms: float = 0.001
+) -> list[str]:
+    """Plain sentences for the cuts that the change makes harmless (or milder).
+
+    Cuts that cut off fewer people come first; when there are none, the cuts
+    whose population-weighted RTT increase falls by more than
+    ``min_rtt_relief_ms`` [ms] are described instead.
 
     Examples
     --------
@@ -294,6 +300,23 @@ def relief_statements(comparison: pd.DataFrame, *, limit: int = 5) -> list[str]:
     """
     out = []
     rows = comparison[comparison["relieved_population"] > 0].head(limit)
+    if rows.empty and "rtt_increase_ms_before" in comparison.columns:
+        drop = (comparison["rtt_increase_ms_before"].fillna(0)
+                - comparison["rtt_increase_ms_after"].fillna(0))
+        best = comparison.assign(drop=drop)
+        best = best[(best["drop"] > min_rtt_relief_ms)
+                    & (best["population_cut_off_before"].fillna(0) == 0)]
+        for row in best.sort_values("drop", ascending=False, kind="stable").head(limit).itertuples(
+                index=False):
+            a = str(row.a).split(":", 1)[-1]
+            b = str(row.b).split(":", 1)[-1]
+            where = f"between {a} and {b}" if b else f"at {a}"
+            out.append(
+                f"a cut of {row.kind} {row.id} {where} now raises the population-weighted RTT "
+                f"by {row.rtt_increase_ms_after:+.3f} ms instead of "
+                f"{row.rtt_increase_ms_before:+.3f} ms"
+            )
+        return out
     for row in rows.itertuples(index=False):
         a = str(row.a).split(":", 1)[-1]
         b = str(row.b).split(":", 1)[-1]

@@ -23,6 +23,7 @@ from folium.template import Template
 
 __all__ = [
     "PANES",
+    "FitBounds",
     "GeoJsonLayer",
     "HtmlControl",
     "ImageLayer",
@@ -59,7 +60,9 @@ _CSS = """<style>
 .denen-box th:first-child, .denen-box td:first-child { text-align: left; }
 .denen-box tr:nth-child(even) td { background: #f3f3f3; }
 .denen-title { max-width: 520px; text-align: center; }
-.denen-legend { max-height: 60vh; overflow-y: auto; }
+.denen-legend { max-height: 42vh; overflow-y: auto; }
+.leaflet-control-layers { font-size: 12px; line-height: 1.3; }
+.leaflet-control-layers label { margin-bottom: 0; }
 .denen-scroll { max-height: 38vh; overflow-y: auto; }
 .denen-sw { display: inline-block; width: 14px; height: 10px; margin-right: 5px;
   border: 1px solid #777; vertical-align: middle; }
@@ -255,6 +258,24 @@ class ScaleBar(be.MacroElement):
         super().__init__()
         self._name = "ScaleBar"
         self.position = position
+
+
+class FitBounds(be.MacroElement):
+    """Fit the view to ``[[south, west], [north, east]]`` at once (no zoom animation)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }},
+          {animate: false, padding: [20, 20]});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: Sequence[Sequence[float]]) -> None:
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = [[float(v) for v in b] for b in bounds]
 
 
 class GeoJsonLayer(Layer):

@@ -18,7 +18,7 @@ import shapely
 
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG
-from denen_gis.render._elements import GeoJsonLayer, add_panes, js_json
+from denen_gis.render._elements import FitBounds, GeoJsonLayer, add_panes, js_json
 from denen_gis.render.i18n import check_lang, tr
 
 __all__ = [
@@ -183,10 +183,10 @@ def new_map(
     """An empty folium map with no tiles, fitted to ``bounds`` (west, south, east, north)."""
     m = folium.Map(
         location=JAPAN_CENTER, zoom_start=5, tiles=None, control_scale=False,
-        **dict(map_kwargs or {}),
+        **{"minZoom": 4, "maxZoom": 18, **dict(map_kwargs or {})},
     )
     if bounds is not None:
         w, s, e, n = (float(v) for v in bounds)
         if np.isfinite([w, s, e, n]).all():
-            m.fit_bounds([[s, w], [n, e]])
+            FitBounds([[s, w], [n, e]]).add_to(m)
     return m

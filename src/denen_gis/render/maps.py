@@ -42,6 +42,7 @@ from denen_gis.errors import InputError
 from denen_gis.geodesy import box_area_km2
 from denen_gis.mesh import mesh_bounds, mesh_centroids, mesh_from_points, mesh_indices, mesh_parent
 from denen_gis.render._elements import (
+    FitBounds,
     HtmlControl,
     ImageLayer,
     PointLayer,
@@ -557,7 +558,7 @@ def comparison_map(
         raise InputError(msg)
     simplified = simplify_prefectures(prefectures, tolerance_deg=tolerance_deg)
     payload = prefecture_payload(simplified)
-    dual = DualMap(location=(37.0, 137.5), zoom_start=5, tiles=None)
+    dual = DualMap(location=(37.0, 137.5), zoom_start=5, tiles=None, minZoom=4, maxZoom=18)
     bounds = [_grid_bounds(_prepare_grid(v.grid)) for v in (left, right)]
     w = min(b[0] for b in bounds)
     s = min(b[1] for b in bounds)
@@ -574,7 +575,8 @@ def comparison_map(
     panel = (f"<details open><summary><b>{esc(tr('difference', lang))}</b></summary>"
              f'<div class="denen-scroll">{frame_table_html(diff_table)}</div></details>')
     HtmlControl(panel, position="bottomleft").add_to(dual.m1)
-    dual.fit_bounds([[s, w], [n, e]])
+    for side in (dual.m1, dual.m2):
+        FitBounds([[s, w], [n, e]]).add_to(side)
     make_offline(dual)
     return dual
 
