@@ -48,18 +48,33 @@ from denen_gis.io.sources import (
 from denen_gis.layers.coverage import compute_coverage, site_coverage_matrix
 from denen_gis.layers.metrics import CoverageMetrics, coverage_metrics
 from denen_gis.layers.radio import LinkBudget, check_station_frame
-from denen_gis.optimize import SiteSelectionResult, Targets, select_sites
+from denen_gis.optimize import SiteSelectionResult, Targets, select_sites, solve_rollout
 from denen_gis.scenario import Scenario, load_scenario
 
-__all__ = ["Plan", "ProgressCallback", "plan", "prefecture_table", "site_contributions"]
+__all__ = [
+    "Plan",
+    "PlanInputs",
+    "ProgressCallback",
+    "plan",
+    "plan_rollout",
+    "prefecture_table",
+    "prepare_inputs",
+    "site_contributions",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Called as ``progress(step_name, fraction_done)`` at each step of a run.
 ProgressCallback = Callable[[str, float], None]
 
-_STEPS = ("load layers", "coverage today", "candidate coverage", "5G site selection",
-          "data centres and cable", "summary")
+_STEPS = (
+    "load layers",
+    "coverage today",
+    "candidate coverage",
+    "5G site selection",
+    "data centres and cable",
+    "summary",
+)
 
 
 @dataclass(frozen=True)
@@ -112,8 +127,11 @@ class Plan:
         ``summary.html``/``summary.md`` and the maps (``coverage_map.html``,
         ``infrastructure_map.html`` when DC/cable results exist).
         """
-        target = Path(out_dir) if out_dir is not None else self.scenario.resolve(
-            self.scenario.scenario.output)
+        target = (
+            Path(out_dir)
+            if out_dir is not None
+            else self.scenario.resolve(self.scenario.scenario.output)
+        )
         if target is None:
             msg = "no output folder: pass out_dir or set scenario.output"
             raise InputError(msg)
@@ -182,29 +200,35 @@ def site_contributions(
     sub = coverage.tocsc()[:, chosen].tocsr().astype(np.float64)
     sub = sub.multiply(newly_covered[:, None].astype(np.float64)).tocsr()
     n_sites = np.asarray(sub.sum(axis=1)).ravel()
-    share = np.divide(population.astype(np.float64), n_sites, out=np.zeros(len(n_sites)),
-                      where=n_sites > 0)
+    share = np.divide(
+        population.astype(np.float64), n_sites, out=np.zeros(len(n_sites)), where=n_sites > 0
+    )
     return np.asarray(sub.T @ share).ravel()
 
 
 def prefecture_table(
-    before: CoverageMetrics, after: CoverageMetrics, prefectures: pd.DataFrame,
-    *, target_prefecture: float | None,
+    before: CoverageMetrics,
+    after: CoverageMetrics,
+    prefectures: pd.DataFrame,
+    *,
+    target_prefecture: float | None,
 ) -> pd.DataFrame:
     """Per-prefecture before/after coverage [%] with names and the gap to the target."""
     b = before.by_pref.set_index("pref_code")
     a = after.by_pref.set_index("pref_code")
     names = prefectures.set_index("code")
-    table = pd.DataFrame({
-        "pref_code": b.index,
-        "name_en": names["name_en"].reindex(b.index).to_numpy(),
-        "name_ja": names["name_ja"].reindex(b.index).to_numpy(),
-        "population": b["population"].to_numpy(),
-        "covered_before": b["covered_population"].to_numpy(),
-        "covered_after": a["covered_population"].reindex(b.index).to_numpy(),
-        "coverage_before_pct": b["coverage_pct"].to_numpy(),
-        "coverage_after_pct": a["coverage_pct"].reindex(b.index).to_numpy(),
-    })
+    table = pd.DataFrame(
+        {
+            "pref_code": b.index,
+            "name_en": names["name_en"].reindex(b.index).to_numpy(),
+            "name_ja": names["name_ja"].reindex(b.index).to_numpy(),
+            "population": b["population"].to_numpy(),
+            "covered_before": b["covered_population"].to_numpy(),
+            "covered_after": a["covered_population"].reindex(b.index).to_numpy(),
+            "coverage_before_pct": b["coverage_pct"].to_numpy(),
+            "coverage_after_pct": a["coverage_pct"].reindex(b.index).to_numpy(),
+        }
+    )
     table["gain_pp"] = table["coverage_after_pct"] - table["coverage_before_pct"]
     if target_prefecture is not None:
         table["target_pct"] = 100.0 * target_prefecture
@@ -213,23 +237,154 @@ def prefecture_table(
 
 
 def _urban_rural_table(before: CoverageMetrics, after: CoverageMetrics) -> pd.DataFrame:
-    return pd.DataFrame({
-        "group": ["urban", "rural", "all"],
-        "coverage_before_pct": [before.urban_pct, before.rural_pct, before.coverage_pct],
-        "coverage_after_pct": [after.urban_pct, after.rural_pct, after.coverage_pct],
-    })
+    return pd.DataFrame(
+        {
+            "group": ["urban", "rural", "all"],
+            "coverage_before_pct": [before.urban_pct, before.rural_pct, before.coverage_pct],
+            "coverage_after_pct": [after.urban_pct, after.rural_pct, after.coverage_pct],
+        }
+    )
 
 
 def _targets(s: Scenario) -> Targets | None:
     f = s.fiveg
     if all(t is None for t in (f.target_national, f.target_prefecture, f.target_rural)):
         return None
-    return Targets(national=f.target_national, per_prefecture=f.target_prefecture,
-                   rural=f.target_rural)
+    return Targets(
+        national=f.target_national, per_prefecture=f.target_prefecture, rural=f.target_rural
+    )
 
 
-def plan(scenario: Scenario | str | Path | None = None, *,
-         progress: ProgressCallback | None = None) -> Plan:
+@dataclass(frozen=True)
+class PlanInputs:
+    """The prepared arrays and layers of a run, before any solving.
+
+    Built once by :func:`prepare_inputs` and shared by :func:`plan` and
+    :func:`plan_rollout`, so that every command loads and checks the same way.
+    """
+
+    scenario: Scenario
+    prefectures_all: gpd.GeoDataFrame
+    prefectures: gpd.GeoDataFrame
+    region: list[str]
+    grid: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    covered_before: np.ndarray
+    before: CoverageMetrics
+    block: np.ndarray
+    budget: LinkBudget
+    timings: dict[str, float]
+
+    @property
+    def population(self) -> np.ndarray:
+        """Population per cell [persons]."""
+        return self.grid["population"].to_numpy()
+
+    @property
+    def pref_code(self) -> np.ndarray:
+        """Prefecture code per cell."""
+        return self.grid["pref_code"].astype(str).to_numpy()
+
+    @property
+    def urban(self) -> np.ndarray:
+        """Urban flag per cell."""
+        return self.grid["urban"].to_numpy().astype(bool)
+
+    def metrics(self, covered: np.ndarray) -> CoverageMetrics:
+        """Coverage metrics of the region for a per-cell covered flag."""
+        return _grid_metrics(self.grid, self.block, covered)
+
+    def candidate_matrix(self) -> Any:
+        """The cells x candidates coverage matrix (CSR)."""
+        return site_coverage_matrix(self.grid, self.candidates, budget=self.budget)
+
+
+def _grid_metrics(grid: pd.DataFrame, block: np.ndarray, covered: np.ndarray) -> CoverageMetrics:
+    return coverage_metrics(
+        grid["population"].to_numpy(),
+        covered,
+        pref_code=grid["pref_code"].astype(str).to_numpy(),
+        urban=grid["urban"].to_numpy().astype(bool),
+        area_km2=grid["area_km2"].to_numpy(),
+        block=block,
+    )
+
+
+def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    return Scenario() if scenario is None else load_scenario(scenario)
+
+
+def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PlanInputs:
+    """Load, check and filter the layers of a scenario and compute coverage today."""
+    s = _as_scenario(scenario)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    prefs_all = prefectures_input(s.resolve(s.inputs.prefectures))
+    codes = region_codes(
+        prefs_all,
+        blocks=s.region.blocks,
+        codes=s.region.prefectures,
+        sea_of_japan_coast=s.region.sea_of_japan_coast,
+    )
+    prefs = prefs_all[prefs_all["code"].isin(codes)].reset_index(drop=True)
+    grid = filter_region(
+        population_input(s.resolve(s.inputs.population), prefectures=prefs_all), codes
+    )
+    if grid.empty:
+        msg = f"{s.source}: the region {codes} has no population cells"
+        raise InputError(msg)
+    stations_path = s.resolve(s.inputs.stations)
+    stations = stations_input(stations_path)
+    if "pref_code" in stations.columns:
+        stations = filter_region(stations, codes)
+    candidates_path = s.resolve(s.inputs.candidates)
+    candidates = candidates_input(candidates_path)
+    if "pref_code" in candidates.columns:
+        candidates = filter_region(candidates, codes)
+    check_station_frame(stations, source=str(stations_path or "embedded stations"))
+    check_station_frame(candidates, source=str(candidates_path or "embedded candidates"))
+    timings["load_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    budget = LinkBudget(
+        ue_height_m=s.radio.ue_height_m,
+        indoor_penetration_db=s.radio.indoor_penetration_db,
+        shadowing_margin_db=s.radio.shadowing_margin_db,
+    )
+    blocks = (
+        dict(zip(prefs_all["code"], prefs_all["block"], strict=True))
+        if "block" in prefs_all.columns
+        else {}
+    )
+    if len(stations):
+        covered_before = compute_coverage(grid, stations, budget=budget).cells["covered"].to_numpy()
+    else:
+        covered_before = np.zeros(len(grid), dtype=bool)
+    block = np.array([blocks.get(p, "") for p in grid["pref_code"].astype(str)], dtype=object)
+    before = _grid_metrics(grid, block, covered_before)
+    timings["coverage_s"] = time.perf_counter() - t
+    return PlanInputs(
+        scenario=s,
+        prefectures_all=prefs_all,
+        prefectures=prefs,
+        region=codes,
+        grid=grid,
+        stations=stations,
+        candidates=candidates,
+        covered_before=covered_before,
+        before=before,
+        block=block,
+        budget=budget,
+        timings=timings,
+    )
+
+
+def plan(
+    scenario: Scenario | str | Path | None = None, *, progress: ProgressCallback | None = None
+) -> Plan:
     """Run a scenario (a :class:`Scenario`, a TOML path, or ``None`` for the defaults).
 
     Raises
@@ -239,110 +394,235 @@ def plan(scenario: Scenario | str | Path | None = None, *,
     InfeasibleError
         A 5G target that cannot be met even with every candidate built.
     """
-    s = scenario if isinstance(scenario, Scenario) else (
-        Scenario() if scenario is None else load_scenario(scenario))
+    s = _as_scenario(scenario)
     report = progress or (lambda step, frac: None)
     t_start = time.perf_counter()
-    timings: dict[str, float] = {}
 
     def step(i: int) -> None:
         report(_STEPS[i], i / len(_STEPS))
 
     step(0)
-    t = time.perf_counter()
-    prefs_all = prefectures_input(s.resolve(s.inputs.prefectures))
-    codes = region_codes(prefs_all, blocks=s.region.blocks, codes=s.region.prefectures,
-                         sea_of_japan_coast=s.region.sea_of_japan_coast)
-    prefs = prefs_all[prefs_all["code"].isin(codes)].reset_index(drop=True)
-    grid = filter_region(population_input(s.resolve(s.inputs.population), prefectures=prefs_all),
-                         codes)
-    if grid.empty:
-        msg = f"{s.source}: the region {codes} has no population cells"
-        raise InputError(msg)
-    stations_path = s.resolve(s.inputs.stations)
-    stations = filter_region(stations_input(stations_path), codes) if "pref_code" in (
-        stations_input(stations_path).columns) else stations_input(stations_path)
-    candidates_path = s.resolve(s.inputs.candidates)
-    candidates = candidates_input(candidates_path)
-    if "pref_code" in candidates.columns:
-        candidates = filter_region(candidates, codes)
-    check_station_frame(stations, source=str(stations_path or "embedded stations"))
-    check_station_frame(candidates, source=str(candidates_path or "embedded candidates"))
-    timings["load_s"] = time.perf_counter() - t
-
-    step(1)
-    t = time.perf_counter()
-    budget = LinkBudget(ue_height_m=s.radio.ue_height_m,
-                        indoor_penetration_db=s.radio.indoor_penetration_db,
-                        shadowing_margin_db=s.radio.shadowing_margin_db)
-    blocks = dict(zip(prefs_all["code"], prefs_all.get("block", prefs_all["code"]), strict=True))
-    if len(stations):
-        before_cov = compute_coverage(grid, stations, budget=budget, pref_blocks=blocks)
-        covered_before = before_cov.cells["covered"].to_numpy()
-    else:
-        covered_before = np.zeros(len(grid), dtype=bool)
-    population = grid["population"].to_numpy()
-    pref_code = grid["pref_code"].astype(str).to_numpy()
-    urban = grid["urban"].to_numpy().astype(bool)
-    area = grid["area_km2"].to_numpy()
-    block = np.array([blocks.get(p, "") for p in pref_code], dtype=object)
-    before = coverage_metrics(population, covered_before, pref_code=pref_code, urban=urban,
-                              area_km2=area, block=block)
-    timings["coverage_s"] = time.perf_counter() - t
-
+    inputs = prepare_inputs(s)
+    timings = dict(inputs.timings)
+    candidates = inputs.candidates
     result: SiteSelectionResult | None = None
-    covered_after = covered_before
-    new_sites = candidates.iloc[0:0].copy()
-    new_sites["people_added"] = pd.Series(dtype=float)
+    covered_after = inputs.covered_before
+    new_sites = _empty_sites(candidates)
     if s.fiveg.enabled and len(candidates):
         step(2)
         t = time.perf_counter()
-        matrix = site_coverage_matrix(grid, candidates, budget=budget)
+        matrix = inputs.candidate_matrix()
         timings["candidate_coverage_s"] = time.perf_counter() - t
         step(3)
         t = time.perf_counter()
         result = select_sites(
-            matrix, population=population, costs_myen=candidates["cost_myen"].to_numpy(),
-            site_ids=candidates["site_id"].tolist(), pref_code=pref_code, urban=urban,
-            covered_before=covered_before, objective=s.fiveg.objective,
-            budget_myen=s.fiveg.budget_myen, targets=_targets(s),
-            include_ids=s.fiveg.include_sites, exclude_ids=s.fiveg.exclude_sites,
-            rural_weight=s.fiveg.rural_weight, fairness_on=s.fiveg.fairness_on,
-            time_limit_s=s.scenario.time_limit_s, seed=s.scenario.seed,
+            matrix,
+            population=inputs.population,
+            costs_myen=candidates["cost_myen"].to_numpy(),
+            site_ids=candidates["site_id"].tolist(),
+            pref_code=inputs.pref_code,
+            urban=inputs.urban,
+            covered_before=inputs.covered_before,
+            objective=s.fiveg.objective,
+            budget_myen=s.fiveg.budget_myen,
+            targets=_targets(s),
+            include_ids=s.fiveg.include_sites,
+            exclude_ids=s.fiveg.exclude_sites,
+            rural_weight=s.fiveg.rural_weight,
+            fairness_on=s.fiveg.fairness_on,
+            time_limit_s=s.scenario.time_limit_s,
+            seed=s.scenario.seed,
             workers=s.scenario.workers,
         )
         timings["solve_s"] = time.perf_counter() - t
         covered_after = np.asarray(result.covered_after, dtype=bool)
-        new_sites = candidates.iloc[result.chosen].reset_index(drop=True)
-        new_sites["people_added"] = np.round(site_contributions(
-            matrix, result.chosen, population, covered_after & ~covered_before), 1)
-    after = coverage_metrics(population, covered_after, pref_code=pref_code, urban=urban,
-                             area_km2=area, block=block)
+        new_sites = _chosen_sites(inputs, matrix, result)
 
     step(4)
     t = time.perf_counter()
     from denen_gis import infrastructure_step
 
-    infra = infrastructure_step.run(s, prefectures=prefs_all, region=codes, grid=grid)
+    infra = infrastructure_step.run(
+        s, prefectures=inputs.prefectures_all, region=inputs.region, grid=inputs.grid
+    )
     timings["infrastructure_s"] = time.perf_counter() - t
-
     step(5)
-    by_pref = prefecture_table(before, after, prefs, target_prefecture=s.fiveg.target_prefecture
-                               if s.fiveg.objective == "min-cost" else None)
+    out = _assemble(
+        inputs, result, covered_after, new_sites, infra.summary, infra.layers, timings, t_start
+    )
+    report("done", 1.0)
+    return out
+
+
+def plan_rollout(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    yearly_budgets_myen: dict[int, float],
+    yearly_targets: dict[int, Targets] | None = None,
+    carry_over: bool = False,
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """A year-by-year 5G rollout: which candidate to build in which fiscal year.
+
+    The scenario gives the inputs, region, fixed/excluded sites and solver
+    limits; the yearly budgets [million yen] and targets replace its 5G
+    objective. ``new_sites`` gets a ``year`` column.
+    """
+    s = _as_scenario(scenario)
+    report = progress or (lambda step, frac: None)
+    t_start = time.perf_counter()
+    report(_STEPS[0], 0.0)
+    inputs = prepare_inputs(s)
+    timings = dict(inputs.timings)
+    report(_STEPS[2], 2 / len(_STEPS))
+    matrix = inputs.candidate_matrix()
+    ids = inputs.candidates["site_id"].tolist()
+    index = {str(v): i for i, v in enumerate(ids)}
+    for name, wanted in (
+        ("include_sites", s.fiveg.include_sites),
+        ("exclude_sites", s.fiveg.exclude_sites),
+    ):
+        unknown = [w for w in wanted if w not in index]
+        if unknown:
+            msg = f"fiveg.{name}: unknown candidate site id {unknown[0]!r}"
+            raise InputError(msg)
+    report(_STEPS[3], 3 / len(_STEPS))
+    t = time.perf_counter()
+    result = solve_rollout(
+        matrix,
+        inputs.population,
+        inputs.candidates["cost_myen"].to_numpy(),
+        yearly_budgets_myen=yearly_budgets_myen,
+        yearly_targets=yearly_targets,
+        carry_over=carry_over,
+        covered_before=inputs.covered_before,
+        rural_weight=s.fiveg.rural_weight,
+        urban=inputs.urban,
+        groups=inputs.pref_code,
+        include=[index[w] for w in s.fiveg.include_sites],
+        exclude=[index[w] for w in s.fiveg.exclude_sites],
+        time_limit_s=s.scenario.time_limit_s,
+        seed=s.scenario.seed,
+        workers=s.scenario.workers,
+    )
+    timings["solve_s"] = time.perf_counter() - t
+    new_sites = _chosen_sites(inputs, matrix, result)
+    summary_extra = {
+        "rollout": {
+            "yearly_budgets_myen": {str(k): v for k, v in yearly_budgets_myen.items()},
+            "carry_over": carry_over,
+            "by_year": _rollout_by_year(inputs, matrix, result, yearly_budgets_myen),
+        }
+    }
+    out = _assemble(
+        inputs,
+        result,
+        np.asarray(result.covered_after, dtype=bool),
+        new_sites,
+        summary_extra,
+        {},
+        timings,
+        t_start,
+    )
+    report("done", 1.0)
+    return out
+
+
+def _rollout_by_year(
+    inputs: PlanInputs, matrix: Any, result: SiteSelectionResult, budgets: dict[int, float]
+) -> list[dict[str, Any]]:
+    rows = []
+    years = np.asarray(result.year)
+    costs = inputs.candidates["cost_myen"].to_numpy()
+    for year in sorted(budgets):
+        built = result.chosen[years <= year]
+        reach = (
+            np.asarray(matrix[:, built].sum(axis=1)).ravel() > 0
+            if len(built)
+            else (np.zeros(matrix.shape[0], dtype=bool))
+        )
+        m = inputs.metrics(inputs.covered_before | reach)
+        rows.append(
+            {
+                "year": int(year),
+                "budget_myen": float(budgets[year]),
+                "sites_built": int((years == year).sum()),
+                "spent_myen": float(costs[result.chosen[years == year]].sum()),
+                "coverage_pct": m.coverage_pct,
+                "rural_pct": m.rural_pct,
+                "urban_rural_gap_pp": m.urban_rural_gap_pp,
+                "lowest_pref": m.lowest_pref,
+                "lowest_pref_pct": m.lowest_pref_pct,
+            }
+        )
+    return rows
+
+
+def _empty_sites(candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    sites = candidates.iloc[0:0].copy()
+    sites["people_added"] = pd.Series(dtype=float)
+    return sites
+
+
+def _chosen_sites(inputs: PlanInputs, matrix: Any, result: SiteSelectionResult) -> gpd.GeoDataFrame:
+    covered_after = np.asarray(result.covered_after, dtype=bool)
+    sites = inputs.candidates.iloc[result.chosen].reset_index(drop=True)
+    sites["people_added"] = np.round(
+        site_contributions(
+            matrix, result.chosen, inputs.population, covered_after & ~inputs.covered_before
+        ),
+        1,
+    )
+    if result.year is not None:
+        sites["year"] = np.asarray(result.year, dtype=int)
+    return sites
+
+
+def _assemble(
+    inputs: PlanInputs,
+    result: SiteSelectionResult | None,
+    covered_after: np.ndarray,
+    new_sites: gpd.GeoDataFrame,
+    extra: dict[str, Any],
+    layers: dict[str, Any],
+    timings: dict[str, float],
+    t_start: float,
+) -> Plan:
+    s = inputs.scenario
+    before = inputs.before
+    after = inputs.metrics(covered_after)
+    by_pref = prefecture_table(
+        before,
+        after,
+        inputs.prefectures,
+        target_prefecture=s.fiveg.target_prefecture if s.fiveg.objective == "min-cost" else None,
+    )
     ur = _urban_rural_table(before, after)
-    cells = grid.assign(covered_before=covered_before, covered_after=covered_after)
-    prefs_out = prefs.merge(by_pref.drop(columns=["name_en", "name_ja", "population"]),
-                            left_on="code", right_on="pref_code", how="left")
+    cells = inputs.grid.assign(covered_before=inputs.covered_before, covered_after=covered_after)
+    prefs_out = inputs.prefectures.merge(
+        by_pref.drop(columns=["name_en", "name_ja", "population"]),
+        left_on="code",
+        right_on="pref_code",
+        how="left",
+    )
+    fiveg = None
+    if result is not None:
+        fiveg = {**result.to_dict(), "chosen_site_ids": new_sites["site_id"].tolist()}
+        fiveg.pop("chosen", None)
     summary = {
         "tool": {"name": "denen-gis", "version": __version__, **_solver_versions()},
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scenario": s.to_dict(),
-        "region": codes,
+        "region": inputs.region,
         "modelled_layers": _modelled_layers(s),
         "headline": {
             "population": before.population,
             "coverage_before_pct": before.coverage_pct,
             "coverage_after_pct": after.coverage_pct,
+            "urban_pct_before": before.urban_pct,
+            "urban_pct_after": after.urban_pct,
+            "rural_pct_before": before.rural_pct,
+            "rural_pct_after": after.rural_pct,
             "urban_rural_gap_before_pp": before.urban_rural_gap_pp,
             "urban_rural_gap_after_pp": after.urban_rural_gap_pp,
             "lowest_pref_before": before.lowest_pref,
@@ -359,16 +639,22 @@ def plan(scenario: Scenario | str | Path | None = None, *,
         "coverage_after": after.to_dict(),
         "by_prefecture": by_pref.to_dict(orient="records"),
         "urban_rural": ur.to_dict(orient="records"),
-        "fiveg": None if result is None else {
-            **result.to_dict(), "chosen_site_ids": new_sites["site_id"].tolist()},
-        **infra.summary,
+        "fiveg": fiveg,
+        **extra,
         "timings": {**timings, "total_s": time.perf_counter() - t_start},
     }
-    summary["fiveg"] and summary["fiveg"].pop("chosen", None)
-    report("done", 1.0)
-    return Plan(scenario=s, summary=summary, prefectures=prefs_out, cells=cells,
-                new_sites=new_sites, stations=stations, by_prefecture=by_pref, urban_rural=ur,
-                fiveg=result, infrastructure=infra.layers)
+    return Plan(
+        scenario=s,
+        summary=summary,
+        prefectures=prefs_out,
+        cells=cells,
+        new_sites=new_sites,
+        stations=inputs.stations,
+        by_prefecture=by_pref,
+        urban_rural=ur,
+        fiveg=result,
+        infrastructure=layers,
+    )
 
 
 def _solver_versions() -> dict[str, str]:

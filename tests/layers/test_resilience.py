@@ -64,7 +64,10 @@ def test_trunk_cut_cuts_off_z_before_and_not_after_the_sea_of_japan_cable():
     row_a = after.cuts.set_index("id").loc["PAC-QZ"]
     assert row_b["population_cut_off"] == POP["Z"]
     assert row_a["population_cut_off"] == 0
-    assert before.worst["population_cut_off"] == POP["Q"] + POP["Z"]  # the land link P-Q
+    assert before.worst["id"] == "DP"  # losing the only DC cuts off everyone
+    links_only = n_minus_1(_graph(False), sites=["DP"], include_dcs=False)
+    assert links_only.worst["id"] == "L-PQ"
+    assert links_only.worst["population_cut_off"] == POP["Q"] + POP["Z"]
     table = compare_cuts(before, after)
     top = table.set_index("id").loc["PAC-QZ"]
     assert top["relieved_population"] == POP["Z"]

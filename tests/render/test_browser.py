@@ -9,7 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from denen_gis.render import CoverageView, comparison_map, coverage_map, infrastructure_map, save_map
+from denen_gis.render import (
+    CoverageView,
+    comparison_map,
+    coverage_map,
+    infrastructure_map,
+    save_map,
+)
 
 from .conftest import XSS
 
@@ -28,8 +34,14 @@ def browser():
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -75,16 +87,30 @@ def _clean(loaded: Loaded) -> None:
     assert loaded.page.evaluate("typeof window.L") == "object"
 
 
-def test_coverage_map_in_browser(browser, tmp_path, grid, prefectures, new_sites, stations,
-                                 by_prefecture):
-    m = coverage_map(grid, prefectures, by_prefecture=by_prefecture, new_sites=new_sites,
-                     stations=stations, scenario_name="browser", date="2025-04-01")
+def test_coverage_map_in_browser(
+    browser, tmp_path, grid, prefectures, new_sites, stations, by_prefecture
+):
+    m = coverage_map(
+        grid,
+        prefectures,
+        by_prefecture=by_prefecture,
+        new_sites=new_sites,
+        stations=stations,
+        scenario_name="browser",
+        date="2025-04-01",
+    )
     loaded = _load(browser, save_map(m, tmp_path / "coverage.html"), "coverage_map.png")
     _clean(loaded)
     page = loaded.page
     control = page.inner_text(".leaflet-control-layers")
-    for name in ("Prefectures (offline)", "5G coverage by prefecture", "Uncovered people, after",
-                 "New 5G sites", "Existing 5G stations (per 10 km)", "GSI pale map (online)"):
+    for name in (
+        "Prefectures (offline)",
+        "5G coverage by prefecture",
+        "Uncovered people, after",
+        "New 5G sites",
+        "Existing 5G stations (per 10 km)",
+        "GSI pale map (online)",
+    ):
         assert name in control
     assert page.locator(".leaflet-denen-choro-pane path").count() == 2
     assert page.locator(".leaflet-denen-raster-pane img").count() == 1  # uncovered-after only
@@ -106,8 +132,9 @@ def test_coverage_map_in_browser(browser, tmp_path, grid, prefectures, new_sites
 
 
 def test_infrastructure_map_in_browser(browser, tmp_path, prefectures, infra):
-    m = infrastructure_map(prefectures, **infra, scenario_name="infra", lang="ja",
-                           date="2025-04-01", offline_only=True)
+    m = infrastructure_map(
+        prefectures, **infra, scenario_name="infra", lang="ja", date="2025-04-01", offline_only=True
+    )
     loaded = _load(browser, save_map(m, tmp_path / "infra.html"), "infrastructure_map.png")
     _clean(loaded)
     page = loaded.page
@@ -121,9 +148,13 @@ def test_infrastructure_map_in_browser(browser, tmp_path, prefectures, infra):
 
 def test_comparison_map_in_browser(browser, tmp_path, grid, prefectures, new_sites):
     diff = pd.DataFrame({"pref_code": ["05", "13"], "diff_pp": [12.5, 0.4]})
-    dual = comparison_map(CoverageView(grid, "plan A", new_sites=new_sites),
-                          CoverageView(grid.drop(columns="covered_after"), "today"),
-                          prefectures=prefectures, diff_table=diff, date="2025-04-01")
+    dual = comparison_map(
+        CoverageView(grid, "plan A", new_sites=new_sites),
+        CoverageView(grid.drop(columns="covered_after"), "today"),
+        prefectures=prefectures,
+        diff_table=diff,
+        date="2025-04-01",
+    )
     loaded = _load(browser, save_map(dual, tmp_path / "compare.html"), "comparison_map.png")
     _clean(loaded)
     page = loaded.page
@@ -144,8 +175,9 @@ def test_comparison_map_in_browser(browser, tmp_path, grid, prefectures, new_sit
 
 
 def test_clustered_sites_in_browser(browser, tmp_path, grid, prefectures, new_sites):
-    m = coverage_map(grid, prefectures, new_sites=new_sites, cluster_over=1, date="2025-04-01",
-                     offline_only=True)
+    m = coverage_map(
+        grid, prefectures, new_sites=new_sites, cluster_over=1, date="2025-04-01", offline_only=True
+    )
     loaded = _load(browser, save_map(m, tmp_path / "cluster.html"), "cluster_map.png")
     _clean(loaded)
     assert loaded.page.evaluate("typeof L.markerClusterGroup") == "function"

@@ -36,7 +36,7 @@ app = typer.Typer(
 )
 
 # Each command module defines register(app); listed here so the app stays thin.
-_COMMAND_MODULES = ("data", "coverage")
+_COMMAND_MODULES = ("data", "coverage", "fiveg", "infra")
 
 
 def _version(value: bool) -> None:

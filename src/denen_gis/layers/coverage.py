@@ -97,7 +97,7 @@ class CoveragePairs:
 def _as_1d(
     name: str, values: npt.ArrayLike, n: int | None = None, dtype: type = float
 ) -> np.ndarray:
-    arr = np.asarray(values, dtype=dtype)
+    arr: np.ndarray = np.asarray(values, dtype=dtype)
     if arr.ndim == 0 and n is not None:
         arr = np.full(n, arr.item(), dtype=dtype)
     if arr.ndim != 1 or (n is not None and arr.shape[0] != n):

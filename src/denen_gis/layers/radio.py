@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Literal
@@ -523,35 +524,35 @@ def n_resource_blocks(bandwidth_mhz: float, scs_khz: float) -> int:
 
 def _type_problem(values: Mapping[str, object]) -> str | None:
     """Why a station type's values cannot be used, or ``None``."""
-    num = {
-        k: values[k]
-        for k in (
-            "freq_ghz",
-            "bandwidth_mhz",
-            "scs_khz",
-            "tx_power_dbm",
-            "antenna_gain_dbi",
-            "cable_loss_db",
-            "height_m",
-            "rsrp_threshold_dbm",
-            "cost_myen",
-        )
-    }
-    for name, v in num.items():
-        if not isinstance(v, int | float) or not math.isfinite(float(v)):
+    names = (
+        "freq_ghz",
+        "bandwidth_mhz",
+        "scs_khz",
+        "tx_power_dbm",
+        "antenna_gain_dbi",
+        "cable_loss_db",
+        "height_m",
+        "rsrp_threshold_dbm",
+        "cost_myen",
+    )
+    num: dict[str, float] = {}
+    for name in names:
+        v = values[name]
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
             return f"{name} must be a finite number, got {v!r}"
-    if float(num["tx_power_dbm"]) < 0:
+        num[name] = float(v)
+    if num["tx_power_dbm"] < 0:
         return (
             f"tx_power_dbm={num['tx_power_dbm']:g} is negative; give the total conducted "
             "power in dBm (e.g. 46 for 40 W)"
         )
-    if float(num["height_m"]) <= 0:
+    if num["height_m"] <= 0:
         return f"height_m={num['height_m']:g} must be positive [m]"
-    if float(num["cost_myen"]) < 0:
+    if num["cost_myen"] < 0:
         return f"cost_myen={num['cost_myen']:g} must not be negative [million yen]"
-    if float(num["cable_loss_db"]) < 0:
+    if num["cable_loss_db"] < 0:
         return f"cable_loss_db={num['cable_loss_db']:g} must not be negative [dB]"
-    if not -160.0 <= float(num["rsrp_threshold_dbm"]) <= -40.0:
+    if not -160.0 <= num["rsrp_threshold_dbm"] <= -40.0:
         return (
             f"rsrp_threshold_dbm={num['rsrp_threshold_dbm']:g} is not an RSRP level; "
             "use -160 to -40 dBm"
@@ -561,13 +562,13 @@ def _type_problem(values: Mapping[str, object]) -> str | None:
         if model not in PATH_LOSS_MODELS:
             return f"model_{env}={model!r} is not one of {sorted(PATH_LOSS_MODELS)}"
         lo, hi = PATH_LOSS_MODELS[str(model)]
-        if not lo <= float(num["freq_ghz"]) <= hi:
+        if not lo <= num["freq_ghz"] <= hi:
             return (
                 f"freq_ghz={num['freq_ghz']:g} is outside the {str(model).upper()} range "
                 f"{lo:g}-{hi:g} GHz (model_{env})"
             )
     try:
-        n_resource_blocks(float(num["bandwidth_mhz"]), float(num["scs_khz"]))
+        n_resource_blocks(num["bandwidth_mhz"], num["scs_khz"])
     except InputError as exc:
         return str(exc)
     return None

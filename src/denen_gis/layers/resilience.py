@@ -97,7 +97,7 @@ def capacity_concentration(
         if col not in datacenters.columns:
             msg = f"datacenters: missing column {col!r} for capacity concentration"
             raise InputError(msg)
-    chosen = set(sites or ())
+    chosen = {str(s) for s in sites} if sites is not None else set()
     unknown = sorted(chosen - set(datacenters["site_id"].astype(str)))
     if unknown:
         msg = f"sites: unknown site id(s) {unknown[:5]}; use ids of the datacenters layer"

@@ -8,6 +8,7 @@ string that becomes HTML passes :func:`esc` first.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +32,7 @@ __all__ = [
     "PointLayer",
     "ScaleBar",
     "add_panes",
+    "bin_labels",
     "esc",
     "fmt_num",
     "js_json",
@@ -142,14 +144,25 @@ def frame_table_html(frame: pd.DataFrame, *, max_rows: int = 60, digits: int = 1
     """A DataFrame as an escaped HTML table (numbers formatted, first ``max_rows``)."""
     rows = []
     for rec in frame.head(max_rows).itertuples(index=False):
-        rows.append([
-            fmt_num(v, digits) if isinstance(v, int | float) and not isinstance(v, bool) else v
-            for v in rec
-        ])
+        rows.append(
+            [
+                fmt_num(v, digits) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                for v in rec
+            ]
+        )
     out = table_html(rows, [str(c) for c in frame.columns])
     if len(frame) > max_rows:
         out += f"<div>… {len(frame) - max_rows} more rows</div>"
     return out
+
+
+def bin_labels(bins: Sequence[float], unit: str = "", digits: int = 0) -> list[str]:
+    """Class labels for ``len(bins) + 1`` classes: ``< b0``, ``b0–b1``, ..., ``≥ bn``."""
+    edges = [fmt_num(b, digits) for b in bins]
+    labels = [f"< {edges[0]}{unit}"]
+    labels += [f"{a}–{b}{unit}" for a, b in itertools.pairwise(edges)]
+    labels.append(f"≥ {edges[-1]}{unit}")
+    return labels
 
 
 def legend_section(title: str, entries: Sequence[tuple[str, str, str]]) -> str:
@@ -230,7 +243,9 @@ class HtmlControl(be.MacroElement):
         """
     )
 
-    def __init__(self, html_text: str, *, position: str = "bottomright", css_class: str = "") -> None:
+    def __init__(
+        self, html_text: str, *, position: str = "bottomright", css_class: str = ""
+    ) -> None:
         super().__init__()
         self._name = "HtmlControl"
         self.html = html_text
@@ -361,7 +376,10 @@ class GeoJsonLayer(Layer):
 
 
 class ImageLayer(Layer):
-    """An image (a ``data:`` URI) stretched over lat/lon bounds; not interactive."""
+    """An image (a ``data:`` URI) stretched over lat/lon bounds; not interactive.
+
+    ``z_index`` orders images within their pane whatever order they are toggled in.
+    """
 
     _template = Template(
         """
@@ -369,7 +387,8 @@ class ImageLayer(Layer):
         var {{ this.get_name() }} = L.imageOverlay(
           {{ this.url|tojson }}, {{ this.bounds|tojson }},
           {pane: {{ this.pane|tojson }}, opacity: {{ this.opacity|tojson }},
-           interactive: false, className: 'denen-pixelated'});
+           zIndex: {{ this.z_index|tojson }}, interactive: false,
+           className: 'denen-pixelated'});
         {% endmacro %}
         """
     )
@@ -382,10 +401,12 @@ class ImageLayer(Layer):
         name: str,
         pane: str = "denen-raster",
         opacity: float = 1.0,
+        z_index: int = 1,
         show: bool = True,
     ) -> None:
         super().__init__(name=name, overlay=True, show=show, control=True)
         self._name = "ImageLayer"
+        self.z_index = int(z_index)
         self.url = url
         self.bounds = [list(map(float, b)) for b in bounds]
         self.pane = pane

@@ -15,6 +15,7 @@ from denen_gis.render._elements import (
     GeoJsonLayer,
     HtmlControl,
     PointLayer,
+    bin_labels,
     esc,
     fmt_num,
     js_json,
@@ -42,8 +43,9 @@ def _truthy(series: pd.Series) -> np.ndarray:
     return series.astype(str).str.strip().str.lower().isin(["true", "1", "yes", "1.0"]).to_numpy()
 
 
-def _lines(frame: gpd.GeoDataFrame, required: Sequence[str], source: str,
-           tolerance_deg: float) -> tuple[gpd.GeoDataFrame, str]:
+def _lines(
+    frame: gpd.GeoDataFrame, required: Sequence[str], source: str, tolerance_deg: float
+) -> tuple[gpd.GeoDataFrame, str]:
     if not isinstance(frame, gpd.GeoDataFrame):
         msg = f"{source}: expected a GeoDataFrame of lines"
         raise InputError(msg)
@@ -68,8 +70,16 @@ def _lines(frame: gpd.GeoDataFrame, required: Sequence[str], source: str,
     return out, payload
 
 
-def _line_layer(m: folium.Map, frame: gpd.GeoDataFrame, payload: str, *, name: str,
-                colours: list[str], dashes: list[str | None], tips: list[str]) -> None:
+def _line_layer(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    payload: str,
+    *,
+    name: str,
+    colours: list[str],
+    dashes: list[str | None],
+    tips: list[str],
+) -> None:
     styles = {}
     for i, (c, d) in enumerate(zip(colours, dashes, strict=True)):
         style: dict[str, object] = {"color": c}
@@ -77,16 +87,22 @@ def _line_layer(m: folium.Map, frame: gpd.GeoDataFrame, payload: str, *, name: s
             style["dashArray"] = d
         styles[str(i)] = style
     layer = GeoJsonLayer(
-        "", payload, name=name, pane="denen-lines", key="k",
-        base_style={"weight": 3, "opacity": 0.9}, styles=styles,
+        "",
+        payload,
+        name=name,
+        pane="denen-lines",
+        key="k",
+        base_style={"weight": 3, "opacity": 0.9},
+        styles=styles,
         tips={str(i): t for i, t in enumerate(tips)},
     )
     layer.data_var = f"denen_{layer.get_name()}"
     layer.add_to(m)
 
 
-def _add_datacenters(m: folium.Map, dcs: gpd.GeoDataFrame, names: Mapping[str, tuple[str, str]],
-                     lang: str) -> str:
+def _add_datacenters(
+    m: folium.Map, dcs: gpd.GeoDataFrame, names: Mapping[str, tuple[str, str]], lang: str
+) -> str:
     cap = pd.to_numeric(dcs["capacity_mw"], errors="coerce").fillna(0.0).to_numpy()
     radius = np.clip(5.0 + 2.2 * np.sqrt(np.maximum(cap, 0.0)), 5.0, 24.0)
     chosen = _truthy(dcs["chosen"]) if "chosen" in dcs.columns else np.zeros(len(dcs), bool)
@@ -105,12 +121,24 @@ def _add_datacenters(m: folium.Map, dcs: gpd.GeoDataFrame, names: Mapping[str, t
             (tr("capacity", lang), fmt_num(cap[i], 1)),
         ]
         head = " / ".join(x for x in (str(rec["name"]), ja) if x)
-        popup = (f'<div class="denen-popup"><b>{esc(head)}</b> ({esc(rec["site_id"])})'
-                 + table_html(table) + "</div>")
+        popup = (
+            f'<div class="denen-popup"><b>{esc(head)}</b> ({esc(rec["site_id"])})'
+            + table_html(table)
+            + "</div>"
+        )
         pt = rec.geometry
-        rows.append([round(pt.y, 5), round(pt.x, 5), round(float(radius[i]), 1), fill,
-                     "#000000" if chosen[i] else "#333333", 3.0 if chosen[i] else 1.0, popup,
-                     esc(head)])
+        rows.append(
+            [
+                round(pt.y, 5),
+                round(pt.x, 5),
+                round(float(radius[i]), 1),
+                fill,
+                "#000000" if chosen[i] else "#333333",
+                3.0 if chosen[i] else 1.0,
+                popup,
+                esc(head),
+            ]
+        )
     PointLayer(rows, name=tr("datacenters", lang), fill_opacity=0.8).add_to(m)
     entries = [("dot", c, tr(s, lang)) for s, c in STATUS_COLOURS.items()]
     entries.append(("dot", CHOSEN_FILL, tr("dc_chosen", lang)))
@@ -124,27 +152,45 @@ def _add_landings(m: folium.Map, lands: gpd.GeoDataFrame, lang: str) -> str:
         label = f"{esc(rec['name'])} ({esc(rec['landing_id'])})"
         status = f" · {esc(tr('chosen', lang))}" if chosen[i] else ""
         popup = f'<div class="denen-popup"><b>{label}</b>{status}</div>'
-        rows.append([round(rec.geometry.y, 5), round(rec.geometry.x, 5), 6 if chosen[i] else 4.5,
-                     CHOSEN_FILL if chosen[i] else "#ffffff", "#08306b", 2.0, popup, label])
+        rows.append(
+            [
+                round(rec.geometry.y, 5),
+                round(rec.geometry.x, 5),
+                6 if chosen[i] else 4.5,
+                CHOSEN_FILL if chosen[i] else "#ffffff",
+                "#08306b",
+                2.0,
+                popup,
+                label,
+            ]
+        )
     PointLayer(rows, name=tr("landings", lang), fill_opacity=1.0).add_to(m)
-    return legend_section(tr("landings", lang), [("dot", "#ffffff", tr("landings", lang)),
-                                                 ("dot", CHOSEN_FILL, tr("chosen", lang))])
+    return legend_section(
+        tr("landings", lang),
+        [("dot", "#ffffff", tr("landings", lang)), ("dot", CHOSEN_FILL, tr("chosen", lang))],
+    )
 
 
 def _resilience_panel(table: pd.DataFrame, lang: str, top: int = 10) -> str:
     for col in ("element", "population_cut", "rtt_increase_ms"):
         if col not in table.columns:
-            msg = f"resilience: missing column {col!r}; need element, population_cut, rtt_increase_ms"
+            msg = (
+                f"resilience: missing column {col!r}; need element, population_cut, rtt_increase_ms"
+            )
             raise InputError(msg)
     ranked = table.assign(
         _p=pd.to_numeric(table["population_cut"], errors="coerce").fillna(0.0),
         _r=pd.to_numeric(table["rtt_increase_ms"], errors="coerce").fillna(0.0),
     ).sort_values(["_p", "_r"], ascending=False, kind="stable")
-    rows = [(str(k + 1), rec["element"], fmt_num(rec["_p"]), fmt_num(rec["_r"], 1))
-            for k, (_, rec) in enumerate(ranked.head(top).iterrows())]
+    rows = [
+        (str(k + 1), rec["element"], fmt_num(rec["_p"]), fmt_num(rec["_r"], 1))
+        for k, (_, rec) in enumerate(ranked.head(top).iterrows())
+    ]
     header = ["#", tr("element", lang), tr("population_cut", lang), tr("rtt_increase", lang)]
-    return (f"<details open><summary><b>{esc(tr('resilience', lang))}</b></summary>"
-            f'<div class="denen-scroll">{table_html(rows, header)}</div></details>')
+    return (
+        f"<details open><summary><b>{esc(tr('resilience', lang))}</b></summary>"
+        f'<div class="denen-scroll">{table_html(rows, header)}</div></details>'
+    )
 
 
 def add_infrastructure_layers(
@@ -175,35 +221,54 @@ def add_infrastructure_layers(
         for code, v in values.items():
             head = " / ".join(x for x in names.get(code, ()) if x) or code
             tips[code] = f"<b>{esc(head)}</b><br>{esc(tr('rtt_ms', lang))}: {fmt_num(v, 1)}"
-        choropleth_layer(m, payload, values, bins=RTT_BINS, colours=RTT_COLOURS, tips=tips,
-                         name=tr("rtt", lang))
-        edges = [f"{b:g}" for b in RTT_BINS]
-        labels = [f"< {edges[0]}"] + [f"{a}–{b}" for a, b in zip(edges[:-1], edges[1:],
-                                                                strict=True)] + [f"≥ {edges[-1]}"]
-        legend.append(legend_section(tr("rtt", lang) + f" [{tr('rtt_ms', lang)}]",
-                                     [("swatch", c, f"{lab} ms") for c, lab in
-                                      zip(RTT_COLOURS, labels, strict=True)]))
+        choropleth_layer(
+            m, payload, values, bins=RTT_BINS, colours=RTT_COLOURS, tips=tips, name=tr("rtt", lang)
+        )
+        labels = bin_labels(RTT_BINS)
+        legend.append(
+            legend_section(
+                tr("rtt", lang) + f" [{tr('rtt_ms', lang)}]",
+                [("swatch", c, f"{lab} ms") for c, lab in zip(RTT_COLOURS, labels, strict=True)],
+            )
+        )
     if backbone is not None and len(backbone):
-        bb, bb_payload = _lines(backbone, ("kind", "from_code", "to_code", "length_km"),
-                                "backbone", tolerance_deg)
+        bb, bb_payload = _lines(
+            backbone, ("kind", "from_code", "to_code", "length_km"), "backbone", tolerance_deg
+        )
         kinds = bb["kind"].astype(str).tolist()
         tips = [
             f"{esc(names.get(str(a).zfill(2), (str(a),))[0])} – "
             f"{esc(names.get(str(b).zfill(2), (str(b),))[0])}: {fmt_num(km)} km "
             f"({esc(tr(k, lang) if k in BACKBONE_STYLE else k)})"
-            for a, b, km, k in zip(bb["from_code"], bb["to_code"], bb["length_km"], kinds,
-                                   strict=True)
+            for a, b, km, k in zip(
+                bb["from_code"], bb["to_code"], bb["length_km"], kinds, strict=True
+            )
         ]
-        _line_layer(m, bb, bb_payload, name=tr("backbone", lang),
-                    colours=[BACKBONE_STYLE.get(k, ("#666666", None))[0] for k in kinds],
-                    dashes=[BACKBONE_STYLE.get(k, ("", None))[1] for k in kinds], tips=tips)
-        legend.append(legend_section(tr("backbone", lang), [
-            ("line", BACKBONE_STYLE["land"][0], tr("land", lang)),
-            ("dash", BACKBONE_STYLE["submarine"][0], tr("submarine", lang))]))
+        _line_layer(
+            m,
+            bb,
+            bb_payload,
+            name=tr("backbone", lang),
+            colours=[BACKBONE_STYLE.get(k, ("#666666", None))[0] for k in kinds],
+            dashes=[BACKBONE_STYLE.get(k, ("", None))[1] for k in kinds],
+            tips=tips,
+        )
+        legend.append(
+            legend_section(
+                tr("backbone", lang),
+                [
+                    ("line", BACKBONE_STYLE["land"][0], tr("land", lang)),
+                    ("dash", BACKBONE_STYLE["submarine"][0], tr("submarine", lang)),
+                ],
+            )
+        )
     if cables is not None and len(cables):
         cb, cb_payload = _lines(cables, ("cable_id", "name"), "cables", tolerance_deg)
-        status = (cb["status"].astype(str) if "status" in cb.columns
-                  else pd.Series("existing", index=cb.index)).tolist()
+        status = (
+            cb["status"].astype(str)
+            if "status" in cb.columns
+            else pd.Series("existing", index=cb.index)
+        ).tolist()
         length = cb["length_km"] if "length_km" in cb.columns else pd.Series(np.nan, cb.index)
         tips = [
             f"<b>{esc(nm)}</b> ({esc(cid)})<br>{esc(tr('status', lang))}: "
@@ -211,12 +276,24 @@ def add_infrastructure_layers(
             + (f"<br>{esc(tr('length', lang))}: {fmt_num(km)}" if pd.notna(km) else "")
             for nm, cid, st, km in zip(cb["name"], cb["cable_id"], status, length, strict=True)
         ]
-        _line_layer(m, cb, cb_payload, name=tr("cables", lang),
-                    colours=[CABLE_STYLE.get(s, ("#444444", None))[0] for s in status],
-                    dashes=[CABLE_STYLE.get(s, ("", None))[1] for s in status], tips=tips)
-        legend.append(legend_section(tr("cables", lang), [
-            ("line", CABLE_STYLE["existing"][0], tr("existing", lang)),
-            ("dash", CABLE_STYLE["planned"][0], tr("planned", lang))]))
+        _line_layer(
+            m,
+            cb,
+            cb_payload,
+            name=tr("cables", lang),
+            colours=[CABLE_STYLE.get(s, ("#444444", None))[0] for s in status],
+            dashes=[CABLE_STYLE.get(s, ("", None))[1] for s in status],
+            tips=tips,
+        )
+        legend.append(
+            legend_section(
+                tr("cables", lang),
+                [
+                    ("line", CABLE_STYLE["existing"][0], tr("existing", lang)),
+                    ("dash", CABLE_STYLE["planned"][0], tr("planned", lang)),
+                ],
+            )
+        )
     if landings is not None:
         legend.append(_add_landings(m, landings, lang))
     if datacenters is not None:

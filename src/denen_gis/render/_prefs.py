@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 
 from denen_gis.errors import InputError
-from denen_gis.render._elements import GeoJsonLayer, esc, fmt_num, legend_section, table_html
+from denen_gis.render._elements import (
+    GeoJsonLayer,
+    bin_labels,
+    esc,
+    fmt_num,
+    legend_section,
+    table_html,
+)
 from denen_gis.render.basemap import PREF_DATA_VAR
 from denen_gis.render.i18n import tr
 
@@ -33,8 +40,9 @@ def pref_names(simplified: gpd.GeoDataFrame) -> dict[str, tuple[str, str]]:
     """``code -> (name_ja, name_en)`` (raw text; escape before use)."""
     return {
         str(c): (str(j), str(e))
-        for c, j, e in zip(simplified["code"], simplified["name_ja"], simplified["name_en"],
-                           strict=True)
+        for c, j, e in zip(
+            simplified["code"], simplified["name_ja"], simplified["name_en"], strict=True
+        )
     }
 
 
@@ -49,8 +57,9 @@ def prefecture_table(cells: pd.DataFrame, by_prefecture: pd.DataFrame | None) ->
     ``coverage_after_pct``, ``target_pct`` [%], ``gap_pp`` [pp]. Values from
     ``by_prefecture`` win over those computed from the grid.
     """
-    sums = cells.groupby("pref_code")[["population", "covered_before_pop",
-                                       "covered_after_pop"]].sum()
+    sums = cells.groupby("pref_code")[
+        ["population", "covered_before_pop", "covered_after_pop"]
+    ].sum()
     table = pd.DataFrame(index=sums.index)
     table["population"] = sums["population"]
     table["coverage_before_pct"] = _pct(sums["covered_before_pop"], sums["population"])
@@ -102,9 +111,17 @@ def choropleth_layer(
     fills = bin_colours(np.array([values[c] for c in codes]), bins, colours)
     styles = {c: {"fillColor": f} for c, f in zip(codes, fills, strict=True)}
     GeoJsonLayer(
-        PREF_DATA_VAR, payload, name=name, pane="denen-choro", key="code",
+        PREF_DATA_VAR,
+        payload,
+        name=name,
+        pane="denen-choro",
+        key="code",
         base_style={"color": "#555555", "weight": 0.8, "fillOpacity": 0.6, "opacity": 0.9},
-        styles=styles, tips=tips, only_keyed=True, highlight=True, show=show,
+        styles=styles,
+        tips=tips,
+        only_keyed=True,
+        highlight=True,
+        show=show,
     ).add_to(m)
 
 
@@ -132,14 +149,20 @@ def add_prefecture_choropleth(
             (tr("gap", lang), fmt_num(rec["gap_pp"], 1)),
         ]
         tips[str(code)] = f"<b>{esc(head)}</b>" + table_html(
-            [(esc(a), b) for a, b in rows if b != "–"], escape=False)
+            [(esc(a), b) for a, b in rows if b != "–"], escape=False
+        )
     values = {str(c): float(v) for c, v in table[col].items()}
-    choropleth_layer(m, payload, values, bins=COVERAGE_BINS, colours=COVERAGE_COLOURS,
-                     tips=tips, name=tr("coverage_by_pref", lang))
-    edges = [f"{b:g}" for b in COVERAGE_BINS]
-    labels = [f"< {edges[0]} %"] + [f"{a}–{b} %" for a, b in zip(edges[:-1], edges[1:],
-                                                                strict=True)]
-    labels.append(f"≥ {edges[-1]} %")
+    choropleth_layer(
+        m,
+        payload,
+        values,
+        bins=COVERAGE_BINS,
+        colours=COVERAGE_COLOURS,
+        tips=tips,
+        name=tr("coverage_by_pref", lang),
+    )
+    labels = bin_labels(COVERAGE_BINS, " %")
     title = tr("coverage_after" if use_after else "coverage_before", lang)
-    return legend_section(title, [("swatch", c, lab) for c, lab in
-                                  zip(COVERAGE_COLOURS, labels, strict=True)])
+    return legend_section(
+        title, [("swatch", c, lab) for c, lab in zip(COVERAGE_COLOURS, labels, strict=True)]
+    )

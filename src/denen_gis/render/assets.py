@@ -20,6 +20,7 @@ import re
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import branca.element as be
 from folium.template import Template
@@ -147,10 +148,7 @@ def asset_text(name: str) -> str:
         # Default marker icons come from data: URIs, never from a relative path.
         images = base / "images"
         opts = ", ".join(f"{k}: '{_data_uri(images / f)}'" for k, f in _ICON_FILES.items())
-        text += (
-            "\n;L.Icon.Default.imagePath = '';"
-            f"\nL.Icon.Default.mergeOptions({{{opts}}});\n"
-        )
+        text += f"\n;L.Icon.Default.imagePath = '';\nL.Icon.Default.mergeOptions({{{opts}}});\n"
     return text
 
 
@@ -235,9 +233,18 @@ def make_offline(fig_or_map: be.Element) -> be.Figure:
 
 
 class _FetchFinder(HTMLParser):
-    _ATTRS = {"script": ("src",), "link": ("href",), "img": ("src", "srcset"),
-              "iframe": ("src",), "source": ("src", "srcset"), "video": ("src", "poster"),
-              "audio": ("src",), "embed": ("src",), "object": ("data",), "input": ("src",)}
+    _ATTRS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "script": ("src",),
+        "link": ("href",),
+        "img": ("src", "srcset"),
+        "iframe": ("src",),
+        "source": ("src", "srcset"),
+        "video": ("src", "poster"),
+        "audio": ("src",),
+        "embed": ("src",),
+        "object": ("data",),
+        "input": ("src",),
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

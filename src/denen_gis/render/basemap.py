@@ -79,7 +79,10 @@ def simplify_prefectures(
         raise InputError(msg)
     missing = [c for c in _REQUIRED if c not in prefectures.columns]
     if missing:
-        msg = f"prefectures: missing column(s) {missing}; pass the regions layer (code, name_ja, name_en)"
+        msg = (
+            f"prefectures: missing column(s) {missing}; "
+            "pass the regions layer (code, name_ja, name_en)"
+        )
         raise InputError(msg)
     if tolerance_deg <= 0:
         msg = f"tolerance_deg must be > 0, got {tolerance_deg}"
@@ -108,11 +111,13 @@ def prefecture_payload(simplified: gpd.GeoDataFrame) -> str:
     """
     features = []
     for code, geom in zip(simplified["code"], simplified.geometry, strict=True):
-        features.append({
-            "type": "Feature",
-            "properties": {"code": str(code)},
-            "geometry": shapely.geometry.mapping(geom),
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": str(code)},
+                "geometry": shapely.geometry.mapping(geom),
+            }
+        )
     return js_json({"type": "FeatureCollection", "features": _rounded(features)})
 
 
@@ -155,8 +160,13 @@ def add_base_layers(
         name=tr("offline_base", lang),
         pane="denen-base",
         key="code",
-        base_style={"color": "#8a8a8a", "weight": 0.6, "fillColor": LAND_COLOUR,
-                    "fillOpacity": 1.0, "opacity": 1.0},
+        base_style={
+            "color": "#8a8a8a",
+            "weight": 0.6,
+            "fillColor": LAND_COLOUR,
+            "fillOpacity": 1.0,
+            "opacity": 1.0,
+        },
         overlay=False,
         show=True,
     ).add_to(m)
@@ -182,7 +192,10 @@ def new_map(
 ) -> folium.Map:
     """An empty folium map with no tiles, fitted to ``bounds`` (west, south, east, north)."""
     m = folium.Map(
-        location=JAPAN_CENTER, zoom_start=5, tiles=None, control_scale=False,
+        location=JAPAN_CENTER,
+        zoom_start=5,
+        tiles=None,
+        control_scale=False,
         **{"minZoom": 4, "maxZoom": 18, **dict(map_kwargs or {})},
     )
     if bounds is not None:

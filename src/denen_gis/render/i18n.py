@@ -93,8 +93,10 @@ LABELS: dict[str, dict[str, str]] = {
     "by_prefecture": {"en": "Coverage by prefecture", "ja": "都道府県別カバー率"},
     "urban_rural_table": {"en": "Urban and rural", "ja": "都市部と農村部"},
     "solver": {"en": "Solver report", "ja": "ソルバー報告"},
-    "plot_coverage": {"en": "Coverage by prefecture, before and after",
-                      "ja": "都道府県別カバー率（整備前・整備後）"},
+    "plot_coverage": {
+        "en": "Coverage by prefecture, before and after",
+        "ja": "都道府県別カバー率（整備前・整備後）",
+    },
     "before": {"en": "before", "ja": "整備前"},
     "after": {"en": "after", "ja": "整備後"},
     "budget": {"en": "Budget [million yen]", "ja": "予算［百万円］"},

@@ -47,6 +47,7 @@ from denen_gis.render._elements import (
     ImageLayer,
     PointLayer,
     ScaleBar,
+    bin_labels,
     esc,
     fmt_num,
     frame_table_html,
@@ -54,7 +55,7 @@ from denen_gis.render._elements import (
     table_html,
 )
 from denen_gis.render._infra import add_infrastructure_layers
-from denen_gis.render._prefs import add_prefecture_choropleth, prefecture_table, pref_names
+from denen_gis.render._prefs import add_prefecture_choropleth, pref_names, prefecture_table
 from denen_gis.render._raster import MeshRaster, palette_png
 from denen_gis.render.assets import make_offline
 from denen_gis.render.basemap import (
@@ -127,7 +128,10 @@ def _prepare_grid(grid: pd.DataFrame) -> pd.DataFrame:
     source = "grid"
     for col in ("mesh_code", "population", "covered_before"):
         if col not in grid.columns:
-            msg = f"{source}: missing column {col!r}; coverage maps need mesh_code, population, covered_before"
+            msg = (
+                f"{source}: missing column {col!r}; "
+                "coverage maps need mesh_code, population, covered_before"
+            )
             raise InputError(msg)
     if len(grid) == 0:
         msg = f"{source}: the grid is empty"
@@ -141,28 +145,42 @@ def _prepare_grid(grid: pd.DataFrame) -> pd.DataFrame:
     before = _bool_column(grid, "covered_before", source)
     has_after = "covered_after" in grid.columns
     after = _bool_column(grid, "covered_after", source) if has_after else before
-    urban = _bool_column(grid, "urban", source) if "urban" in grid.columns else np.zeros(len(grid), bool)
-    out = pd.DataFrame({
-        "mesh_code": codes,
-        "pref_code": grid["pref_code"].astype(str).str.zfill(2).to_numpy()
-        if "pref_code" in grid.columns else "",
-        "population": pop,
-        "covered_before_pop": pop * before,
-        "covered_after_pop": pop * after,
-        "urban_pop": pop * urban,
-    })
+    urban = (
+        _bool_column(grid, "urban", source)
+        if "urban" in grid.columns
+        else np.zeros(len(grid), bool)
+    )
+    out = pd.DataFrame(
+        {
+            "mesh_code": codes,
+            "pref_code": grid["pref_code"].astype(str).str.zfill(2).to_numpy()
+            if "pref_code" in grid.columns
+            else "",
+            "population": pop,
+            "covered_before_pop": pop * before,
+            "covered_after_pop": pop * after,
+            "urban_pop": pop * urban,
+        }
+    )
     _, _, level = mesh_indices(codes)
     if level > 3:
         out["mesh_code"] = mesh_parent(codes, 3)
-        out = out.groupby("mesh_code", as_index=False, sort=False).agg({
-            "pref_code": "first", "population": "sum", "covered_before_pop": "sum",
-            "covered_after_pop": "sum", "urban_pop": "sum",
-        })
+        out = out.groupby("mesh_code", as_index=False, sort=False).agg(
+            {
+                "pref_code": "first",
+                "population": "sum",
+                "covered_before_pop": "sum",
+                "covered_after_pop": "sum",
+                "urban_pop": "sum",
+            }
+        )
     out.attrs["has_after"] = has_after
     return out
 
 
-def _points(frame: gpd.GeoDataFrame | None, required: Sequence[str], source: str) -> gpd.GeoDataFrame | None:
+def _points(
+    frame: gpd.GeoDataFrame | None, required: Sequence[str], source: str
+) -> gpd.GeoDataFrame | None:
     if frame is None:
         return None
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -198,14 +216,6 @@ def _digitize(values: np.ndarray, bins: Sequence[float], present: np.ndarray) ->
     return np.where(present, 1 + np.digitize(values, bins), 0).astype(np.uint8)
 
 
-def _bin_labels(bins: Sequence[float], unit: str = "") -> list[str]:
-    edges = [fmt_num(b) for b in bins]
-    labels = [f"< {edges[0]}{unit}"]
-    labels += [f"{a}–{b}{unit}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    labels.append(f"≥ {edges[-1]}{unit}")
-    return labels
-
-
 def _add_grid_layers(m: folium.Map, cells: pd.DataFrame, lang: str) -> list[str]:
     """Raster layers of the grid; returns legend sections (HTML)."""
     codes = cells["mesh_code"].to_numpy()
@@ -215,8 +225,11 @@ def _add_grid_layers(m: folium.Map, cells: pd.DataFrame, lang: str) -> list[str]
     if h * w > MAX_PIXELS:
         logger.info("grid raster %dx%d too large; drawing 10 km cells", w, h)
         parent = mesh_parent(codes, 2)
-        cells = cells.assign(mesh_code=parent).groupby("mesh_code", as_index=False).sum(
-            numeric_only=True)
+        cells = (
+            cells.assign(mesh_code=parent)
+            .groupby("mesh_code", as_index=False)
+            .sum(numeric_only=True)
+        )
         codes = cells["mesh_code"].to_numpy()
         raster = MeshRaster(*mesh_indices(codes))
     w_, s_, e_, n_ = raster.bounds
@@ -227,37 +240,79 @@ def _add_grid_layers(m: folium.Map, cells: pd.DataFrame, lang: str) -> list[str]
     has_after = bool(cells.attrs.get("has_after", False))
     unc_before = pop - cells["covered_before_pop"].to_numpy(dtype=float)
     unc_after = pop - cells["covered_after_pop"].to_numpy(dtype=float)
-    newly = cells["covered_after_pop"].to_numpy(dtype=float) - cells["covered_before_pop"].to_numpy(dtype=float)
+    newly = unc_before - unc_after
 
     density = _digitize(pop / area, DENSITY_BINS, present)
-    ImageLayer(palette_png(raster, density, DENSITY_COLOURS, alpha=210), bounds,
-               name=tr("density", lang), show=False).add_to(m)
+    ImageLayer(
+        palette_png(raster, density, DENSITY_COLOURS, alpha=210),
+        bounds,
+        name=tr("density", lang),
+        z_index=1,
+        show=False,
+    ).add_to(m)
     urban_cls = np.where(present, np.where(cells["urban_pop"].to_numpy() * 2 >= pop, 1, 2), 0)
-    ImageLayer(palette_png(raster, urban_cls, [URBAN_COLOUR, RURAL_COLOUR], alpha=200), bounds,
-               name=tr("urban_rural", lang), show=False).add_to(m)
-    ImageLayer(palette_png(raster, _digitize(unc_before, UNCOVERED_BINS, unc_before > 0.5),
-                           UNCOVERED_COLOURS), bounds,
-               name=tr("uncovered_before", lang), show=not has_after).add_to(m)
+    ImageLayer(
+        palette_png(raster, urban_cls, [URBAN_COLOUR, RURAL_COLOUR], alpha=200),
+        bounds,
+        name=tr("urban_rural", lang),
+        z_index=2,
+        show=False,
+    ).add_to(m)
+    ImageLayer(
+        palette_png(
+            raster, _digitize(unc_before, UNCOVERED_BINS, unc_before > 0.5), UNCOVERED_COLOURS
+        ),
+        bounds,
+        name=tr("uncovered_before", lang),
+        z_index=3,
+        show=not has_after,
+    ).add_to(m)
     if has_after:
-        ImageLayer(palette_png(raster, (newly > 0.5).astype(np.uint8), [NEWLY_COLOUR]), bounds,
-                   name=tr("newly_covered", lang), show=False).add_to(m)
-        ImageLayer(palette_png(raster, _digitize(unc_after, UNCOVERED_BINS, unc_after > 0.5),
-                               UNCOVERED_COLOURS), bounds,
-                   name=tr("uncovered_after", lang), show=True).add_to(m)
+        ImageLayer(
+            palette_png(raster, (newly > 0.5).astype(np.uint8), [NEWLY_COLOUR]),
+            bounds,
+            name=tr("newly_covered", lang),
+            z_index=4,
+            show=False,
+        ).add_to(m)
+        ImageLayer(
+            palette_png(
+                raster, _digitize(unc_after, UNCOVERED_BINS, unc_after > 0.5), UNCOVERED_COLOURS
+            ),
+            bounds,
+            name=tr("uncovered_after", lang),
+            z_index=5,
+            show=True,
+        ).add_to(m)
     sections = [
-        legend_section(tr("uncovered_people", lang),
-                       [("swatch", c, lab) for c, lab in
-                        zip(UNCOVERED_COLOURS, _bin_labels(UNCOVERED_BINS), strict=True)]),
-        legend_section(tr("density", lang) + f" [{tr('people_km2', lang)}]",
-                       [("swatch", c, lab) for c, lab in
-                        zip(DENSITY_COLOURS, _bin_labels(DENSITY_BINS), strict=True)]),
-        legend_section(tr("urban_rural", lang),
-                       [("swatch", URBAN_COLOUR, tr("urban", lang)),
-                        ("swatch", RURAL_COLOUR, tr("rural", lang))]),
+        legend_section(
+            tr("uncovered_people", lang),
+            [
+                ("swatch", c, lab)
+                for c, lab in zip(UNCOVERED_COLOURS, bin_labels(UNCOVERED_BINS), strict=True)
+            ],
+        ),
+        legend_section(
+            tr("density", lang) + f" [{tr('people_km2', lang)}]",
+            [
+                ("swatch", c, lab)
+                for c, lab in zip(DENSITY_COLOURS, bin_labels(DENSITY_BINS), strict=True)
+            ],
+        ),
+        legend_section(
+            tr("urban_rural", lang),
+            [
+                ("swatch", URBAN_COLOUR, tr("urban", lang)),
+                ("swatch", RURAL_COLOUR, tr("rural", lang)),
+            ],
+        ),
     ]
     if has_after:
-        sections.append(legend_section(tr("newly_covered", lang),
-                                       [("swatch", NEWLY_COLOUR, tr("newly_covered", lang))]))
+        sections.append(
+            legend_section(
+                tr("newly_covered", lang), [("swatch", NEWLY_COLOUR, tr("newly_covered", lang))]
+            )
+        )
     return sections
 
 
@@ -277,7 +332,8 @@ def _site_popup(rec: pd.Series, lang: str) -> str:
         rows.append((tr("fiscal_year", lang), esc(rec["year"])))
     rows.append((tr("people_added", lang), fmt_num(people)))
     explain = tr("site_explain", lang).format(
-        people=fmt_num(people), cost=fmt_num(cost, 1), per=fmt_num(per))
+        people=fmt_num(people), cost=fmt_num(cost, 1), per=fmt_num(per)
+    )
     return (
         f'<div class="denen-popup"><b>{esc(tr("site", lang))} {esc(rec["site_id"])}</b>'
         + table_html([(esc(a), b) for a, b in rows], escape=False)
@@ -294,8 +350,18 @@ def _add_new_sites(m: folium.Map, sites: gpd.GeoDataFrame, lang: str, cluster_ov
         pt = rec.geometry
         colour = colours[str(rec["station_type"])]
         tip = f"{esc(rec['site_id'])} · {esc(rec['station_type'])}"
-        rows.append([round(pt.y, 5), round(pt.x, 5), round(float(radius[i]), 1), colour,
-                     "#222222", 1.2, _site_popup(rec, lang), tip])
+        rows.append(
+            [
+                round(pt.y, 5),
+                round(pt.x, 5),
+                round(float(radius[i]), 1),
+                colour,
+                "#222222",
+                1.2,
+                _site_popup(rec, lang),
+                tip,
+            ]
+        )
     PointLayer(rows, name=tr("new_sites", lang), cluster=len(rows) > cluster_over).add_to(m)
     return legend_section(tr("new_sites", lang), [("dot", c, t) for t, c in colours.items()])
 
@@ -314,11 +380,22 @@ def _add_stations(m: folium.Map, stations: gpd.GeoDataFrame, lang: str) -> str:
         detail = "".join(
             f"<tr><td>{esc(t)}</td><td>{int(k)}</td></tr>" for t, k in counts.iloc[j].items() if k
         )
-        popup = (f'<div class="denen-popup"><b>{n} {esc(tr("stations_in_cell", lang))}</b>'
-                 f" ({esc(code)})<table>{detail}</table></div>")
-        rows.append([round(float(clat[j]), 4), round(float(clon[j]), 4),
-                     round(2.5 + 1.6 * float(np.log2(1 + n)), 1), "#636363", "#252525", 0.6,
-                     popup, f"{n} {esc(tr('stations_in_cell', lang))}"])
+        popup = (
+            f'<div class="denen-popup"><b>{n} {esc(tr("stations_in_cell", lang))}</b>'
+            f" ({esc(code)})<table>{detail}</table></div>"
+        )
+        rows.append(
+            [
+                round(float(clat[j]), 4),
+                round(float(clon[j]), 4),
+                round(2.5 + 1.6 * float(np.log2(1 + n)), 1),
+                "#636363",
+                "#252525",
+                0.6,
+                popup,
+                f"{n} {esc(tr('stations_in_cell', lang))}",
+            ]
+        )
     PointLayer(rows, name=tr("stations", lang), show=False, fill_opacity=0.55).add_to(m)
     return legend_section(tr("stations", lang), [("dot", "#636363", tr("stations", lang))])
 
@@ -371,8 +448,9 @@ def _populate_coverage(
     table = prefecture_table(cells, view.by_prefecture)
     legend = [add_prefecture_choropleth(m, simplified, payload, table, lang=lang)]
     legend += _add_grid_layers(m, cells, lang)
-    sites = _points(view.new_sites, ("site_id", "station_type", "cost_myen", "people_added"),
-                    "new_sites")
+    sites = _points(
+        view.new_sites, ("site_id", "station_type", "cost_myen", "people_added"), "new_sites"
+    )
     if sites is not None:
         legend.append(_add_new_sites(m, sites, lang, cluster_over))
     stations = _points(view.stations, ("site_id", "station_type"), "stations")
@@ -454,11 +532,22 @@ def coverage_map(
     payload = prefecture_payload(simplified)
     view = CoverageView(grid, scenario_name, by_prefecture, new_sites, stations)
     m = new_map(bounds=_grid_bounds(_prepare_grid(grid)))
-    legend = _populate_coverage(m, view, simplified=simplified, payload=payload, lang=lang,
-                                offline_only=offline_only, cluster_over=cluster_over)
+    legend = _populate_coverage(
+        m,
+        view,
+        simplified=simplified,
+        payload=payload,
+        lang=lang,
+        offline_only=offline_only,
+        cluster_over=cluster_over,
+    )
     title_text = title or tr("coverage_by_pref", lang)
-    _finish(m, title_html=_title_html(title_text, scenario_name, _today(date), modelled_layers,
-                                      lang), legend=legend, lang=lang)
+    _finish(
+        m,
+        title_html=_title_html(title_text, scenario_name, _today(date), modelled_layers, lang),
+        legend=legend,
+        lang=lang,
+    )
     make_offline(m)
     return m
 
@@ -510,16 +599,31 @@ def infrastructure_map(
     w, s, e, n = simplified.total_bounds
     m = new_map(bounds=(w, s, e, n))
     add_base_layers(m, payload, lang=lang, offline_only=offline_only)
-    dcs = _points(datacenters, ("site_id", "name", "pref_code", "status", "capacity_mw"),
-                  "datacenters")
+    dcs = _points(
+        datacenters, ("site_id", "name", "pref_code", "status", "capacity_mw"), "datacenters"
+    )
     lands = _points(landings, ("landing_id", "name"), "landings")
     legend = add_infrastructure_layers(
-        m, simplified=simplified, payload=payload, names=pref_names(simplified),
-        datacenters=dcs, cables=cables, landings=lands, backbone=backbone, rtt=rtt,
-        resilience=resilience, lang=lang, tolerance_deg=tolerance_deg / 2.0)
+        m,
+        simplified=simplified,
+        payload=payload,
+        names=pref_names(simplified),
+        datacenters=dcs,
+        cables=cables,
+        landings=lands,
+        backbone=backbone,
+        rtt=rtt,
+        resilience=resilience,
+        lang=lang,
+        tolerance_deg=tolerance_deg / 2.0,
+    )
     title_text = title or tr("datacenters", lang)
-    _finish(m, title_html=_title_html(title_text, scenario_name, _today(date), modelled_layers,
-                                      lang), legend=legend, lang=lang)
+    _finish(
+        m,
+        title_html=_title_html(title_text, scenario_name, _today(date), modelled_layers, lang),
+        legend=legend,
+        lang=lang,
+    )
     make_offline(m)
     return m
 
@@ -566,14 +670,28 @@ def comparison_map(
     n = max(b[3] for b in bounds)
     date_text = _today(date)
     for side, view in ((dual.m1, left), (dual.m2, right)):
-        legend = _populate_coverage(side, view, simplified=simplified, payload=payload,
-                                    lang=lang, offline_only=offline_only,
-                                    cluster_over=cluster_over)
+        legend = _populate_coverage(
+            side,
+            view,
+            simplified=simplified,
+            payload=payload,
+            lang=lang,
+            offline_only=offline_only,
+            cluster_over=cluster_over,
+        )
         title_text = title or tr("coverage_by_pref", lang)
-        _finish(side, title_html=_title_html(title_text, view.scenario_name, date_text,
-                                             modelled_layers, lang), legend=legend, lang=lang)
-    panel = (f"<details open><summary><b>{esc(tr('difference', lang))}</b></summary>"
-             f'<div class="denen-scroll">{frame_table_html(diff_table)}</div></details>')
+        _finish(
+            side,
+            title_html=_title_html(
+                title_text, view.scenario_name, date_text, modelled_layers, lang
+            ),
+            legend=legend,
+            lang=lang,
+        )
+    panel = (
+        f"<details open><summary><b>{esc(tr('difference', lang))}</b></summary>"
+        f'<div class="denen-scroll">{frame_table_html(diff_table)}</div></details>'
+    )
     HtmlControl(panel, position="bottomleft").add_to(dual.m1)
     for side in (dual.m1, dual.m2):
         FitBounds([[s, w], [n, e]]).add_to(side)
@@ -581,8 +699,9 @@ def comparison_map(
     return dual
 
 
-def save_map(m: folium.Map | DualMap | be.Figure, path: str | os.PathLike[str], *,
-             offline: bool = True) -> Path:
+def save_map(
+    m: folium.Map | DualMap | be.Figure, path: str | os.PathLike[str], *, offline: bool = True
+) -> Path:
     """Write a map page atomically (temporary file, then ``os.replace``).
 
     Parameters

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import logging
 import os
 import tempfile
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
@@ -53,15 +55,28 @@ class ReportFiles:
     plots: tuple[Path, ...]
 
 
-def _plot_lang(lang: str) -> str:
-    """Japanese labels only when matplotlib has a font with Japanese glyphs."""
+_JA_FONTS = (
+    "Noto Sans CJK JP",
+    "IPAexGothic",
+    "IPAGothic",
+    "Hiragino Sans",
+    "Yu Gothic",
+    "Meiryo",
+    "TakaoGothic",
+    "VL Gothic",
+)
+
+
+def _plot_style(lang: str) -> tuple[str, dict[str, object]]:
+    """Label language and rc settings: Japanese only with a font that has its glyphs."""
     if lang != "ja":
-        return lang
+        return lang, {}
     names = {f.name for f in font_manager.fontManager.ttflist}
-    if any(("CJK" in n) or ("Gothic" in n) or ("IPA" in n) for n in names):
-        return "ja"
+    for font in _JA_FONTS:
+        if font in names:
+            return "ja", {"font.family": [font, "DejaVu Sans"]}
     logger.info("no Japanese font for matplotlib; plot labels in English")
-    return "en"
+    return "en", {}
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -78,8 +93,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def _save_figure(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(fig)
-    import io
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
     _atomic_write(path, buf.getvalue())
@@ -93,8 +106,9 @@ def _need(frame: pd.DataFrame, cols: tuple[str, ...], source: str) -> None:
         raise InputError(msg)
 
 
-def plot_coverage(by_prefecture: pd.DataFrame, path: str | os.PathLike[str], *,
-                  lang: str = "en") -> Path:
+def plot_coverage(
+    by_prefecture: pd.DataFrame, path: str | os.PathLike[str], *, lang: str = "en"
+) -> Path:
     """Bar chart of coverage [%] per prefecture, before and after, with targets.
 
     Parameters
@@ -109,7 +123,12 @@ def plot_coverage(by_prefecture: pd.DataFrame, path: str | os.PathLike[str], *,
     """
     check_lang(lang)
     _need(by_prefecture, ("pref_code", "coverage_before_pct"), "by_prefecture")
-    lang = _plot_lang(lang)
+    lang, rc = _plot_style(lang)
+    with matplotlib.rc_context(rc):
+        return _plot_coverage(by_prefecture, Path(path), lang)
+
+
+def _plot_coverage(by_prefecture: pd.DataFrame, path: Path, lang: str) -> Path:
     table = by_prefecture.sort_values("pref_code", key=lambda s: s.astype(str).str.zfill(2))
     labels = (table["name_en"] if "name_en" in table.columns else table["pref_code"]).astype(str)
     x = np.arange(len(table))
@@ -118,14 +137,26 @@ def plot_coverage(by_prefecture: pd.DataFrame, path: str | os.PathLike[str], *,
     has_after = "coverage_after_pct" in table.columns
     width = 0.4 if has_after else 0.8
     before = pd.to_numeric(table["coverage_before_pct"], errors="coerce")
-    ax.bar(x - (width / 2 if has_after else 0), before, width, color="#9ecae1",
-           label=tr("before", lang))
+    ax.bar(
+        x - (width / 2 if has_after else 0),
+        before,
+        width,
+        color="#9ecae1",
+        label=tr("before", lang),
+    )
     if has_after:
         after = pd.to_numeric(table["coverage_after_pct"], errors="coerce")
         ax.bar(x + width / 2, after, width, color="#08519c", label=tr("after", lang))
     if "target_pct" in table.columns:
-        ax.scatter(x, pd.to_numeric(table["target_pct"], errors="coerce"), marker="_", s=160,
-                   color="#d62728", zorder=3, label=tr("target", lang))
+        ax.scatter(
+            x,
+            pd.to_numeric(table["target_pct"], errors="coerce"),
+            marker="_",
+            s=160,
+            color="#d62728",
+            zorder=3,
+            label=tr("target", lang),
+        )
     lo = float(np.nanmin(before.to_numpy(dtype=float))) if len(before) else 0.0
     ax.set_ylim(max(0.0, np.floor(lo / 10.0) * 10.0 - 10.0), 100.5)
     ax.set_xticks(x, labels, rotation=90, fontsize=7)
@@ -133,11 +164,12 @@ def plot_coverage(by_prefecture: pd.DataFrame, path: str | os.PathLike[str], *,
     ax.set_title(tr("plot_coverage", lang))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    return _save_figure(fig, Path(path))
+    return _save_figure(fig, path)
 
 
-def plot_budget_curve(table: pd.DataFrame, path: str | os.PathLike[str], *,
-                      lang: str = "en") -> Path:
+def plot_budget_curve(
+    table: pd.DataFrame, path: str | os.PathLike[str], *, lang: str = "en"
+) -> Path:
     """Coverage [%] against budget [million yen] (the Pareto front), urban-rural gap on a 2nd axis.
 
     Parameters
@@ -152,22 +184,38 @@ def plot_budget_curve(table: pd.DataFrame, path: str | os.PathLike[str], *,
     """
     check_lang(lang)
     _need(table, ("budget_myen", "coverage_pct"), "budget table")
-    lang = _plot_lang(lang)
+    lang, rc = _plot_style(lang)
+    with matplotlib.rc_context(rc):
+        return _plot_budget(table, Path(path), lang)
+
+
+def _plot_budget(table: pd.DataFrame, path: Path, lang: str) -> Path:
     data = table.sort_values("budget_myen")
     fig = Figure(figsize=(7.0, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    ax.plot(data["budget_myen"], data["coverage_pct"], marker="o", color="#08519c",
-            label=tr("coverage_pct", lang))
+    ax.plot(
+        data["budget_myen"],
+        data["coverage_pct"],
+        marker="o",
+        color="#08519c",
+        label=tr("coverage_pct", lang),
+    )
     ax.set_xlabel(tr("budget", lang))
     ax.set_ylabel(tr("coverage_pct", lang), color="#08519c")
     ax.grid(alpha=0.3)
     if "urban_rural_gap_pp" in data.columns:
         ax2 = ax.twinx()
-        ax2.plot(data["budget_myen"], data["urban_rural_gap_pp"], marker="s", linestyle="--",
-                 color="#d95f0e", label=tr("urban_rural_gap", lang))
+        ax2.plot(
+            data["budget_myen"],
+            data["urban_rural_gap_pp"],
+            marker="s",
+            linestyle="--",
+            color="#d95f0e",
+            label=tr("urban_rural_gap", lang),
+        )
         ax2.set_ylabel(tr("urban_rural_gap", lang), color="#d95f0e")
     ax.set_title(tr("budget_curve", lang))
-    return _save_figure(fig, Path(path))
+    return _save_figure(fig, path)
 
 
 def _cell(value: object) -> str:
@@ -192,13 +240,22 @@ def _html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 
 def _md_escape(text: str) -> str:
-    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("&", "&amp;")
-            .replace("<", "&lt;").replace(">", "&gt;").replace("\n", " "))
+    return (
+        str(text)
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\n", " ")
+    )
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(_md_escape(h) for h in header) + " |",
-             "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(_md_escape(h) for h in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -249,8 +306,13 @@ def write_report(
     check_lang(lang)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    date_text = (dt.date.today().isoformat() if date is None
-                 else date.isoformat() if isinstance(date, dt.date) else str(date))
+    date_text = (
+        dt.date.today().isoformat()
+        if date is None
+        else date.isoformat()
+        if isinstance(date, dt.date)
+        else str(date)
+    )
     title_text = title or tr("report_title", lang)
     plots = [plot_coverage(by_prefecture, out / "coverage_by_prefecture.png", lang=lang)]
     if budget_curve is not None:
@@ -258,10 +320,18 @@ def write_report(
 
     sections: list[tuple[str, list[str], list[list[str]], str]] = [
         (tr("headline", lang), ["", ""], _dict_rows(headline), "headline"),
-        (tr("by_prefecture", lang), [str(c) for c in by_prefecture.columns],
-         _rows(by_prefecture), ""),
-        (tr("urban_rural_table", lang), [str(c) for c in urban_rural.columns],
-         _rows(urban_rural), ""),
+        (
+            tr("by_prefecture", lang),
+            [str(c) for c in by_prefecture.columns],
+            _rows(by_prefecture),
+            "",
+        ),
+        (
+            tr("urban_rural_table", lang),
+            [str(c) for c in urban_rural.columns],
+            _rows(urban_rural),
+            "",
+        ),
     ]
     if solver:
         sections.append((tr("solver", lang), ["", ""], _dict_rows(solver), "headline"))
@@ -285,8 +355,9 @@ def write_report(
             md_parts += [_md_table(header, rows), ""]
     for plot in plots:
         uri = "data:image/png;base64," + base64.b64encode(plot.read_bytes()).decode("ascii")
-        html_parts.append(f'<h2>{esc(plot.stem.replace("_", " "))}</h2>'
-                          f'<img alt="{esc(plot.stem)}" src="{uri}">')
+        html_parts.append(
+            f'<h2>{esc(plot.stem.replace("_", " "))}</h2><img alt="{esc(plot.stem)}" src="{uri}">'
+        )
         md_parts += [f"![{plot.stem}]({plot.name})", ""]
     html_parts.append("</body></html>")
     html_path, md_path = out / "summary.html", out / "summary.md"

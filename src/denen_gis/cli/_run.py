@@ -1,0 +1,90 @@
+"""Shared pieces of the planning commands: progress bars and result tables."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from denen_gis.cli._common import console, err_console
+
+__all__ = ["print_plan", "progress_bar"]
+
+
+@contextlib.contextmanager
+def progress_bar(*, quiet: bool) -> Iterator[Any]:
+    """A progress callback ``(step, fraction)`` drawing a bar on stderr (or nothing)."""
+    if quiet:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=1.0)
+
+        def update(step: str, fraction: float) -> None:
+            bar.update(task, description=step, completed=fraction)
+
+        yield update
+
+
+def _pct(v: Any) -> str:
+    return "" if v is None or v != v else f"{v:.1f}"
+
+
+def print_plan(summary: dict[str, Any], *, title: str) -> None:
+    """Print the per-prefecture before/after table, the headline and the solver report."""
+    table = Table(title=title)
+    cols = [
+        ("code", "right"),
+        ("prefecture", "left"),
+        ("population", "right"),
+        ("before %", "right"),
+        ("after %", "right"),
+        ("gain pp", "right"),
+    ]
+    rows = summary["by_prefecture"]
+    has_target = rows and "target_pct" in rows[0]
+    if has_target:
+        cols.append(("gap to target pp", "right"))
+    for name, justify in cols:
+        table.add_column(name, justify=justify)
+    for r in rows:
+        cells = [
+            r["pref_code"],
+            f"{r['name_en']} {r['name_ja']}",
+            f"{r['population']:,}",
+            _pct(r["coverage_before_pct"]),
+            _pct(r["coverage_after_pct"]),
+            _pct(r["gain_pp"]),
+        ]
+        if has_target:
+            cells.append(_pct(r["gap_pp"]))
+        table.add_row(*cells)
+    console.print(table)
+    h = summary["headline"]
+    console.print(
+        f"Coverage {h['coverage_before_pct']:.2f}% -> {h['coverage_after_pct']:.2f}% "
+        f"(+{h['people_added']:,} people) with {h['new_sites']:,} new sites for "
+        f"{h['cost_myen']:,.0f} million yen. Rural {h['rural_pct_before']:.1f}% -> "
+        f"{h['rural_pct_after']:.1f}%; urban-rural gap {h['urban_rural_gap_before_pp']:.1f} -> "
+        f"{h['urban_rural_gap_after_pp']:.1f} points; lowest prefecture "
+        f"{h['lowest_pref_after']} at {h['lowest_pref_after_pct']:.1f}%."
+    )
+    f = summary.get("fiveg")
+    if f:
+        gap = "n/a" if f["gap"] is None else f"{100 * f['gap']:.3f}%"
+        sb, sa = f["size_before"], f["size_after"]
+        console.print(
+            f"Solver: {f['engine']} {f['status']}, objective {f['objective']:,.1f} "
+            f"({f['objective_name']}), bound {f['best_bound'] or float('nan'):,.1f}, gap {gap}, "
+            f"{f['wall_time_s']:.1f} s; model {sb['cells']:,}x{sb['sites']:,} -> "
+            f"{sa['cells']:,}x{sa['sites']:,} after reduction."
+        )

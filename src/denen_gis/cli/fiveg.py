@@ -1,0 +1,277 @@
+"""``denen-gis optimize 5g`` and ``denen-gis rollout``: choose where to build 5G."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from denen_gis.cli._common import err_console, print_json
+from denen_gis.cli._groups import optimize_app
+from denen_gis.cli._run import print_plan, progress_bar
+from denen_gis.errors import InputError
+
+__all__ = ["register"]
+
+
+def _split(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out
+
+
+def _scenario(scenario: Path | None, overrides: dict[str, dict[str, Any]]) -> Any:
+    """The scenario file (or the defaults) with command-line overrides applied."""
+    import tomllib
+
+    from denen_gis.scenario import scenario_from_dict
+
+    data: dict[str, Any] = {}
+    base_dir = "."
+    source = "command line"
+    text = ""
+    if scenario is not None:
+        try:
+            text = scenario.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except FileNotFoundError:
+            msg = f"{scenario}: scenario file not found"
+            raise InputError(msg) from None
+        except tomllib.TOMLDecodeError as exc:
+            msg = f"{scenario}: not valid TOML: {exc}"
+            raise InputError(msg) from None
+        base_dir = str(scenario.parent.resolve())
+        source = str(scenario)
+    for section, values in overrides.items():
+        clean = {k: v for k, v in values.items() if v is not None and v != []}
+        if clean:
+            data.setdefault(section, {}).update(clean)
+    return scenario_from_dict(data, source=source, text=text, base_dir=base_dir)
+
+
+def optimize_5g(
+    objective: str = typer.Option(
+        "min-cost",
+        "--objective",
+        help="coverage (most people for the budget), min-cost "
+        "(cheapest way to the targets) or fairness (raise the worst prefecture first).",
+    ),
+    budget_myen: float | None = typer.Option(None, "--budget-myen", help="Budget [million yen]."),
+    target_national: float | None = typer.Option(
+        None, "--target-national", help="National coverage target, share 0-1 (default 0.97)."
+    ),
+    target_prefecture: float | None = typer.Option(
+        None, "--target-prefecture", help="Floor for every prefecture, share 0-1 (default 0.90)."
+    ),
+    target_rural: float | None = typer.Option(
+        None, "--target-rural", help="Floor for rural people, share 0-1."
+    ),
+    rural_weight: float | None = typer.Option(
+        None, "--rural-weight", help="Weight of a rural person relative to an urban one."
+    ),
+    fairness_on: str | None = typer.Option(
+        None, "--fairness-on", help="fairness objective: 'prefecture' or 'rural'."
+    ),
+    include_sites: list[str] | None = typer.Option(
+        None, "--include-sites", help="Candidate ids that must be built (comma-separated)."
+    ),
+    exclude_sites: list[str] | None = typer.Option(
+        None, "--exclude-sites", help="Candidate ids that must not be built."
+    ),
+    candidates: Path | None = typer.Option(None, "--candidates", help="Candidate sites layer."),
+    population: Path | None = typer.Option(None, "--population", help="Population grid file."),
+    stations: Path | None = typer.Option(None, "--stations", help="Existing stations layer."),
+    region: list[str] | None = typer.Option(
+        None, "--region", help="Prefectures (codes or names) or blocks (e.g. Tohoku)."
+    ),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="Start from a scenario TOML; options override it."
+    ),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="Solver time limit [s]."),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Random seed (deterministic with 1 worker)."
+    ),
+    workers: int | None = typer.Option(None, "--workers", help="Solver threads."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the layers, tables and map."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Choose new 5G sites with OR-Tools on the embedded dataset or your files."""
+    from denen_gis.plan import plan
+    from denen_gis.scenario import BLOCKS
+
+    regions = _split(region)
+    s = _scenario(
+        scenario,
+        {
+            "fiveg": {
+                "objective": objective,
+                "budget_myen": budget_myen,
+                "target_national": target_national,
+                "target_prefecture": target_prefecture,
+                "target_rural": target_rural,
+                "rural_weight": rural_weight,
+                "fairness_on": fairness_on,
+                "include_sites": _split(include_sites),
+                "exclude_sites": _split(exclude_sites),
+            },
+            "inputs": {
+                "candidates": str(candidates) if candidates else None,
+                "population": str(population) if population else None,
+                "stations": str(stations) if stations else None,
+            },
+            "region": {
+                "blocks": [r for r in regions if r in BLOCKS],
+                "prefectures": [r for r in regions if r not in BLOCKS],
+            },
+            "scenario": {"time_limit_s": time_limit, "seed": seed, "workers": workers},
+            "datacenters": {"enabled": False},
+            "landings": {"enabled": False},
+        },
+    )
+    s = _without_infrastructure(s)
+    with progress_bar(quiet=quiet or json_out) as bar:
+        result = plan(s, progress=bar)
+    if out is not None:
+        result.write(out)
+        err_console.print(f"wrote {out}", markup=False)
+    if json_out:
+        print_json(result.summary)
+    else:
+        print_plan(result.summary, title=f"5G plan ({s.fiveg.objective})")
+
+
+def _without_infrastructure(s: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(s, resilience=False)
+
+
+def _years(spec: str) -> list[int]:
+    try:
+        if ":" in spec:
+            a, b = (int(x) for x in spec.split(":"))
+            years = list(range(a, b + 1))
+        else:
+            years = [int(x) for x in spec.split(",")]
+    except ValueError:
+        msg = f"--years {spec!r}: use FIRST:LAST (e.g. 2027:2030) or a comma-separated list"
+        raise InputError(msg) from None
+    if not years or sorted(set(years)) != years:
+        msg = f"--years {spec!r}: give increasing fiscal years"
+        raise InputError(msg)
+    return years
+
+
+def _yearly_targets(specs: list[str] | None, years: list[int]) -> dict[int, Any]:
+    from denen_gis.optimize import Targets
+
+    out: dict[int, Any] = {}
+    for spec in specs or []:
+        parts = spec.split(":")
+        try:
+            year = int(parts[0])
+            national = float(parts[1]) if len(parts) > 1 and parts[1] else None
+            per_pref = float(parts[2]) if len(parts) > 2 and parts[2] else None
+        except ValueError:
+            msg = f"--target {spec!r}: use YEAR:NATIONAL[:PREFECTURE], e.g. 2030:0.99:0.99"
+            raise InputError(msg) from None
+        if year not in years:
+            msg = f"--target {spec!r}: year {year} is not one of the planning years {years}"
+            raise InputError(msg)
+        out[year] = Targets(national=national, per_prefecture=per_pref)
+    return out
+
+
+def rollout(
+    years: str = typer.Option("2027:2030", "--years", help="Fiscal years, FIRST:LAST or a list."),
+    budget_per_year_myen: float = typer.Option(
+        15000.0, "--budget-per-year-myen", min=0.0, help="Grant per fiscal year [million yen]."
+    ),
+    target: list[str] | None = typer.Option(
+        None,
+        "--target",
+        help="YEAR:NATIONAL[:PREFECTURE] shares, e.g. 2030:0.99:0.99 (repeatable).",
+    ),
+    carry_over: bool = typer.Option(False, "--carry-over", help="Unspent budget rolls over."),
+    rural_weight: float | None = typer.Option(None, "--rural-weight", help="Rural weight."),
+    region: list[str] | None = typer.Option(None, "--region", help="Prefectures or blocks."),
+    scenario: Path | None = typer.Option(None, "--scenario", help="Scenario TOML for inputs."),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="Solver time limit [s]."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed."),
+    workers: int | None = typer.Option(None, "--workers", help="Solver threads."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Plan the 5G build year by year under the annual grant, maximising people covered."""
+    from rich.table import Table
+
+    from denen_gis.cli._common import console
+    from denen_gis.plan import plan_rollout
+    from denen_gis.scenario import BLOCKS
+
+    year_list = _years(years)
+    regions = _split(region)
+    s = _scenario(
+        scenario,
+        {
+            "fiveg": {
+                "objective": "coverage",
+                "budget_myen": budget_per_year_myen * len(year_list),
+                "rural_weight": rural_weight,
+            },
+            "region": {
+                "blocks": [r for r in regions if r in BLOCKS],
+                "prefectures": [r for r in regions if r not in BLOCKS],
+            },
+            "scenario": {"time_limit_s": time_limit, "seed": seed, "workers": workers},
+        },
+    )
+    with progress_bar(quiet=quiet or json_out) as bar:
+        result = plan_rollout(
+            s,
+            yearly_budgets_myen=dict.fromkeys(year_list, budget_per_year_myen),
+            yearly_targets=_yearly_targets(target, year_list),
+            carry_over=carry_over,
+            progress=bar,
+        )
+    if out is not None:
+        result.write(out)
+        err_console.print(f"wrote {out}", markup=False)
+    if json_out:
+        print_json(result.summary)
+        return
+    table = Table(title="5G rollout by fiscal year")
+    for col in (
+        "FY",
+        "budget M yen",
+        "spent M yen",
+        "sites",
+        "coverage %",
+        "rural %",
+        "gap pp",
+        "lowest",
+    ):
+        table.add_column(col, justify="right")
+    for r in result.summary["rollout"]["by_year"]:
+        table.add_row(
+            str(r["year"]),
+            f"{r['budget_myen']:,.0f}",
+            f"{r['spent_myen']:,.0f}",
+            f"{r['sites_built']:,}",
+            f"{r['coverage_pct']:.2f}",
+            f"{r['rural_pct']:.1f}",
+            f"{r['urban_rural_gap_pp']:.1f}",
+            f"{r['lowest_pref']} {r['lowest_pref_pct']:.1f}%",
+        )
+    console.print(table)
+    print_plan(result.summary, title="Rollout: before and after the last year")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``optimize 5g`` and ``rollout``."""
+    optimize_app.command("5g")(optimize_5g)
+    app.command("rollout")(rollout)

@@ -1,0 +1,79 @@
+"""CLI tests of ``optimize datacenters``, ``optimize landings`` and ``resilience``."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pytest
+
+from denen_gis.cli import app, main
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _registered():
+    import denen_gis.cli.infra as infra
+
+    if "resilience" not in {c.name for c in app.registered_commands}:
+        infra.register(app)
+
+
+def test_datacenters_json(capsys):
+    assert main(["optimize", "datacenters", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["chosen"]) == 13
+    assert out["after"]["rural_rtt_ms"] < out["before"]["rural_rtt_ms"]
+    assert out["capacity_after"]["tokyo_area_share"] < out["capacity_before"]["tokyo_area_share"]
+    assert out["solver"]["status"] == "OPTIMAL"
+
+
+def test_datacenters_table_and_outputs(tmp_path, capsys):
+    code = main(["optimize", "datacenters", "--k", "9", "--objective", "center",
+                 "--max-per-block", "3", "--out", str(tmp_path)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "urban ms" in text and "Tokyo area" in text
+    chosen = gpd.read_file(tmp_path / "datacenters_plan.gpkg", layer="chosen")
+    assert len(chosen) == 9 and chosen.crs.to_epsg() == 6668
+    summary = json.loads((tmp_path / "datacenters_summary.json").read_text())
+    assert summary["objective"] == "center"
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["optimize", "datacenters", "--k", "500"], "larger than"),
+        (["optimize", "datacenters", "--include-sites", "NOPE"], "unknown site"),
+        (["optimize", "datacenters", "--objective", "mean"], "--objective"),
+        (["optimize", "landings", "--count", "99"], "count"),
+        (["resilience", "--sites", "NOPE"], "unknown site"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, match, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert match in err
+    assert len(err.splitlines()) == 1
+
+
+def test_landings_json(capsys):
+    assert main(["optimize", "landings", "--count", "4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["count"] == 4
+    assert "cable, chosen landings" in out["rtt"]
+    assert out["capacity"]["tokyo_area_share"] == pytest.approx(0.6)
+
+
+def test_resilience_json_and_table(tmp_path, capsys):
+    assert main(["resilience", "--json", "--out", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    names = list(out["scenarios"])
+    assert len(names) == 3 and "Sea of Japan" in names[1]
+    for s in out["scenarios"].values():
+        assert s["baseline"]["rural_rtt_ms"] >= s["baseline"]["urban_rtt_ms"]
+        assert "population_cut_off" in s["worst_cut"]
+    assert (tmp_path / "resilience_comparison.csv").is_file()
+    assert main(["resilience", "--without-sea-of-japan", "--top", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "without the new cable" in text and "Worst single cut" in text
