@@ -46,14 +46,15 @@ from denen_gis.schema import validate_layer
 
 __all__ = [
     "CLEARANCE_DEG",
+    "MAX_SHORE_KM",
     "RASTER_DEG",
     "SOURCES_DIR",
+    "SeaRouter",
     "build",
     "build_backbone_links",
     "build_cables",
     "build_datacenters",
     "build_hubs",
-    "sea_route",
     "sea_router",
 ]
 
@@ -106,8 +107,18 @@ def build_hubs(prefectures: gpd.GeoDataFrame) -> pd.DataFrame:
         msg = "prefectural_offices.csv: every one of the 47 prefecture codes must appear once"
         raise ValueError(msg)
     hubs["sea_of_japan_coast"] = hubs["sea_of_japan_coast"].astype(bool)
-    cols = ["code", "name_en", "name_ja", "block", "office_en", "office_ja", "lon", "lat",
-            "sea_of_japan_coast", "population"]
+    cols = [
+        "code",
+        "name_en",
+        "name_ja",
+        "block",
+        "office_en",
+        "office_ja",
+        "lon",
+        "lat",
+        "sea_of_japan_coast",
+        "population",
+    ]
     return hubs[cols].sort_values("code").reset_index(drop=True)
 
 
@@ -128,16 +139,18 @@ def build_backbone_links(
     a = pos.loc[[k[0] for k in keys]].to_numpy()
     b = pos.loc[[k[1] for k in keys]].to_numpy()
     gc = haversine_km(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    return pd.DataFrame({
-        "link_id": [f"L-{x}-{y}" for x, y in keys],
-        "from_code": [k[0] for k in keys],
-        "to_code": [k[1] for k in keys],
-        "kind": [pairs[k][0] for k in keys],
-        "great_circle_km": np.round(gc, 1),
-        "route_factor": route_factor,
-        "length_km": np.round(gc * route_factor, 1),
-        "note": [pairs[k][1] for k in keys],
-    })
+    return pd.DataFrame(
+        {
+            "link_id": [f"L-{x}-{y}" for x, y in keys],
+            "from_code": [k[0] for k in keys],
+            "to_code": [k[1] for k in keys],
+            "kind": [pairs[k][0] for k in keys],
+            "great_circle_km": np.round(gc, 1),
+            "route_factor": route_factor,
+            "length_km": np.round(gc * route_factor, 1),
+            "note": [pairs[k][1] for k in keys],
+        }
+    )
 
 
 class SeaRouter:
@@ -196,8 +209,7 @@ class SeaRouter:
     def route(self, start: tuple[float, float], end: tuple[float, float]) -> shapely.LineString:
         """Sea route from ``start`` to ``end`` (lon, lat), simplified off the land."""
         s, t = self.snap(*start), self.snap(*end)
-        _, pred = csgraph.dijkstra(self.graph, directed=False, indices=s,
-                                   return_predecessors=True)
+        _, pred = csgraph.dijkstra(self.graph, directed=False, indices=s, return_predecessors=True)
         path = [t]
         while path[-1] != s:
             nxt = pred[path[-1]]
@@ -233,11 +245,6 @@ def sea_router(prefectures: gpd.GeoDataFrame, points: np.ndarray, **kwargs: floa
     return SeaRouter(land, (w, s, e, n), **kwargs)
 
 
-def sea_route(router: SeaRouter, start: tuple[float, float], end: tuple[float, float]):
-    """Route one segment (thin wrapper kept for scripts and tests)."""
-    return router.route(start, end)
-
-
 def _line_km(line: shapely.LineString) -> float:
     xy = shapely.get_coordinates(line)
     return float(haversine_km(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1]).sum())
@@ -265,14 +272,21 @@ def build_cables(
     cables = gpd.GeoDataFrame(
         {
             "cable_id": segments["cable_id"],
-            "name": [f"{n}: {a} - {b}" for n, a, b in zip(
-                segments["name"], segments["from_landing"], segments["to_landing"], strict=True)],
+            "name": [
+                f"{n}: {a} - {b}"
+                for n, a, b in zip(
+                    segments["name"], segments["from_landing"], segments["to_landing"], strict=True
+                )
+            ],
             "status": segments["status"],
-            "length_km": [float(r) if r else m for r, m in zip(
-                segments["reported_length_km"], lengths, strict=True)],
+            "length_km": [
+                float(r) if r else m
+                for r, m in zip(segments["reported_length_km"], lengths, strict=True)
+            ],
             "route_km": lengths,
-            "length_source": ["reported" if r else "modelled route" for r in
-                              segments["reported_length_km"]],
+            "length_source": [
+                "reported" if r else "modelled route" for r in segments["reported_length_km"]
+            ],
             "system": segments["system"],
             "from_landing": segments["from_landing"],
             "to_landing": segments["to_landing"],
@@ -301,8 +315,10 @@ def build_cables(
         geometry=shapely.points(stations["lon"].astype(float), stations["lat"].astype(float)),
         crs=CRS_EPSG,
     )
-    return (validate_layer(cables, "cables", source="cables"),
-            validate_layer(landings, "landings", source="landings"))
+    return (
+        validate_layer(cables, "cables", source="cables"),
+        validate_layer(landings, "landings", source="landings"),
+    )
 
 
 def _area(code: str) -> str:
@@ -339,8 +355,9 @@ def build_datacenters(
     hazard = np.clip(0.2 + 0.5 * seismic + 0.2 * (coast_km < 5.0), 0.0, 1.0)
     factor = sites["pref_code"].map(lambda c: AREA_COST_FACTOR[_area(c)]).to_numpy(dtype=float)
     capacity = sites["capacity_mw"].astype(float).to_numpy()
-    cost = np.where(sites["status"] == "existing", 0.0,
-                    np.round(capacity * UNIT_COST_MYEN_PER_MW * factor, -1))
+    cost = np.where(
+        sites["status"] == "existing", 0.0, np.round(capacity * UNIT_COST_MYEN_PER_MW * factor, -1)
+    )
     frame = gpd.GeoDataFrame(
         {
             "site_id": sites["site_id"],

@@ -28,8 +28,20 @@ def test_datacenters_json(capsys):
 
 
 def test_datacenters_table_and_outputs(tmp_path, capsys):
-    code = main(["optimize", "datacenters", "--k", "9", "--objective", "center",
-                 "--max-per-block", "3", "--out", str(tmp_path)])
+    code = main(
+        [
+            "optimize",
+            "datacenters",
+            "--k",
+            "9",
+            "--objective",
+            "center",
+            "--max-per-block",
+            "3",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "urban ms" in text and "Tokyo area" in text

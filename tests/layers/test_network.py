@@ -24,13 +24,20 @@ from denen_gis.mesh import mesh_centroids, mesh_from_points
 
 
 def _hubs() -> pd.DataFrame:
-    return pd.DataFrame({"code": ["a", "b", "c"], "lon": [135.0, 136.0, 137.0],
-                         "lat": [35.0, 35.0, 35.0], "population": [100, 200, 300]})
+    return pd.DataFrame(
+        {
+            "code": ["a", "b", "c"],
+            "lon": [135.0, 136.0, 137.0],
+            "lat": [35.0, 35.0, 35.0],
+            "population": [100, 200, 300],
+        }
+    )
 
 
 def _links() -> pd.DataFrame:
-    return pd.DataFrame({"from_code": ["a", "b"], "to_code": ["b", "c"],
-                         "length_km": [100.0, 50.0]})
+    return pd.DataFrame(
+        {"from_code": ["a", "b"], "to_code": ["b", "c"], "length_km": [100.0, 50.0]}
+    )
 
 
 def test_land_link_length_defaults_to_great_circle_times_route_factor():
@@ -68,12 +75,22 @@ def test_unknown_code_in_links_is_an_input_error():
 
 def _cable_layers(status: str = "existing") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     line = shapely.LineString([(135.0, 34.8), (136.0, 34.8), (137.0, 34.8)])
-    cables = gpd.GeoDataFrame({"cable_id": ["K"], "name": ["K"], "status": [status],
-                               "length_km": [300.0]}, geometry=[line], crs=6668)
+    cables = gpd.GeoDataFrame(
+        {"cable_id": ["K"], "name": ["K"], "status": [status], "length_km": [300.0]},
+        geometry=[line],
+        crs=6668,
+    )
     landings = gpd.GeoDataFrame(
-        {"landing_id": ["LA", "LB", "LC"], "name": ["A", "B", "C"], "cable_id": ["K"] * 3,
-         "pref_code": ["a", "b", "c"], "status": ["existing", "candidate", "existing"]},
-        geometry=shapely.points([(135.0, 34.8), (136.0, 34.8), (137.0, 34.8)]), crs=6668)
+        {
+            "landing_id": ["LA", "LB", "LC"],
+            "name": ["A", "B", "C"],
+            "cable_id": ["K"] * 3,
+            "pref_code": ["a", "b", "c"],
+            "status": ["existing", "candidate", "existing"],
+        },
+        geometry=shapely.points([(135.0, 34.8), (136.0, 34.8), (137.0, 34.8)]),
+        crs=6668,
+    )
     return cables, landings
 
 
@@ -99,13 +116,20 @@ def _grid() -> pd.DataFrame:
     lon = np.array([135.0, 135.2, 137.0, 137.1])
     lat = np.array([35.0, 35.1, 35.0, 35.2])
     codes = mesh_from_points(lon, lat, level=3)
-    return pd.DataFrame({"mesh_code": codes, "pref_code": ["a", "a", "c", "c"],
-                         "population": [1000, 10, 500, 5], "urban": [True, False, True, False]})
+    return pd.DataFrame(
+        {
+            "mesh_code": codes,
+            "pref_code": ["a", "a", "c", "c"],
+            "population": [1000, 10, 500, 5],
+            "urban": [True, False, True, False],
+        }
+    )
 
 
 def test_cell_rtt_is_hub_rtt_plus_local_term_and_groups_match_cells():
-    dcs = gpd.GeoDataFrame({"site_id": ["D"], "pref_code": ["a"]},
-                           geometry=[shapely.Point(135.0, 35.0)], crs=6668)
+    dcs = gpd.GeoDataFrame(
+        {"site_id": ["D"], "pref_code": ["a"]}, geometry=[shapely.Point(135.0, 35.0)], crs=6668
+    )
     g = build_backbone(_hubs(), _links(), datacenters=dcs)
     lat = LatencyModel()
     grid = _grid()
@@ -113,15 +137,19 @@ def test_cell_rtt_is_hub_rtt_plus_local_term_and_groups_match_cells():
     hub = res.by_prefecture.set_index("pref_code")["rtt_ms"]
     lon, la = mesh_centroids(grid["mesh_code"].to_numpy())
     hx = np.where(grid["pref_code"] == "a", 135.0, 137.0)
-    expect = hub.loc[grid["pref_code"]].to_numpy() + 2 * haversine_km(lon, la, hx, 35.0) * 1.4 * 0.005
+    expect = (
+        hub.loc[grid["pref_code"]].to_numpy() + 2 * haversine_km(lon, la, hx, 35.0) * 1.4 * 0.005
+    )
     assert res.by_cell == pytest.approx(expect)
     groups = demand_groups(grid, g, latency=lat)
     group_rtt = hub.loc[groups["pref_code"]].to_numpy() + groups["local_ms"].to_numpy()
     assert np.average(group_rtt, weights=groups["population"]) == pytest.approx(
-        res.summary["mean_rtt_ms"])
+        res.summary["mean_rtt_ms"]
+    )
     urban = grid["urban"].to_numpy()
     assert res.summary["urban_rtt_ms"] == pytest.approx(
-        np.average(expect[urban], weights=grid["population"][urban]))
+        np.average(expect[urban], weights=grid["population"][urban])
+    )
     assert res.summary["rural_rtt_ms"] > res.summary["urban_rtt_ms"]
 
 
@@ -130,13 +158,22 @@ def test_cell_rtt_is_hub_rtt_plus_local_term_and_groups_match_cells():
 def test_rtt_matrix_matches_networkx_dijkstra(seed):
     rng = np.random.default_rng(seed)
     n = 8
-    hubs = pd.DataFrame({"code": [f"h{i}" for i in range(n)],
-                         "lon": rng.uniform(130, 140, n), "lat": rng.uniform(31, 40, n)})
+    hubs = pd.DataFrame(
+        {
+            "code": [f"h{i}" for i in range(n)],
+            "lon": rng.uniform(130, 140, n),
+            "lat": rng.uniform(31, 40, n),
+        }
+    )
     pairs = {(i, i + 1) for i in range(n - 1)}
     pairs |= {tuple(sorted(rng.choice(n, 2, replace=False))) for _ in range(6)}
-    links = pd.DataFrame({"from_code": [f"h{a}" for a, _ in pairs],
-                          "to_code": [f"h{b}" for _, b in pairs],
-                          "length_km": rng.uniform(1, 500, len(pairs))})
+    links = pd.DataFrame(
+        {
+            "from_code": [f"h{a}" for a, _ in pairs],
+            "to_code": [f"h{b}" for _, b in pairs],
+            "length_km": rng.uniform(1, 500, len(pairs)),
+        }
+    )
     g = build_backbone(hubs, links)
     lat = LatencyModel()
     for u, v, d in g.edges(data=True):
@@ -165,8 +202,9 @@ def test_embedded_backbone_is_connected_and_complete():
     )
 
     dcs = load_datacenters()
-    g = build_backbone(load_hubs(), load_backbone_links(), load_cables(), load_landings(),
-                       datacenters=dcs)
+    g = build_backbone(
+        load_hubs(), load_backbone_links(), load_cables(), load_landings(), datacenters=dcs
+    )
     assert nx.is_connected(g)
     assert sum(d["kind"] == "hub" for _, d in g.nodes(data=True)) == 47
     assert sum(d["kind"] == "dc" for _, d in g.nodes(data=True)) == len(dcs)
@@ -174,3 +212,12 @@ def test_embedded_backbone_is_connected_and_complete():
     assert np.isfinite(res.by_prefecture["rtt_ms"]).all()
     # Okinawa is the farthest from a DC only if it had none; it has one in Naha
     assert res.by_prefecture.set_index("pref_code").loc["47", "nearest_dc"] == "EX-NAHA"
+
+
+def test_telegeography_style_landings_without_cable_ids_attach_by_proximity():
+    cables, landings = _cable_layers()
+    landings = landings.assign(cable_id="", pref_code="", status="existing")
+    g = build_backbone(_hubs(), _links(), cables, landings)
+    assert g.edges["landing:LA", "landing:LB"]["length_km"] == pytest.approx(150.0)
+    # no prefecture code: each landing joins its nearest hub (within 150 km)
+    assert g.has_edge("landing:LC", "hub:c")

@@ -30,31 +30,54 @@ POP = {"P": 1_000_000, "Q": 200_000, "Z": 50_000}
 
 
 def _layers():
-    hubs = pd.DataFrame({"code": list(POP), "lon": [140.0, 140.0, 139.0],
-                         "lat": [35.0, 36.0, 37.0], "population": list(POP.values())})
+    hubs = pd.DataFrame(
+        {
+            "code": list(POP),
+            "lon": [140.0, 140.0, 139.0],
+            "lat": [35.0, 36.0, 37.0],
+            "population": list(POP.values()),
+        }
+    )
     links = pd.DataFrame({"from_code": ["P"], "to_code": ["Q"], "link_id": ["L-PQ"]})
     cables = gpd.GeoDataFrame(
-        {"cable_id": ["PAC-QZ", "SOJ-ZP"], "name": ["trunk", "sea of japan"],
-         "status": ["existing", "planned"], "length_km": [200.0, 400.0]},
-        geometry=[shapely.LineString([(140.5, 36.0), (139.5, 37.5)]),
-                  shapely.LineString([(138.5, 37.0), (139.5, 35.0)])], crs=6668)
+        {
+            "cable_id": ["PAC-QZ", "SOJ-ZP"],
+            "name": ["trunk", "sea of japan"],
+            "status": ["existing", "planned"],
+            "length_km": [200.0, 400.0],
+        },
+        geometry=[
+            shapely.LineString([(140.5, 36.0), (139.5, 37.5)]),
+            shapely.LineString([(138.5, 37.0), (139.5, 35.0)]),
+        ],
+        crs=6668,
+    )
     landings = gpd.GeoDataFrame(
-        {"landing_id": ["LQ", "LZ1", "LZ2", "LP"], "name": ["q", "z1", "z2", "p"],
-         "cable_id": ["PAC-QZ", "PAC-QZ", "SOJ-ZP", "SOJ-ZP"],
-         "pref_code": ["Q", "Z", "Z", "P"]},
+        {
+            "landing_id": ["LQ", "LZ1", "LZ2", "LP"],
+            "name": ["q", "z1", "z2", "p"],
+            "cable_id": ["PAC-QZ", "PAC-QZ", "SOJ-ZP", "SOJ-ZP"],
+            "pref_code": ["Q", "Z", "Z", "P"],
+        },
         geometry=shapely.points([(140.5, 36.0), (139.5, 37.5), (138.5, 37.0), (139.5, 35.0)]),
-        crs=6668)
-    dcs = gpd.GeoDataFrame({"site_id": ["DP", "DZ"], "pref_code": ["P", "Z"],
-                            "status": ["existing", "candidate"], "capacity_mw": [100.0, 10.0]},
-                           geometry=[shapely.Point(140.0, 35.0), shapely.Point(139.0, 37.0)],
-                           crs=6668)
+        crs=6668,
+    )
+    dcs = gpd.GeoDataFrame(
+        {
+            "site_id": ["DP", "DZ"],
+            "pref_code": ["P", "Z"],
+            "status": ["existing", "candidate"],
+            "capacity_mw": [100.0, 10.0],
+        },
+        geometry=[shapely.Point(140.0, 35.0), shapely.Point(139.0, 37.0)],
+        crs=6668,
+    )
     return hubs, links, cables, landings, dcs
 
 
 def _graph(planned: bool):
     hubs, links, cables, landings, dcs = _layers()
-    return build_backbone(hubs, links, cables, landings, datacenters=dcs,
-                          include_planned=planned)
+    return build_backbone(hubs, links, cables, landings, datacenters=dcs, include_planned=planned)
 
 
 def test_trunk_cut_cuts_off_z_before_and_not_after_the_sea_of_japan_cable():
@@ -104,10 +127,14 @@ def test_bad_parameters_are_input_errors():
 
 
 def test_capacity_concentration_before_and_after():
-    dc = pd.DataFrame({"site_id": ["t", "o", "n", "new"],
-                       "pref_code": ["13", "27", "01", "40"],
-                       "status": ["existing", "existing", "existing", "candidate"],
-                       "capacity_mw": [60.0, 25.0, 15.0, 100.0]})
+    dc = pd.DataFrame(
+        {
+            "site_id": ["t", "o", "n", "new"],
+            "pref_code": ["13", "27", "01", "40"],
+            "status": ["existing", "existing", "existing", "candidate"],
+            "capacity_mw": [60.0, 25.0, 15.0, 100.0],
+        }
+    )
     before = capacity_concentration(dc)
     assert before["tokyo_area_share"] == pytest.approx(0.60)
     assert before["tokyo_osaka_share"] == pytest.approx(0.85)
@@ -122,10 +149,14 @@ def test_capacity_concentration_before_and_after():
 @given(st.lists(st.floats(min_value=0.0, max_value=500.0), min_size=2, max_size=8))
 def test_adding_capacity_outside_tokyo_never_raises_the_tokyo_share(caps):
     n = len(caps)
-    dc = pd.DataFrame({"site_id": [f"s{i}" for i in range(n)],
-                       "pref_code": ["13"] + ["05"] * (n - 1),
-                       "status": ["existing"] + ["candidate"] * (n - 1),
-                       "capacity_mw": [100.0, *caps[1:]]})
+    dc = pd.DataFrame(
+        {
+            "site_id": [f"s{i}" for i in range(n)],
+            "pref_code": ["13"] + ["05"] * (n - 1),
+            "status": ["existing"] + ["candidate"] * (n - 1),
+            "capacity_mw": [100.0, *caps[1:]],
+        }
+    )
     before = capacity_concentration(dc)["tokyo_area_share"]
     after = capacity_concentration(dc, sites=dc["site_id"][1:])["tokyo_area_share"]
     assert after <= before + 1e-12

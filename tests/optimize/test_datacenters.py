@@ -66,19 +66,26 @@ def test_block_and_separation_rules_match_brute_force(seed):
     from denen_gis.geodesy import haversine_km
 
     def ok(subset):
-        if sum(block[j] == "east" for j in subset) > 1 or sum(block[j] == "west" for j in subset) > 1:
+        if (
+            sum(block[j] == "east" for j in subset) > 1
+            or sum(block[j] == "west" for j in subset) > 1
+        ):
             return False
-        return all(haversine_km(*lonlat[a], *lonlat[b]) >= sep_km
-                   for a, b in itertools.combinations(subset, 2))
+        return all(
+            haversine_km(*lonlat[a], *lonlat[b]) >= sep_km
+            for a, b in itertools.combinations(subset, 2)
+        )
 
     want = _brute(w, d, 2, ok=ok)
     if not np.isfinite(want):
         with pytest.raises(InfeasibleError):
-            solve_dc_siting(w, d, k=2, block=block, max_per_block=1, lonlat=lonlat,
-                            min_separation_km=sep_km)
+            solve_dc_siting(
+                w, d, k=2, block=block, max_per_block=1, lonlat=lonlat, min_separation_km=sep_km
+            )
         return
-    res = solve_dc_siting(w, d, k=2, block=block, max_per_block=1, lonlat=lonlat,
-                          min_separation_km=sep_km)
+    res = solve_dc_siting(
+        w, d, k=2, block=block, max_per_block=1, lonlat=lonlat, min_separation_km=sep_km
+    )
     assert ok(tuple(res.chosen))
     assert res.objective == pytest.approx(want, abs=0.01)
 
@@ -88,7 +95,8 @@ def test_fixed_and_excluded_sites_are_honoured():
     res = solve_dc_siting(w, d, k=3, fixed=[5], excluded=[1, 2])
     assert 5 in res.chosen and not {1, 2} & set(res.chosen)
     assert res.objective == pytest.approx(
-        _brute(w, d, 2, opened=[5], candidates=[0, 3, 4, 6]), abs=0.01)
+        _brute(w, d, 2, opened=[5], candidates=[0, 3, 4, 6]), abs=0.01
+    )
 
 
 def test_capacitated_assignment_respects_capacity_and_costs_more():
@@ -158,8 +166,9 @@ def embedded():
     from denen_gis.layers.network import build_backbone, demand_groups
 
     dcs = load_datacenters()
-    g = build_backbone(load_hubs(), load_backbone_links(), load_cables(), load_landings(),
-                       datacenters=dcs)
+    g = build_backbone(
+        load_hubs(), load_backbone_links(), load_cables(), load_landings(), datacenters=dcs
+    )
     return dcs, g, demand_groups(load_population_grid(), g), load_prefectures()
 
 
@@ -191,7 +200,7 @@ def test_plan_input_errors(embedded):
     wet = dcs.copy()
     wet.loc[wet["site_id"] == "C-KUSHIRO", "geometry"] = shapely.Point(146.5, 41.0)
     wet = gpd.GeoDataFrame(wet, geometry="geometry", crs=6668)
-    with pytest.raises(InputError, match="C-KUSHIRO.*sea"):
+    with pytest.raises(InputError, match=r"C-KUSHIRO.*sea"):
         plan_datacenters(wet, g, demand, regions=prefs)
 
 

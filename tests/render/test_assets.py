@@ -23,8 +23,15 @@ def test_make_offline_inlines_every_asset():
     MarkerCluster().add_to(m)
     html = make_offline(m).render()
     assert fetched_urls(html) == []
-    for name in ("leaflet", "leaflet_css", "jquery", "bootstrap", "bootstrap_css",
-                 "markerclusterjs", "markerclustercss"):
+    for name in (
+        "leaflet",
+        "leaflet_css",
+        "jquery",
+        "bootstrap",
+        "bootstrap_css",
+        "markerclusterjs",
+        "markerclustercss",
+    ):
         assert f'data-asset="{name}"' in html
     for dropped in ("awesome", "glyphicons"):
         assert dropped not in html.lower()
@@ -86,5 +93,10 @@ def test_fetched_urls_finds_each_kind():
         "</body></html>"
     )
     assert fetched_urls(html) == [
-        "https://a/x.js", "//b/y.css", "https://d/z.png", "c.css", "e.png", "f.png",
+        "https://a/x.js",
+        "//b/y.css",
+        "https://d/z.png",
+        "c.css",
+        "e.png",
+        "f.png",
     ]

@@ -6,9 +6,11 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from denen_gis.errors import InputError
 from denen_gis.render import (
     CoverageView,
     comparison_map,
@@ -181,4 +183,28 @@ def test_clustered_sites_in_browser(browser, tmp_path, grid, prefectures, new_si
     loaded = _load(browser, save_map(m, tmp_path / "cluster.html"), "cluster_map.png")
     _clean(loaded)
     assert loaded.page.evaluate("typeof L.markerClusterGroup") == "function"
+    loaded.page.close()
+
+
+@pytest.mark.slow
+def test_national_coverage_map_size_and_speed(browser, tmp_path):
+    japan = pytest.importorskip("denen_gis.io.japan")
+    try:
+        grid = japan.load_population_grid().drop(columns="geometry")
+        prefs = japan.load_prefectures()
+        stations = japan.load_stations()
+    except InputError as exc:
+        pytest.skip(f"embedded dataset not built: {exc}")
+    rng = np.random.default_rng(0)
+    density = grid["population"] / grid["area_km2"]
+    grid["covered_before"] = grid["urban"] | (
+        rng.random(len(grid)) < np.clip(density / 300, 0.2, 0.97)
+    )
+    grid["covered_after"] = grid["covered_before"] | (rng.random(len(grid)) < 0.5)
+    m = coverage_map(grid, prefs, stations=stations, scenario_name="national", date="2025-04-01")
+    path = save_map(m, tmp_path / "national.html")
+    assert path.stat().st_size < 10_000_000
+    loaded = _load(browser, path, "national_coverage_map.png")
+    _clean(loaded)
+    assert loaded.seconds < 3.0
     loaded.page.close()

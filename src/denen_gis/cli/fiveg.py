@@ -91,7 +91,7 @@ def optimize_5g(
     ),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Solver time limit [s]."),
     seed: int | None = typer.Option(
-        None, "--seed", help="Random seed (deterministic with 1 worker)."
+        None, "--seed", help="Random seed (repeatable with 1 worker)."
     ),
     workers: int | None = typer.Option(None, "--workers", help="Solver threads."),
     out: Path | None = typer.Option(None, "--out", help="Folder for the layers, tables and map."),

@@ -232,7 +232,10 @@ def load_backbone_links() -> pd.DataFrame:
     """
     path = data_dir() / "backbone_links.csv"
     if not path.is_file():
-        msg = f"embedded backbone links are missing ({path}); run python data/build/infrastructure.py"
+        msg = (
+            f"embedded backbone links are missing ({path}); "
+            "run python data/build/infrastructure.py"
+        )
         raise InputError(msg)
     return pd.read_csv(path, dtype={"from_code": str, "to_code": str})
 

@@ -1,4 +1,4 @@
-"""Layers: the radio model, coverage sets and coverage metrics."""
+"""Layers: the radio model, coverage sets, coverage metrics, the backbone and resilience."""
 
 from denen_gis.layers.coverage import (
     BestServer,
@@ -12,6 +12,14 @@ from denen_gis.layers.coverage import (
     site_coverage_matrix,
 )
 from denen_gis.layers.metrics import CoverageMetrics, coverage_metrics, gini
+from denen_gis.layers.network import (
+    AccessResult,
+    LatencyModel,
+    build_backbone,
+    demand_groups,
+    rtt_matrix_ms,
+    rtt_to_nearest_dc,
+)
 from denen_gis.layers.radio import (
     JAPAN_BOUNDS,
     LOS_MODES,
@@ -37,30 +45,49 @@ from denen_gis.layers.radio import (
     site_radii_km,
     station_types_from_table,
 )
+from denen_gis.layers.resilience import (
+    SEISMIC_REGIONS,
+    TOKYO_AREA,
+    ResilienceReport,
+    capacity_concentration,
+    compare_cuts,
+    n_minus_1,
+    relief_statements,
+)
 
 __all__ = [
     "JAPAN_BOUNDS",
     "LOS_MODES",
     "MIN_DISTANCE_M",
     "PATH_LOSS_MODELS",
+    "SEISMIC_REGIONS",
     "SPEED_OF_LIGHT_M_S",
     "STATION_TYPES",
+    "TOKYO_AREA",
+    "AccessResult",
     "BestServer",
     "CoverageMetrics",
     "CoveragePairs",
     "CoverageResult",
+    "LatencyModel",
     "LinkBudget",
+    "ResilienceReport",
     "StationType",
     "best_server",
+    "build_backbone",
+    "capacity_concentration",
     "check_station_frame",
+    "compare_cuts",
     "compute_coverage",
     "coverage_metrics",
     "coverage_pairs",
     "coverage_radii_km",
     "coverage_radius_km",
     "coverage_sets",
+    "demand_groups",
     "gini",
     "los_probability",
+    "n_minus_1",
     "n_resource_blocks",
     "noise_per_re_dbm",
     "pair_rsrp_dbm",
@@ -70,7 +97,10 @@ __all__ = [
     "path_loss_umi",
     "radio_horizon_km",
     "radius_table",
+    "relief_statements",
     "rsrp_dbm",
+    "rtt_matrix_ms",
+    "rtt_to_nearest_dc",
     "site_coverage_matrix",
     "site_radii_km",
     "station_types_from_table",

@@ -27,6 +27,7 @@ prefecture hub over great-circle km x the same factor.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ ROUTE_FACTOR = 1.4
 FIBRE_DELAY_US_PER_KM = 5.0
 #: Landings without a prefecture code join the nearest hub only within this range [km].
 MAX_BACKHAUL_KM = 150.0
+#: A landing without ``cable_id`` lies on every cable passing within this distance [km].
+TOUCH_KM = 2.0
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,11 @@ class LatencyModel:
     def local_ms(self, distance_km: npt.ArrayLike) -> np.ndarray:
         """RTT of a local path of great-circle ``distance_km`` (no hop term) [ms]."""
         return (
-            2.0 * np.asarray(distance_km, dtype=float) * self.route_factor
-            * self.delay_us_per_km / 1000.0
+            2.0
+            * np.asarray(distance_km, dtype=float)
+            * self.route_factor
+            * self.delay_us_per_km
+            / 1000.0
         )
 
 
@@ -160,13 +166,25 @@ def _add_cables(
     for lid, ids in zip(landings["landing_id"], landings["cable_id"].astype(str), strict=True):
         for cid in filter(None, (c.strip() for c in ids.split(","))):
             on_cable.setdefault(cid, []).append(lid)
+    # TeleGeography landing points do not name their cables: a landing without
+    # cable_id joins every cable that passes within TOUCH_KM of it.
+    blank = landings["cable_id"].astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
+    if blank.any() and len(cables):
+        tree = shapely.STRtree(cables.geometry.to_numpy())
+        pts = shapely.points(lon[blank], lat[blank])
+        tol_deg = TOUCH_KM / 111.0
+        li, ci = tree.query(pts, predicate="dwithin", distance=tol_deg)
+        blank_ids = landings["landing_id"].to_numpy()[blank]
+        for a, c in zip(li, ci, strict=True):
+            on_cable.setdefault(str(cables["cable_id"].iloc[c]), []).append(blank_ids[a])
     used: set[str] = set()
     for row in cables.itertuples(index=False):
         cid = str(row.cable_id)
         members = on_cable.get(cid, [])
         if len(members) < 2:
-            log.warning("cable %s has %d landing(s) in the landings layer; skipped",
-                        cid, len(members))
+            log.warning(
+                "cable %s has %d landing(s) in the landings layer; skipped", cid, len(members)
+            )
             continue
         line = row.geometry
         if isinstance(line, shapely.MultiLineString):
@@ -181,15 +199,22 @@ def _add_cables(
         order = np.argsort(frac, kind="stable")
         status = str(getattr(row, "status", "existing"))
         system = str(getattr(row, "system", cid))
-        for a, b in zip(order[:-1], order[1:], strict=True):
+        for a, b in itertools.pairwise(order):
             km = max(float(frac[b] - frac[a]) * total_km, 0.1)
-            _add_edge(g, f"landing:{members[a]}", f"landing:{members[b]}", length_km=km,
-                      kind="cable", id=cid, system=system, status=status)
+            _add_edge(
+                g,
+                f"landing:{members[a]}",
+                f"landing:{members[b]}",
+                length_km=km,
+                kind="cable",
+                id=cid,
+                system=system,
+                status=status,
+            )
         used.update(members)
     if active_landings is None:
         if "status" in landings.columns:
-            active = set(landings.loc[landings["status"].astype(str) != "candidate",
-                                      "landing_id"])
+            active = set(landings.loc[landings["status"].astype(str) != "candidate", "landing_id"])
         else:
             active = set(landings["landing_id"])
     else:
@@ -200,14 +225,18 @@ def _add_cables(
             raise InputError(msg)
     hx, hy = _xy(hubs)
     codes = hubs["code"].astype(str).to_numpy()
-    pref = (landings["pref_code"].astype(str) if "pref_code" in landings.columns
-            else pd.Series([""] * len(landings)))
+    pref = (
+        landings["pref_code"].astype(str)
+        if "pref_code" in landings.columns
+        else pd.Series([""] * len(landings))
+    )
     for lid, code, x, y in zip(landings["landing_id"], pref, lon, lat, strict=True):
         node = f"landing:{lid}"
         if lid not in used:
             continue
-        g.nodes[node].update(kind="landing", lon=float(x), lat=float(y), pref_code=code,
-                             active=lid in active)
+        g.nodes[node].update(
+            kind="landing", lon=float(x), lat=float(y), pref_code=code, active=lid in active
+        )
         if lid not in active:
             continue
         d = haversine_km(x, y, hx, hy)
@@ -217,8 +246,16 @@ def _add_cables(
             k = int(np.argmin(d))
             if d[k] > MAX_BACKHAUL_KM:
                 continue
-        _add_edge(g, node, hub_node(codes[k]), length_km=float(d[k]) * route_factor,
-                  kind="backhaul", id=f"BH-{lid}", system="", status="existing")
+        _add_edge(
+            g,
+            node,
+            hub_node(codes[k]),
+            length_km=float(d[k]) * route_factor,
+            kind="backhaul",
+            id=f"BH-{lid}",
+            system="",
+            status="existing",
+        )
 
 
 def build_backbone(
@@ -277,8 +314,8 @@ def build_backbone(
     ...                      "lat": [43.06, 40.82]})
     >>> links = pd.DataFrame({"from_code": ["01"], "to_code": ["02"]})
     >>> g = build_backbone(hubs, links)
-    >>> round(g.edges["hub:01", "hub:02"]["length_km"])
-    355
+    >>> round(g.edges["hub:01", "hub:02"]["length_km"])  # 254 km great circle x 1.4
+    356
     """
     if not route_factor >= 1:
         msg = f"route_factor must be >= 1, got {route_factor}"
@@ -300,42 +337,78 @@ def build_backbone(
         a, b = str(row.from_code), str(row.to_code)
         for c in (a, b):
             if c not in pos:
-                msg = (f"backbone links row {i}: prefecture code {c!r} has no hub; "
-                       "add it to the hubs table or fix the link")
+                msg = (
+                    f"backbone links row {i}: prefecture code {c!r} has no hub; "
+                    "add it to the hubs table or fix the link"
+                )
                 raise InputError(msg)
         length = getattr(row, "length_km", None)
         if length is None or not np.isfinite(float(length)):
             length = float(haversine_km(*pos[a], *pos[b])) * route_factor
-        _add_edge(g, hub_node(a), hub_node(b), length_km=float(length),
-                  kind=str(getattr(row, "kind", "land")),
-                  id=str(getattr(row, "link_id", f"L-{a}-{b}")), system="", status="existing")
+        _add_edge(
+            g,
+            hub_node(a),
+            hub_node(b),
+            length_km=float(length),
+            kind=str(getattr(row, "kind", "land")),
+            id=str(getattr(row, "link_id", f"L-{a}-{b}")),
+            system="",
+            status="existing",
+        )
     if cables is not None and landings is not None:
-        _add_cables(g, cables, landings, hubs, route_factor=route_factor,
-                    include_planned=include_planned, active_landings=active_landings)
+        _add_cables(
+            g,
+            cables,
+            landings,
+            hubs,
+            route_factor=route_factor,
+            include_planned=include_planned,
+            active_landings=active_landings,
+        )
     if datacenters is not None:
         _require(datacenters, ["site_id", "pref_code"], "datacenters")
         dx, dy = _xy(datacenters)
-        for i, (sid, code) in enumerate(zip(datacenters["site_id"].astype(str),
-                                            datacenters["pref_code"].astype(str), strict=True)):
+        for i, (sid, code) in enumerate(
+            zip(
+                datacenters["site_id"].astype(str),
+                datacenters["pref_code"].astype(str),
+                strict=True,
+            )
+        ):
             if code not in pos:
                 msg = f"datacenters row {i} ({sid}): prefecture code {code!r} has no hub"
                 raise InputError(msg)
             km = max(float(haversine_km(dx[i], dy[i], *pos[code])) * route_factor, 0.1)
-            attrs = {"kind": "dc", "lon": float(dx[i]), "lat": float(dy[i]), "pref_code": code,
-                     "site_id": sid}
+            attrs = {
+                "kind": "dc",
+                "lon": float(dx[i]),
+                "lat": float(dy[i]),
+                "pref_code": code,
+                "site_id": sid,
+            }
             for col in ("status", "capacity_mw", "name"):
                 if col in datacenters.columns:
                     attrs[col] = datacenters[col].iloc[i]
             g.add_node(f"dc:{sid}", **attrs)
-            g.add_edge(f"dc:{sid}", hub_node(code), length_km=km, kind="dc_access",
-                       id=f"DA-{sid}", system="", status="existing")
+            g.add_edge(
+                f"dc:{sid}",
+                hub_node(code),
+                length_km=km,
+                kind="dc_access",
+                id=f"DA-{sid}",
+                system="",
+                status="existing",
+            )
     if require_connected:
         parts = sorted(nx.connected_components(g), key=len, reverse=True)
         if len(parts) > 1:
-            cut = "; ".join(",".join(sorted(p)[:6]) + (" ..." if len(p) > 6 else "")
-                            for p in parts[1:4])
-            msg = (f"backbone is disconnected: {len(parts) - 1} component(s) cannot reach the "
-                   f"main network ({cut}); add a link to the backbone links or a cable")
+            cut = "; ".join(
+                ",".join(sorted(p)[:6]) + (" ..." if len(p) > 6 else "") for p in parts[1:4]
+            )
+            msg = (
+                f"backbone is disconnected: {len(parts) - 1} component(s) cannot reach the "
+                f"main network ({cut}); add a link to the backbone links or a cable"
+            )
             raise InputError(msg)
     log.info("backbone: %d nodes, %d edges", g.number_of_nodes(), g.number_of_edges())
     return g
@@ -444,8 +517,9 @@ def nearest_rtt_ms(
     if len(sites) == 0:
         n = len(arrays.nodes)
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
-    dist, _, src = csgraph.dijkstra(arrays.matrix(keep), directed=False, indices=sites,
-                                    min_only=True, return_predecessors=True)
+    dist, _, src = csgraph.dijkstra(
+        arrays.matrix(keep), directed=False, indices=sites, min_only=True, return_predecessors=True
+    )
     return dist + fixed_ms, np.asarray(src, dtype=np.int64)
 
 
@@ -485,31 +559,52 @@ def demand_groups(
         haversine_km(lon, lat, hub_lon.reindex(node).to_numpy(), hub_lat.reindex(node).to_numpy())
     )
     pop = grid["population"].to_numpy(dtype=float)
-    urban = (grid["urban"].to_numpy(dtype=bool) if "urban" in grid.columns
-             else np.zeros(len(grid), dtype=bool))
-    frame = pd.DataFrame({"pref_code": pref, "urban": urban, "node": node, "population": pop,
-                          "local_w": local * pop, "local": local})
-    out = frame.groupby(["pref_code", "urban", "node"], sort=True).agg(
-        population=("population", "sum"), cells=("population", "size"),
-        local_w=("local_w", "sum"), local_max_ms=("local", "max")).reset_index()
-    out["local_ms"] = np.where(out["population"] > 0,
-                               out["local_w"] / out["population"].where(out["population"] > 0, 1),
-                               0.0)
+    urban = (
+        grid["urban"].to_numpy(dtype=bool)
+        if "urban" in grid.columns
+        else np.zeros(len(grid), dtype=bool)
+    )
+    frame = pd.DataFrame(
+        {
+            "pref_code": pref,
+            "urban": urban,
+            "node": node,
+            "population": pop,
+            "local_w": local * pop,
+            "local": local,
+        }
+    )
+    out = (
+        frame.groupby(["pref_code", "urban", "node"], sort=True)
+        .agg(
+            population=("population", "sum"),
+            cells=("population", "size"),
+            local_w=("local_w", "sum"),
+            local_max_ms=("local", "max"),
+        )
+        .reset_index()
+    )
+    out["local_ms"] = np.where(
+        out["population"] > 0,
+        out["local_w"] / out["population"].where(out["population"] > 0, 1),
+        0.0,
+    )
     out["population"] = out["population"].round().astype(np.int64)
-    return out.drop(columns="local_w")[["pref_code", "urban", "node", "population", "cells",
-                                        "local_ms", "local_max_ms"]]
+    return out.drop(columns="local_w")[
+        ["pref_code", "urban", "node", "population", "cells", "local_ms", "local_max_ms"]
+    ]
 
 
-def summarize_rtt(rtt_ms: npt.ArrayLike, population: npt.ArrayLike,
-                  urban: npt.ArrayLike | None = None) -> dict[str, float]:
+def summarize_rtt(
+    rtt_ms: npt.ArrayLike, population: npt.ArrayLike, urban: npt.ArrayLike | None = None
+) -> dict[str, float]:
     """Population-weighted RTT [ms] overall, urban and rural, worst, and people cut off.
 
     Rows with infinite RTT count as cut off and are left out of the means.
     """
     rtt = np.asarray(rtt_ms, dtype=float)
     pop = np.asarray(population, dtype=float)
-    urb = (np.asarray(urban, dtype=bool) if urban is not None
-           else np.zeros(len(rtt), dtype=bool))
+    urb = np.asarray(urban, dtype=bool) if urban is not None else np.zeros(len(rtt), dtype=bool)
     ok = np.isfinite(rtt)
 
     def mean(mask: np.ndarray) -> float:
@@ -583,15 +678,16 @@ def rtt_to_nearest_dc(
     if not dc_nodes:
         msg = "sites: no data centre in the backbone graph; pass datacenters to build_backbone"
         raise InputError(msg)
-    dist, src = nearest_rtt_ms(arrays, arrays.indices(dc_nodes, "sites"),
-                               fixed_ms=latency.fixed_ms)
+    dist, src = nearest_rtt_ms(arrays, arrays.indices(dc_nodes, "sites"), fixed_ms=latency.fixed_ms)
     hubs = [n for n, d in graph.nodes(data=True) if d.get("kind") == "hub"]
     hi = arrays.indices(hubs)
-    by_pref = pd.DataFrame({
-        "pref_code": [graph.nodes[h]["pref_code"] for h in hubs],
-        "rtt_ms": dist[hi],
-        "nearest_dc": [arrays.nodes[s][3:] if s >= 0 else "" for s in src[hi]],
-    })
+    by_pref = pd.DataFrame(
+        {
+            "pref_code": [graph.nodes[h]["pref_code"] for h in hubs],
+            "rtt_ms": dist[hi],
+            "nearest_dc": [arrays.nodes[s][3:] if s >= 0 else "" for s in src[hi]],
+        }
+    )
     if grid is None:
         pop = np.array([float(graph.nodes[h].get("population", 0)) for h in hubs])
         return AccessResult(by_pref, None, summarize_rtt(by_pref["rtt_ms"], pop))
@@ -606,6 +702,7 @@ def rtt_to_nearest_dc(
         msg = f"population grid: pref_code {bad!r} has no hub in the backbone graph"
         raise InputError(msg)
     cell = table["rtt_ms"].to_numpy()[pos] + latency.local_ms(
-        haversine_km(lon, lat, hub_lon[pos], hub_lat[pos]))
+        haversine_km(lon, lat, hub_lon[pos], hub_lat[pos])
+    )
     urban = grid["urban"].to_numpy(dtype=bool) if "urban" in grid.columns else None
     return AccessResult(by_pref, cell, summarize_rtt(cell, grid["population"], urban))

@@ -156,11 +156,18 @@ def _demand_arrays(
         if col not in demand.columns:
             msg = f"demand: missing column {col!r}; build it with network.demand_groups"
             raise InputError(msg)
-    local = (demand["local_ms"].to_numpy(dtype=float) if "local_ms" in demand.columns
-             else np.zeros(len(demand)))
+    local = (
+        demand["local_ms"].to_numpy(dtype=float)
+        if "local_ms" in demand.columns
+        else np.zeros(len(demand))
+    )
     urban = demand["urban"].to_numpy(dtype=bool) if "urban" in demand.columns else None
-    return (list(demand["node"].astype(str)), demand["population"].to_numpy(dtype=float),
-            local, urban)
+    return (
+        list(demand["node"].astype(str)),
+        demand["population"].to_numpy(dtype=float),
+        local,
+        urban,
+    )
 
 
 def n_minus_1(
@@ -235,20 +242,33 @@ def n_minus_1(
         keep = np.ones(len(arrays.u), dtype=bool)
         keep[e] = False
         res = evaluate(keep, dc_idx)
-        rows.append({"element": "edge", "kind": kind, "id": arrays.edge_id[e],
-                     "a": arrays.nodes[arrays.u[e]], "b": arrays.nodes[arrays.v[e]], **res})
+        rows.append(
+            {
+                "element": "edge",
+                "kind": kind,
+                "id": arrays.edge_id[e],
+                "a": arrays.nodes[arrays.u[e]],
+                "b": arrays.nodes[arrays.v[e]],
+                **res,
+            }
+        )
     if include_dcs:
         for k, node in enumerate(dc_nodes):
             res = evaluate(None, np.delete(dc_idx, k))
-            rows.append({"element": "dc", "kind": "dc", "id": node[3:], "a": node, "b": "",
-                         **res})
+            rows.append({"element": "dc", "kind": "dc", "id": node[3:], "a": node, "b": "", **res})
     cuts = pd.DataFrame(rows)
     if cuts.empty:
         cuts = pd.DataFrame(columns=["element", "kind", "id", "a", "b", *base])
     cuts["rtt_increase_ms"] = cuts["mean_rtt_ms"] - base["mean_rtt_ms"]
-    cuts = cuts.drop(columns="population").sort_values(
-        ["population_cut_off", "rtt_increase_ms", "id"], ascending=[False, False, True],
-        kind="stable").reset_index(drop=True)
+    cuts = (
+        cuts.drop(columns="population")
+        .sort_values(
+            ["population_cut_off", "rtt_increase_ms", "id"],
+            ascending=[False, False, True],
+            kind="stable",
+        )
+        .reset_index(drop=True)
+    )
     worst = cuts.iloc[0].to_dict() if len(cuts) else {}
     log.info("N-1: %d elements, worst %s", len(cuts), worst.get("id"))
     return ResilienceReport(baseline=base, cuts=cuts, worst=worst)
@@ -262,11 +282,30 @@ def compare_cuts(before: ResilienceReport, after: ResilienceReport) -> pd.DataFr
     ``*_after`` columns and ``relieved_population`` (cut off before minus
     after [persons]), most relieved first.
     """
-    cols = ["element", "kind", "id", "a", "b", "population_cut_off", "mean_rtt_ms",
-            "rtt_increase_ms", "urban_rtt_ms", "rural_rtt_ms"]
+    cols = [
+        "element",
+        "kind",
+        "id",
+        "a",
+        "b",
+        "population_cut_off",
+        "mean_rtt_ms",
+        "rtt_increase_ms",
+        "urban_rtt_ms",
+        "rural_rtt_ms",
+    ]
     b = before.cuts[cols]
-    a = after.cuts[["element", "id", "population_cut_off", "mean_rtt_ms", "rtt_increase_ms",
-                    "urban_rtt_ms", "rural_rtt_ms"]]
+    a = after.cuts[
+        [
+            "element",
+            "id",
+            "population_cut_off",
+            "mean_rtt_ms",
+            "rtt_increase_ms",
+            "urban_rtt_ms",
+            "rural_rtt_ms",
+        ]
+    ]
     out = b.merge(a, on=["element", "id"], how="outer", suffixes=("_before", "_after"))
     new = out["kind"].isna()
     if new.any():
@@ -274,10 +313,14 @@ def compare_cuts(before: ResilienceReport, after: ResilienceReport) -> pd.DataFr
         keys = list(zip(out.loc[new, "element"], out.loc[new, "id"], strict=True))
         for col in ("kind", "a", "b"):
             out.loc[new, col] = [meta.loc[k, col] for k in keys]
-    out["relieved_population"] = (out["population_cut_off_before"].fillna(0)
-                                  - out["population_cut_off_after"].fillna(0))
-    return out.sort_values(["relieved_population", "rtt_increase_ms_before", "id"],
-                           ascending=[False, False, True], kind="stable").reset_index(drop=True)
+    out["relieved_population"] = out["population_cut_off_before"].fillna(0) - out[
+        "population_cut_off_after"
+    ].fillna(0)
+    return out.sort_values(
+        ["relieved_population", "rtt_increase_ms_before", "id"],
+        ascending=[False, False, True],
+        kind="stable",
+    ).reset_index(drop=True)
 
 
 def relief_statements(
@@ -301,13 +344,18 @@ def relief_statements(
     out = []
     rows = comparison[comparison["relieved_population"] > 0].head(limit)
     if rows.empty and "rtt_increase_ms_before" in comparison.columns:
-        drop = (comparison["rtt_increase_ms_before"].fillna(0)
-                - comparison["rtt_increase_ms_after"].fillna(0))
+        drop = comparison["rtt_increase_ms_before"].fillna(0) - comparison[
+            "rtt_increase_ms_after"
+        ].fillna(0)
         best = comparison.assign(drop=drop)
-        best = best[(best["drop"] > min_rtt_relief_ms)
-                    & (best["population_cut_off_before"].fillna(0) == 0)]
-        for row in best.sort_values("drop", ascending=False, kind="stable").head(limit).itertuples(
-                index=False):
+        best = best[
+            (best["drop"] > min_rtt_relief_ms) & (best["population_cut_off_before"].fillna(0) == 0)
+        ]
+        for row in (
+            best.sort_values("drop", ascending=False, kind="stable")
+            .head(limit)
+            .itertuples(index=False)
+        ):
             a = str(row.a).split(":", 1)[-1]
             b = str(row.b).split(":", 1)[-1]
             where = f"between {a} and {b}" if b else f"at {a}"

@@ -276,10 +276,13 @@ def solve_dc_siting(
         backup_allow = reach & usable[None, :] & (d <= backup_max_rtt_ms)
         short = np.flatnonzero((backup_allow.sum(axis=1) < 2) & (w > 0))
         if short.size:
-            table = pd.DataFrame({"demand": short, "sites_within_bound":
-                                  backup_allow[short].sum(axis=1)})
-            msg = (f"{short.size} demand(s) have fewer than two sites within "
-                   f"backup_max_rtt_ms = {backup_max_rtt_ms:g} ms; raise the bound")
+            table = pd.DataFrame(
+                {"demand": short, "sites_within_bound": backup_allow[short].sum(axis=1)}
+            )
+            msg = (
+                f"{short.size} demand(s) have fewer than two sites within "
+                f"backup_max_rtt_ms = {backup_max_rtt_ms:g} ms; raise the bound"
+            )
             raise InfeasibleError(msg, shortfall=table)
 
     wi = np.where(w > 0, np.maximum(np.rint(w / _POP_SCALE), 1), 0).astype(np.int64)
@@ -319,8 +322,10 @@ def solve_dc_siting(
             msg = f"capacity_mw needs shape ({n},) and load_mw ({m},)"
             raise InputError(msg)
         if load.sum() > cap[usable].sum():
-            msg = (f"total load {load.sum():.1f} MW exceeds the capacity of every usable site "
-                   f"({cap[usable].sum():.1f} MW)")
+            msg = (
+                f"total load {load.sum():.1f} MW exceeds the capacity of every usable site "
+                f"({cap[usable].sum():.1f} MW)"
+            )
             raise InfeasibleError(msg)
         li = np.rint(load * 100).astype(np.int64)
         ci = np.rint(cap * 100).astype(np.int64)
@@ -340,7 +345,9 @@ def solve_dc_siting(
             members = [j for j in y if str(labels[j]) == b]
             nfix = int(np.isin(members, fix).sum())
             if nfix > max_per_block:
-                msg = f"{nfix} fixed sites lie in block {b!r}, above max_per_block = {max_per_block}"
+                msg = (
+                    f"{nfix} fixed sites lie in block {b!r}, above max_per_block = {max_per_block}"
+                )
                 raise InputError(msg)
             if members:
                 model.add(sum(y[j] for j in members) <= max_per_block)
@@ -350,17 +357,22 @@ def solve_dc_siting(
         for a, b in sorted(tree.query_pairs(float(chord_from_km(min_separation_km)))):
             if a in y and b in y:
                 if a in set(fix.tolist()) and b in set(fix.tolist()):
-                    msg = (f"fixed sites {a} and {b} are closer than min_separation_km = "
-                           f"{min_separation_km:g}")
+                    msg = (
+                        f"fixed sites {a} and {b} are closer than min_separation_km = "
+                        f"{min_separation_km:g}"
+                    )
                     raise InputError(msg)
                 model.add(y[a] + y[b] <= 1)
     if budget_myen is not None:
         cost = np.asarray(cost_myen, dtype=float)
         fixed_cost = float(cost[fix].sum())
         if fixed_cost > budget_myen:
-            msg = f"the fixed sites cost {fixed_cost:,.0f} myen, above budget_myen = {budget_myen:,.0f}"
+            msg = (
+                f"the fixed sites cost {fixed_cost:,.0f} myen, "
+                f"above budget_myen = {budget_myen:,.0f}"
+            )
             raise InfeasibleError(msg)
-        model.add(sum(int(round(cost[j])) * y[j] for j in y) <= int(round(budget_myen)))
+        model.add(sum(int(round(cost[j])) * y[j] for j in y) <= int(round(budget_myen)))  # noqa: RUF046
     bx: dict[tuple[int, int], cp_model.IntVar] = {}
     if backup_allow is not None:
         for i in range(m):
@@ -374,8 +386,9 @@ def solve_dc_siting(
             model.add_exactly_one(bx[i, int(j)] for j in cols)
 
     median_expr = sum(int(wi[i] * di[i, j]) * v for (i, j), v in x.items())
-    backup_expr = sum(int(round(backup_weight * wi[i] * di[i, j])) * v
-                      for (i, j), v in bx.items()) if bx else 0
+    backup_expr = (
+        sum(round(backup_weight * wi[i] * di[i, j]) * v for (i, j), v in bx.items()) if bx else 0
+    )
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
@@ -385,8 +398,10 @@ def solve_dc_siting(
         status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             name = _STATUS.get(status, str(status))
-            msg = (f"no data-centre plan meets the rules (CP-SAT {name}); relax max_per_block, "
-                   "min_separation_km, the budget or the backup bound, or raise time_limit_s")
+            msg = (
+                f"no data-centre plan meets the rules (CP-SAT {name}); relax max_per_block, "
+                "min_separation_km, the budget or the backup bound, or raise time_limit_s"
+            )
             raise InfeasibleError(msg)
         return status
 
@@ -438,13 +453,28 @@ def solve_dc_siting(
         best_bound = bound_int / _RTT_SCALE
         objective_value = worst
     gap = 0.0 if obj_int <= 0 else max(0.0, (obj_int - bound_int) / obj_int)
-    log.info("DC siting (%s, k=%d): %s objective %.3f ms, gap %.4f, %.2f s", objective, k,
-             _STATUS.get(status), objective_value, gap, wall)
+    log.info(
+        "DC siting (%s, k=%d): %s objective %.3f ms, gap %.4f, %.2f s",
+        objective,
+        k,
+        _STATUS.get(status),
+        objective_value,
+        gap,
+        wall,
+    )
     return SitingResult(
-        chosen=chosen, open_sites=open_all, assignment=assignment, backup=backup,
-        objective=objective_value, best_bound=best_bound, gap=gap,
-        status=_STATUS.get(status, str(status)), wall_time_s=wall, objective_name=objective,
-        mean_rtt_ms=mean, max_rtt_ms=worst,
+        chosen=chosen,
+        open_sites=open_all,
+        assignment=assignment,
+        backup=backup,
+        objective=objective_value,
+        best_bound=best_bound,
+        gap=gap,
+        status=_STATUS.get(status, str(status)),
+        wall_time_s=wall,
+        objective_name=objective,
+        mean_rtt_ms=mean,
+        max_rtt_ms=worst,
     )
 
 
@@ -482,8 +512,10 @@ def _check_on_land(sites: pd.DataFrame, regions: pd.DataFrame) -> None:
     inside = shapely.contains_xy(land, shapely.get_x(geom), shapely.get_y(geom))
     if not inside.all():
         row = int(np.flatnonzero(~inside)[0])
-        msg = (f"datacenters: site {sites['site_id'].iloc[row]!r} (row {row}) lies in the sea, "
-               "outside every prefecture polygon; fix its coordinates")
+        msg = (
+            f"datacenters: site {sites['site_id'].iloc[row]!r} (row {row}) lies in the sea, "
+            "outside every prefecture polygon; fix its coordinates"
+        )
         raise InputError(msg)
 
 
@@ -560,7 +592,10 @@ def plan_datacenters(
     for name, given in (("include_sites", include), ("exclude_sites", exclude)):
         bad = [s for s in given if s not in known]
         if bad:
-            msg = f"{name}: unknown site id(s) {bad[:5]}; see the site_id column of the datacenters layer"
+            msg = (
+                f"{name}: unknown site id(s) {bad[:5]}; "
+                "see the site_id column of the datacenters layer"
+            )
             raise InputError(msg)
     if regions is not None:
         _check_on_land(sites, regions)
@@ -575,13 +610,18 @@ def plan_datacenters(
     if not allow_tokyo_area:
         bad = [s for s in include if tokyo[ids.index(s)]]
         if bad:
-            msg = (f"include_sites: {bad[:5]} lie in the Tokyo area, where subsidised sites are "
-                   "not allowed; drop them or pass allow_tokyo_area=True")
+            msg = (
+                f"include_sites: {bad[:5]} lie in the Tokyo area, where subsidised sites are "
+                "not allowed; drop them or pass allow_tokyo_area=True"
+            )
             raise InputError(msg)
     fixed_ids = list(include)
     if fix_funded:
-        fixed_ids += [s for s, st in zip(ids, status, strict=True)
-                      if st == "funded" and s not in exclude and s not in fixed_ids]
+        fixed_ids += [
+            s
+            for s, st in zip(ids, status, strict=True)
+            if st == "funded" and s not in exclude and s not in fixed_ids
+        ]
     excluded_ids = set(exclude)
     if not allow_tokyo_area:
         excluded_ids |= {s for s, t in zip(ids, tokyo, strict=True) if t}
@@ -597,15 +637,25 @@ def plan_datacenters(
     geom = sites.geometry.to_numpy()
     lonlat = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)])
     result = solve_dc_siting(
-        weights, rtt, k=k, objective=objective, always_open=existing,
-        fixed=[pos[s] for s in fixed_ids], excluded=[pos[s] for s in sorted(excluded_ids)],
+        weights,
+        rtt,
+        k=k,
+        objective=objective,
+        always_open=existing,
+        fixed=[pos[s] for s in fixed_ids],
+        excluded=[pos[s] for s in sorted(excluded_ids)],
         capacity_mw=sites["capacity_mw"].to_numpy(dtype=float) if capacitated else None,
         load_mw=weights / 1e6 * load_mw_per_million if capacitated else None,
         block=sites["block"].astype(str).tolist() if "block" in sites.columns else None,
-        max_per_block=max_per_block, lonlat=lonlat, min_separation_km=min_separation_km,
+        max_per_block=max_per_block,
+        lonlat=lonlat,
+        min_separation_km=min_separation_km,
         cost_myen=sites["cost_myen"].to_numpy(dtype=float) if "cost_myen" in sites else None,
-        budget_myen=budget_myen, backup_max_rtt_ms=backup_max_rtt_ms,
-        time_limit_s=time_limit_s, seed=seed, workers=workers,
+        budget_myen=budget_myen,
+        backup_max_rtt_ms=backup_max_rtt_ms,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        workers=workers,
     )
     chosen = tuple(ids[j] for j in result.chosen)
     mean_rtt = hub_rtt[row] + demand["local_ms"].to_numpy(dtype=float).reshape(-1, 1)
@@ -617,8 +667,7 @@ def plan_datacenters(
     table["rtt_after_ms"] = after
     table["site_id"] = [ids[j] for j in result.assignment]
     table["assigned_rtt_ms"] = mean_rtt[np.arange(len(table)), result.assignment]
-    table["backup_site_id"] = ([ids[j] for j in result.backup] if result.backup is not None
-                               else "")
+    table["backup_site_id"] = [ids[j] for j in result.backup] if result.backup is not None else ""
     out_sites = pd.DataFrame(sites.drop(columns=sites.geometry.name))
     out_sites["lon"], out_sites["lat"] = lonlat[:, 0], lonlat[:, 1]
     out_sites["chosen"] = out_sites["site_id"].isin(chosen)
@@ -635,10 +684,16 @@ def plan_datacenters(
         "capacity_after": capacity_concentration(sites, sites=chosen),
         "new_capacity_mw": float(sites.loc[out_sites["chosen"], "capacity_mw"].sum()),
         "new_cost_myen": float(sites.loc[out_sites["chosen"], "cost_myen"].sum())
-        if "cost_myen" in sites else 0.0,
-        "solver": {"status": result.status, "objective": result.objective,
-                   "best_bound": result.best_bound, "gap": result.gap,
-                   "wall_time_s": result.wall_time_s},
+        if "cost_myen" in sites
+        else 0.0,
+        "solver": {
+            "status": result.status,
+            "objective": result.objective,
+            "best_bound": result.best_bound,
+            "gap": result.gap,
+            "wall_time_s": result.wall_time_s,
+        },
     }
-    return DatacenterPlan(result=result, chosen=chosen, sites=out_sites, demand=table,
-                          summary=summary)
+    return DatacenterPlan(
+        result=result, chosen=chosen, sites=out_sites, demand=table, summary=summary
+    )

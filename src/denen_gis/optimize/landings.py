@@ -118,7 +118,7 @@ def solve_landings(
 
     Examples
     --------
-    >>> r = solve_landings([100.0, 100.0], [[0.0, 50.0], [50.0, 0.0]], count=1)
+    >>> r = solve_landings([300.0, 100.0], [[0.0, 50.0], [50.0, 0.0]], count=1)
     >>> r.chosen.tolist(), round(r.backhaul_mperson_km, 4)
     ([0], 0.005)
     """
@@ -145,8 +145,10 @@ def solve_landings(
         raise InputError(msg)
     n_ok = n - len(exc)
     if count is not None and not (max(len(fix), 1) <= count <= n_ok):
-        msg = (f"count = {count} must lie between {max(len(fix), 1)} (fixed landings) and "
-               f"{n_ok} (eligible landings)")
+        msg = (
+            f"count = {count} must lie between {max(len(fix), 1)} (fixed landings) and "
+            f"{n_ok} (eligible landings)"
+        )
         raise InputError(msg)
     ok = np.ones(n, dtype=bool)
     ok[exc] = False
@@ -157,8 +159,9 @@ def solve_landings(
         raise InfeasibleError(msg)
     # Integer model: backhaul in units of 1e-3 million yen (thousand yen).
     unit = 1e-3
-    coef = np.where(allow, w[:, None] * np.where(allow, d, 0) / 1e6
-                    * backhaul_myen_per_mperson_km / unit, 0)
+    coef = np.where(
+        allow, w[:, None] * np.where(allow, d, 0) / 1e6 * backhaul_myen_per_mperson_km / unit, 0
+    )
     coef = np.rint(coef).astype(np.int64)
     model = cp_model.CpModel()
     y = [model.new_bool_var(f"y{j}") for j in range(n)]
@@ -177,9 +180,10 @@ def solve_landings(
             x[i, int(j)] = model.new_bool_var(f"x{i}_{j}")
             model.add_implication(x[i, int(j)], y[int(j)])
         model.add_exactly_one(x[i, int(j)] for j in cols)
-    station = int(round(cost_per_landing_myen / unit))
-    model.minimize(sum(station * v for v in y) + sum(int(coef[i, j]) * v
-                                                     for (i, j), v in x.items()))
+    station = round(cost_per_landing_myen / unit)
+    model.minimize(
+        sum(station * v for v in y) + sum(int(coef[i, j]) * v for (i, j), v in x.items())
+    )
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
@@ -199,9 +203,16 @@ def solve_landings(
     obj_int = float(solver.objective_value)
     bound_int = float(solver.best_objective_bound)
     gap = 0.0 if obj_int <= 0 else max(0.0, (obj_int - bound_int) / obj_int)
-    return LandingResult(chosen=chosen, assignment=assignment, objective=obj,
-                         backhaul_mperson_km=backhaul, best_bound=bound_int * unit, gap=gap,
-                         status=solver.status_name(status), wall_time_s=time.perf_counter() - t0)
+    return LandingResult(
+        chosen=chosen,
+        assignment=assignment,
+        objective=obj,
+        backhaul_mperson_km=backhaul,
+        best_bound=bound_int * unit,
+        gap=gap,
+        status=solver.status_name(status),
+        wall_time_s=time.perf_counter() - t0,
+    )
 
 
 @dataclass(frozen=True)
@@ -317,32 +328,51 @@ def plan_landings(
     if unknown:
         msg = f"landings: pref_code {unknown[0]!r} has no hub"
         raise InputError(msg)
-    own = haversine_km(lx, ly, hubpos.loc[lpref, "lon"].to_numpy(),
-                       hubpos.loc[lpref, "lat"].to_numpy()) * route_factor
+    own = (
+        haversine_km(
+            lx, ly, hubpos.loc[lpref, "lon"].to_numpy(), hubpos.loc[lpref, "lat"].to_numpy()
+        )
+        * route_factor
+    )
     dcodes = coast["code"].astype(str).tolist()
     backhaul = land.loc[dcodes, list(lpref)].to_numpy() + own[None, :]
     weights = coast["population"].to_numpy(dtype=float)
     res = solve_landings(
-        weights, backhaul, count=count, cost_per_landing_myen=cost_per_landing_myen,
+        weights,
+        backhaul,
+        count=count,
+        cost_per_landing_myen=cost_per_landing_myen,
         backhaul_myen_per_mperson_km=backhaul_myen_per_mperson_km,
-        fixed=[ids.index(s) for s in fixed], excluded=[ids.index(s) for s in excluded],
-        time_limit_s=time_limit_s, seed=seed, workers=workers,
+        fixed=[ids.index(s) for s in fixed],
+        excluded=[ids.index(s) for s in excluded],
+        time_limit_s=time_limit_s,
+        seed=seed,
+        workers=workers,
     )
     chosen = tuple(ids[j] for j in res.chosen)
-    demand = pd.DataFrame({
-        "code": dcodes,
-        "name_en": coast["name_en"].tolist() if "name_en" in coast else dcodes,
-        "population": weights.astype(np.int64),
-        "landing_id": [ids[j] for j in res.assignment],
-        "backhaul_km": backhaul[np.arange(len(dcodes)), res.assignment],
-    })
+    demand = pd.DataFrame(
+        {
+            "code": dcodes,
+            "name_en": coast["name_en"].tolist() if "name_en" in coast else dcodes,
+            "population": weights.astype(np.int64),
+            "landing_id": [ids[j] for j in res.assignment],
+            "backhaul_km": backhaul[np.arange(len(dcodes)), res.assignment],
+        }
+    )
     out = pd.DataFrame(cand.drop(columns=cand.geometry.name))
     out["lon"], out["lat"] = lx, ly
     out["chosen"] = out["landing_id"].isin(chosen)
-    out["population_served"] = out["landing_id"].map(
-        demand.groupby("landing_id")["population"].sum()).fillna(0).astype(np.int64)
-    reported = [s for s in ids if "status" in cand.columns
-                and cand.loc[ids.index(s), "status"] in ("planned", "existing")]
+    out["population_served"] = (
+        out["landing_id"]
+        .map(demand.groupby("landing_id")["population"].sum())
+        .fillna(0)
+        .astype(np.int64)
+    )
+    reported = [
+        s
+        for s in ids
+        if "status" in cand.columns and cand.loc[ids.index(s), "status"] in ("planned", "existing")
+    ]
     summary: dict[str, object] = {
         "count": len(chosen),
         "chosen": list(chosen),
@@ -352,14 +382,17 @@ def plan_landings(
         "mean_backhaul_km": float(np.average(demand["backhaul_km"], weights=weights)),
         "max_backhaul_km": float(demand["backhaul_km"].max()),
         "reported_landings": reported,
-        "solver": {"status": res.status, "objective": res.objective,
-                   "best_bound": res.best_bound, "gap": res.gap,
-                   "wall_time_s": res.wall_time_s},
+        "solver": {
+            "status": res.status,
+            "objective": res.objective,
+            "best_bound": res.best_bound,
+            "gap": res.gap,
+            "wall_time_s": res.wall_time_s,
+        },
     }
     if reported:
         rep = [ids.index(s) for s in reported]
         rep_km = backhaul[:, rep].min(axis=1)
         summary["reported_mean_backhaul_km"] = float(np.average(rep_km, weights=weights))
     log.info("landings: chose %s", chosen)
-    return LandingPlan(result=res, chosen=chosen, candidates=out, demand=demand,
-                       summary=summary)
+    return LandingPlan(result=res, chosen=chosen, candidates=out, demand=demand, summary=summary)

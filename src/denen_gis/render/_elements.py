@@ -62,6 +62,7 @@ _CSS = """<style>
 .denen-box th:first-child, .denen-box td:first-child { text-align: left; }
 .denen-box tr:nth-child(even) td { background: #f3f3f3; }
 .denen-title { max-width: 520px; text-align: center; }
+.denen-title.denen-narrow { max-width: 300px; }
 .denen-legend { max-height: 42vh; overflow-y: auto; }
 .leaflet-control-layers { font-size: 12px; line-height: 1.3; }
 .leaflet-control-layers label { margin-bottom: 0; }

@@ -104,7 +104,7 @@ def _add_datacenters(
     m: folium.Map, dcs: gpd.GeoDataFrame, names: Mapping[str, tuple[str, str]], lang: str
 ) -> str:
     cap = pd.to_numeric(dcs["capacity_mw"], errors="coerce").fillna(0.0).to_numpy()
-    radius = np.clip(5.0 + 2.2 * np.sqrt(np.maximum(cap, 0.0)), 5.0, 24.0)
+    radius = np.clip(4.0 + 1.3 * np.sqrt(np.maximum(cap, 0.0)), 4.0, 18.0)
     chosen = _truthy(dcs["chosen"]) if "chosen" in dcs.columns else np.zeros(len(dcs), bool)
     order = np.argsort(-radius, kind="stable")  # big circles first, small ones stay clickable
     rows = []
@@ -142,7 +142,7 @@ def _add_datacenters(
     PointLayer(rows, name=tr("datacenters", lang), fill_opacity=0.8).add_to(m)
     entries = [("dot", c, tr(s, lang)) for s, c in STATUS_COLOURS.items()]
     entries.append(("dot", CHOSEN_FILL, tr("dc_chosen", lang)))
-    return legend_section(tr("datacenters", lang) + f" ({tr('capacity', lang)} ∝ area)", entries)
+    return legend_section(f"{tr('datacenters', lang)} ({tr('size_by_capacity', lang)})", entries)
 
 
 def _add_landings(m: folium.Map, lands: gpd.GeoDataFrame, lang: str) -> str:

@@ -85,6 +85,7 @@ LABELS: dict[str, dict[str, str]] = {
         "ja": "{cost}百万円で{people}人に新たに5Gを提供（1人当たり{per}円）。",
     },
     "newly_covered": {"en": "Newly covered people", "ja": "新たにカバーされる人口"},
+    "size_by_capacity": {"en": "circle area ∝ capacity", "ja": "円の面積は容量に比例"},
     "dc_chosen": {"en": "chosen site", "ja": "選定地点"},
     "more_rows": {"en": "more rows", "ja": "行省略"},
     # Report

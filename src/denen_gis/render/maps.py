@@ -218,6 +218,7 @@ def _digitize(values: np.ndarray, bins: Sequence[float], present: np.ndarray) ->
 
 def _add_grid_layers(m: folium.Map, cells: pd.DataFrame, lang: str) -> list[str]:
     """Raster layers of the grid; returns legend sections (HTML)."""
+    has_after = bool(cells.attrs.get("has_after", False))
     codes = cells["mesh_code"].to_numpy()
     row, col, level = mesh_indices(codes)
     raster = MeshRaster(row, col, level)
@@ -237,7 +238,6 @@ def _add_grid_layers(m: folium.Map, cells: pd.DataFrame, lang: str) -> list[str]
     pop = cells["population"].to_numpy(dtype=float)
     present = pop > 0
     area = box_area_km2(*mesh_bounds(codes))
-    has_after = bool(cells.attrs.get("has_after", False))
     unc_before = pop - cells["covered_before_pop"].to_numpy(dtype=float)
     unc_after = pop - cells["covered_after_pop"].to_numpy(dtype=float)
     newly = unc_before - unc_after
@@ -414,9 +414,13 @@ def _title_html(title: str, scenario: str, date: str, modelled: Sequence[str], l
     )
 
 
-def _finish(m: folium.Map, *, title_html: str, legend: Sequence[str], lang: str) -> None:
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    HtmlControl(title_html, position="topcenter", css_class="denen-title").add_to(m)
+def _finish(
+    m: folium.Map, *, title_html: str, legend: Sequence[str], lang: str, narrow: bool = False
+) -> None:
+    # Half-width maps (DualMap) get a collapsed layer control and a narrow title.
+    folium.LayerControl(collapsed=narrow, position="topright").add_to(m)
+    css = "denen-title denen-narrow" if narrow else "denen-title"
+    HtmlControl(title_html, position="topcenter", css_class=css).add_to(m)
     legend_html = f"<h4>{esc(tr('legend', lang))}</h4>" + "".join(legend)
     HtmlControl(legend_html, position="bottomright", css_class="denen-legend").add_to(m)
     ScaleBar().add_to(m)
@@ -686,6 +690,7 @@ def comparison_map(
                 title_text, view.scenario_name, date_text, modelled_layers, lang
             ),
             legend=legend,
+            narrow=True,
             lang=lang,
         )
     panel = (

@@ -163,7 +163,7 @@ def _plot_coverage(by_prefecture: pd.DataFrame, path: Path, lang: str) -> Path:
     ax.set_ylabel(tr("coverage_pct", lang))
     ax.set_title(tr("plot_coverage", lang))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    fig.legend(loc="outside upper right", ncol=3, fontsize=8)
     return _save_figure(fig, path)
 
 
@@ -343,7 +343,11 @@ def write_report(
         f"<h1>{esc(title_text)}</h1><p class='meta'>{esc(meta)}</p>",
     ]
     md_parts = [f"# {_md_escape(title_text)}", "", _md_escape(meta), ""]
-    for name, header, rows, cls in sections:
+    plot_titles = {
+        "coverage_by_prefecture": tr("plot_coverage", lang),
+        "budget_curve": tr("budget_curve", lang),
+    }
+    for k, (name, header, rows, cls) in enumerate(sections):
         html_parts.append(f"<h2>{esc(name)}</h2>")
         md_parts += [f"## {_md_escape(name)}", ""]
         if cls == "headline":
@@ -353,12 +357,15 @@ def write_report(
         else:
             html_parts.append(_html_table(header, rows))
             md_parts += [_md_table(header, rows), ""]
-    for plot in plots:
-        uri = "data:image/png;base64," + base64.b64encode(plot.read_bytes()).decode("ascii")
-        html_parts.append(
-            f'<h2>{esc(plot.stem.replace("_", " "))}</h2><img alt="{esc(plot.stem)}" src="{uri}">'
-        )
-        md_parts += [f"![{plot.stem}]({plot.name})", ""]
+        if k == 0:  # plots right after the headline figures
+            for plot in plots:
+                data = base64.b64encode(plot.read_bytes()).decode("ascii")
+                caption = plot_titles.get(plot.stem, plot.stem)
+                html_parts.append(
+                    f'<h2>{esc(caption)}</h2><img alt="{esc(caption)}" '
+                    f'src="data:image/png;base64,{data}">'
+                )
+                md_parts += [f"![{_md_escape(caption)}]({plot.name})", ""]
     html_parts.append("</body></html>")
     html_path, md_path = out / "summary.html", out / "summary.md"
     _atomic_write(html_path, "\n".join(html_parts).encode("utf-8"))
