@@ -26,7 +26,7 @@ def main(out_dir: Path) -> None:
     for name, step in (
         ("population", population.main),
         ("stations", stations.main),
-        ("infrastructure", infrastructure.main),
+        ("infrastructure", infrastructure.build),
     ):
         t0 = time.perf_counter()
         step(out_dir)

@@ -119,7 +119,9 @@ def solve_mip(
     model.set_maximize(maximize)
     for i in np.flatnonzero(integer):
         model.set_var_integrality(int(i), True)
-    if hint is not None:
+    # OR-Tools 9.15's HiGHS interface crashes (SIGSEGV) on a solution hint, so HiGHS
+    # starts cold; the models still keep the greedy answer if HiGHS finds worse.
+    if hint is not None and engine != "HIGHS":
         for i in range(n_var):
             model.add_hint(i, float(hint[i]))
     if engine == "CBC":
