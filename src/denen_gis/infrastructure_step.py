@@ -35,7 +35,10 @@ class InfrastructureOutcome:
 
 
 def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(frame.copy(), geometry="geometry", crs=CRS_EPSG)
+    if "geometry" in frame.columns:
+        return gpd.GeoDataFrame(frame.copy(), geometry="geometry", crs=CRS_EPSG)
+    return gpd.GeoDataFrame(frame.copy(), geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+                            crs=CRS_EPSG)
 
 
 def _inputs(s: Scenario) -> tuple[Any, Any, Any, Any, Any]:
