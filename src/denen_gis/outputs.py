@@ -32,6 +32,7 @@ __all__ = [
     "backbone_lines",
     "comparison_table",
     "headline_comparison",
+    "plan_infrastructure_map",
     "write_comparison",
     "write_plan_outputs",
 ]
@@ -114,7 +115,7 @@ def _headline(summary: dict[str, Any], lang: str) -> dict[str, Any]:
         w = res["with_plan"]["worst_cut"]
         rows["Worst single cut (with plan)"] = (
             f"{w['kind']} {w['id']}: {w['population_cut_off']:,.0f} people cut off, "
-            f"RTT +{w['rtt_increase_ms']:.3f} ms"
+            f"RTT {w['rtt_increase_ms']:+.3f} ms"
         )
         rows["Tokyo-area share of DC capacity"] = (
             f"{100 * res['capacity_before']['tokyo_area_share']:.1f}% → "
@@ -123,7 +124,8 @@ def _headline(summary: dict[str, Any], lang: str) -> dict[str, Any]:
     return rows
 
 
-def _infrastructure_map(p: Plan) -> Any:
+def plan_infrastructure_map(p: Plan) -> Any:
+    """The infrastructure map of a plan that ran the DC/landing/resilience steps."""
     from denen_gis.io import japan
 
     layers = p.infrastructure
@@ -182,7 +184,7 @@ def write_plan_outputs(p: Plan, folder: Path, *, maps: bool = True) -> list[Path
         )
         written.append(save_map(m, folder / "coverage_map.html"))
         if "datacenters" in p.infrastructure:
-            written.append(save_map(_infrastructure_map(p), folder / "infrastructure_map.html"))
+            written.append(save_map(plan_infrastructure_map(p), folder / "infrastructure_map.html"))
     report_by_pref = p.by_prefecture.drop(
         columns=["covered_before", "covered_after"], errors="ignore"
     )

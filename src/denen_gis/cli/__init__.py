@@ -36,7 +36,7 @@ app = typer.Typer(
 )
 
 # Each command module defines register(app); listed here so the app stays thin.
-_COMMAND_MODULES = ("data", "coverage", "fiveg", "infra")
+_COMMAND_MODULES = ("data", "coverage", "fiveg", "infra", "plan")
 
 
 def _version(value: bool) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from folium.plugins import DualMap
 
 from denen_gis.errors import InputError
 from denen_gis.geodesy import box_area_km2
+from denen_gis.io.files import write_text_atomic
 from denen_gis.mesh import mesh_bounds, mesh_centroids, mesh_from_points, mesh_indices, mesh_parent
 from denen_gis.render._elements import (
     FitBounds,
@@ -727,13 +727,6 @@ def save_map(
     out.parent.mkdir(parents=True, exist_ok=True)
     root = make_offline(m) if offline else m.get_root()
     text = root.render()
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(out, text)
     logger.info("map written to %s (%.1f MB)", out, out.stat().st_size / 1e6)
     return out

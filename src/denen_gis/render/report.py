@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from denen_gis.errors import InputError
+from denen_gis.io.files import atomic_path
 from denen_gis.render._elements import esc, fmt_num
 from denen_gis.render.i18n import check_lang, tr
 
@@ -80,14 +80,8 @@ def _plot_style(lang: str) -> tuple[str, dict[str, object]]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _save_figure(fig: Figure, path: Path) -> Path:

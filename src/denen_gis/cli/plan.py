@@ -1,0 +1,275 @@
+"""``denen-gis plan``, ``compare``, ``sweep`` and ``map``: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from denen_gis.cli._common import console, err_console, print_json
+from denen_gis.cli._run import print_plan, progress_bar
+from denen_gis.errors import InputError
+from denen_gis.scenario import Scenario, load_scenario
+
+__all__ = ["register"]
+
+
+def _scenario_arg(path: Path | None) -> Scenario:
+
+    return Scenario() if path is None else load_scenario(path)
+
+
+def plan_cmd(
+    scenario: Path | None = typer.Argument(
+        None,
+        help="Scenario TOML (default: the national FY2025 targets, "
+        "as in scenarios/fy2025_national.toml, writing to maps/plan).",
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (overrides the scenario)."),
+    json_out: bool = typer.Option(False, "--json", help="Print plan.json to stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
+    no_maps: bool = typer.Option(False, "--no-maps", help="Skip the HTML maps."),
+) -> None:
+    """Run a scenario: coverage, 5G sites, data centres, landings, resilience; write outputs."""
+    from denen_gis.plan import plan
+
+    s = _scenario_arg(scenario)
+    with progress_bar(quiet=quiet or json_out) as bar:
+        result = plan(s, progress=bar)
+    folder = result.write(out, maps=not no_maps)
+    if json_out:
+        print_json(result.summary)
+        return
+    if not quiet:
+        print_plan(result.summary, title=f"{s.scenario.name}: 5G coverage by prefecture")
+        _print_infrastructure(result.summary)
+        t = result.summary["timings"]["total_s"]
+        console.print(
+            f"Outputs in {folder} (plan.json, summary.html, maps, plan.gpkg, CSV); {t:.1f} s."
+        )
+
+
+def _print_infrastructure(summary: dict) -> None:
+    dc = summary.get("datacenters")
+    if dc:
+        a, b = dc["before"], dc["after"]
+        console.print(
+            f"Data centres: {len(dc['chosen'])} regional sites ({', '.join(dc['chosen'])}); "
+            f"RTT to nearest DC {a['mean_rtt_ms']:.2f} -> {b['mean_rtt_ms']:.2f} ms (urban "
+            f"{b['urban_rtt_ms']:.2f}, rural {b['rural_rtt_ms']:.2f}); Tokyo-area capacity "
+            f"{100 * dc['capacity_before']['tokyo_area_share']:.1f}% -> "
+            f"{100 * dc['capacity_after']['tokyo_area_share']:.1f}%.",
+            markup=False,
+        )
+    ld = summary.get("landings")
+    if ld:
+        console.print(f"Sea of Japan cable landings: {', '.join(ld['chosen'])}.", markup=False)
+    res = summary.get("resilience")
+    if res:
+        w0, w1 = res["today"]["worst_cut"], res["with_plan"]["worst_cut"]
+        console.print(
+            f"Worst single cut today: {w0['kind']} {w0['id']} ({w0['population_cut_off']:,.0f} "
+            f"people cut off, {w0['rtt_increase_ms']:+.3f} ms); with the plan: {w1['kind']} "
+            f"{w1['id']} ({w1['population_cut_off']:,.0f}, {w1['rtt_increase_ms']:+.3f} ms).",
+            markup=False,
+        )
+        for line in res.get("relief") or []:
+            console.print(f"- {line}", markup=False)
+
+
+def compare_cmd(
+    scenario_a: Path = typer.Argument(..., help="First scenario TOML."),
+    scenario_b: Path = typer.Argument(..., help="Second scenario TOML."),
+    out: Path = typer.Option(Path("maps/compare"), "--out", help="Output folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print the difference tables as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Run two scenarios; write the side-by-side map and the difference tables."""
+    from denen_gis.io.files import atomic_directory
+    from denen_gis.outputs import comparison_table, headline_comparison, write_comparison
+    from denen_gis.plan import plan
+
+    plans = []
+    for path in (scenario_a, scenario_b):
+        with progress_bar(quiet=quiet or json_out) as bar:
+            plans.append(plan(_scenario_arg(path), progress=bar))
+    a, b = plans
+    with atomic_directory(out) as tmp:
+        write_comparison(a, b, Path(tmp))
+        a.write(Path(tmp) / "a", maps=False)
+        b.write(Path(tmp) / "b", maps=False)
+    heads = headline_comparison(a, b)
+    diff = comparison_table(a, b)
+    if json_out:
+        print_json(
+            {
+                "a": str(scenario_a),
+                "b": str(scenario_b),
+                "headline": heads.to_dict(orient="records"),
+                "by_prefecture": diff.to_dict(orient="records"),
+            }
+        )
+        return
+    table = Table(title=f"A = {a.scenario.scenario.name}   B = {b.scenario.scenario.name}")
+    for col in ("figure", "A", "B", "B - A"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for r in heads.itertuples():
+        table.add_row(r.figure, f"{r.a:,.2f}", f"{r.b:,.2f}", f"{r.difference:+,.2f}")
+    console.print(table)
+    console.print(
+        f"Side-by-side map and tables in {out}/ (comparison_map.html, "
+        "comparison_*.csv, a/ and b/).",
+        markup=False,
+    )
+
+
+def _budgets(spec: str) -> list[float]:
+    try:
+        if ":" in spec:
+            lo, hi, n = spec.split(":")
+            count = int(n)
+            if count < 2:
+                raise ValueError
+            step = (float(hi) - float(lo)) / (count - 1)
+            return [float(lo) + i * step for i in range(count)]
+        return [float(x) for x in spec.split(",") if x.strip()]
+    except ValueError:
+        msg = (
+            f"--budgets {spec!r}: use LOW:HIGH:COUNT (e.g. 10000:200000:10) or a "
+            "comma-separated list [million yen]"
+        )
+        raise InputError(msg) from None
+
+
+def sweep_cmd(
+    scenario: Path | None = typer.Argument(
+        None, help="Scenario TOML with a budget objective (default: national, coverage)."
+    ),
+    budgets: str = typer.Option(
+        "10000:200000:10", "--budgets", help="LOW:HIGH:COUNT or a list [million yen]."
+    ),
+    parallel: int = typer.Option(2, "--parallel", min=1, help="Solves at a time (threads)."),
+    scheduler: str | None = typer.Option(
+        None, "--dask", help="Run on Dask: 'local' or a scheduler address (needs [dask])."
+    ),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="Time limit per solve [s]."),
+    out: Path = typer.Option(Path("maps/sweep"), "--out", help="Output folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Coverage and urban-rural gap against cost across budgets (the Pareto front)."""
+    from dataclasses import replace
+
+    from denen_gis.io.files import atomic_directory
+    from denen_gis.plan import sweep
+    from denen_gis.render import plot_budget_curve
+    from denen_gis.scenario import Scenario
+
+    s = _scenario_arg(scenario)
+    if scenario is None:
+        s = replace(
+            Scenario(), fiveg=replace(Scenario().fiveg, objective="coverage", budget_myen=0.0)
+        )
+    if time_limit is not None:
+        s = replace(s, scenario=replace(s.scenario, time_limit_s=time_limit))
+    with progress_bar(quiet=quiet or json_out) as bar:
+        table = sweep(s, _budgets(budgets), parallel=parallel, scheduler=scheduler, progress=bar)
+    with atomic_directory(out) as tmp:
+        table.to_csv(Path(tmp) / "sweep.csv", index=False)
+        plot_budget_curve(table, Path(tmp) / "budget_curve.png", lang=s.scenario.lang)
+    if json_out:
+        print_json(table.to_dict(orient="records"))
+        return
+    t = Table(title=f"Budget sweep: {s.scenario.name}")
+    for col in (
+        "budget M yen",
+        "cost M yen",
+        "sites",
+        "coverage %",
+        "rural %",
+        "gap pp",
+        "lowest %",
+        "solver",
+        "Pareto",
+    ):
+        t.add_column(col, justify="right")
+    for r in table.itertuples():
+        t.add_row(
+            f"{r.budget_myen:,.0f}",
+            f"{r.cost_myen:,.0f}",
+            f"{r.new_sites:,}",
+            f"{r.coverage_pct:.2f}",
+            f"{r.rural_pct:.1f}",
+            f"{r.urban_rural_gap_pp:.1f}",
+            f"{r.lowest_pref_pct:.1f}",
+            r.status,
+            "yes" if r.pareto else "",
+        )
+    console.print(t)
+    err_console.print(f"wrote {out}/sweep.csv and budget_curve.png", markup=False)
+
+
+map_app = typer.Typer(
+    help="Draw today's maps (no solving): coverage or infrastructure.", no_args_is_help=True
+)
+
+
+@map_app.command("coverage")
+def map_coverage(
+    scenario: Path | None = typer.Option(None, "--scenario", help="Scenario TOML for inputs."),
+    out: Path = typer.Option(Path("maps/coverage_map.html"), "--out", help="HTML file."),
+    lang: str = typer.Option("en", "--lang", help="Labels: en or ja."),
+    offline_only: bool = typer.Option(
+        False, "--offline-only", help="Leave out the optional online tile layers."
+    ),
+) -> None:
+    """Coverage today: population, urban/rural, uncovered people, per-prefecture choropleth."""
+    from denen_gis.plan import prefecture_table, prepare_inputs
+    from denen_gis.render import coverage_map, save_map
+
+    inputs = prepare_inputs(_scenario_arg(scenario))
+    by_pref = prefecture_table(
+        inputs.before, inputs.before, inputs.prefectures, target_prefecture=None
+    )
+    cells = inputs.grid.assign(covered_before=inputs.covered_before)
+    m = coverage_map(
+        cells,
+        inputs.prefectures,
+        by_prefecture=by_pref,
+        stations=inputs.stations,
+        scenario_name=inputs.scenario.scenario.name,
+        lang=lang,
+        offline_only=offline_only,
+    )
+    path = save_map(m, out)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False)
+
+
+@map_app.command("infrastructure")
+def map_infrastructure(
+    scenario: Path | None = typer.Option(None, "--scenario", help="Scenario TOML."),
+    out: Path = typer.Option(Path("maps/infrastructure_map.html"), "--out", help="HTML file."),
+    lang: str = typer.Option("en", "--lang", help="Labels: en or ja."),
+) -> None:
+    """Data centres (existing and chosen), backbone, cables, landings, RTT and resilience."""
+    from dataclasses import replace
+
+    from denen_gis.outputs import plan_infrastructure_map
+    from denen_gis.plan import plan
+    from denen_gis.render import save_map
+
+    s = _scenario_arg(scenario)
+    s = replace(s, fiveg=replace(s.fiveg, enabled=False), scenario=replace(s.scenario, lang=lang))
+    result = plan(s)
+
+    path = save_map(plan_infrastructure_map(result), out)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan``, ``compare``, ``sweep`` and ``map``."""
+    app.command("plan")(plan_cmd)
+    app.command("compare")(compare_cmd)
+    app.command("sweep")(sweep_cmd)
+    app.add_typer(map_app, name="map")
