@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -140,15 +141,14 @@ def plan_infrastructure_map(p: Plan) -> Any:
         cuts = layers["resilience_cuts"]
         resilience = pd.DataFrame(
             {
-                "element": (
-                    cuts["kind"].astype(str)
-                    + " "
-                    + cuts["id"].astype(str)
-                    + " "
-                    + cuts["a"].astype(str)
-                    + "–"
-                    + cuts["b"].astype(str)
-                ).str.strip(" –"),
+                "element": cuts["kind"].astype(str)
+                + " "
+                + cuts["id"].astype(str)
+                + np.where(
+                    cuts["element"].astype(str) != "dc",
+                    " (" + cuts["a"].astype(str) + "–" + cuts["b"].astype(str) + ")",
+                    "",
+                ),
                 "population_cut": cuts["population_cut_off"],
                 "rtt_increase_ms": cuts["rtt_increase_ms"],
             }

@@ -45,7 +45,7 @@ BLOCKS = ("Hokkaido", "Tohoku", "Kanto", "Chubu", "Kinki", "Chugoku", "Shikoku",
 class RunSettings:
     """``[scenario]``: name, solver limits, output folder and language."""
 
-    name: str = "scenario"
+    name: str = "FY2025 national targets"
     description: str = ""
     seed: int = 0
     workers: int = 1
