@@ -224,7 +224,7 @@ def _run_spopt(size: str, seed: int, time_limit: float) -> list[dict]:
         return [{"size": size, "method": "spopt MCLP", "status": "not installed"}]
     n_cells, n_sites = SIZES[size]
     inst = make_instance(n_cells, n_sites, seed=seed, equal_costs=True)
-    p = int(round(inst["budget_myen"] / 50.0))
+    p = round(inst["budget_myen"] / 50.0)
     keep = ~inst["covered_before"]
     cells = inst["cells_xy"][keep]
     # distance in units of each site's radius: covered iff <= 1

@@ -16,4 +16,35 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0"
 
-__all__ = ["DenenError", "InfeasibleError", "InputError", "__version__"]
+__all__ = [
+    "DenenError",
+    "InfeasibleError",
+    "InputError",
+    "Plan",
+    "Scenario",
+    "__version__",
+    "load_scenario",
+    "plan",
+    "plan_rollout",
+    "sweep",
+]
+
+# The planning API pulls in geopandas, OR-Tools and folium: load it on first use so
+# that `denen-gis --help` and the low-level modules stay quick to import.
+_LAZY = {
+    "Plan": "denen_gis.pipeline",
+    "plan": "denen_gis.pipeline",
+    "plan_rollout": "denen_gis.pipeline",
+    "sweep": "denen_gis.pipeline",
+    "Scenario": "denen_gis.scenario",
+    "load_scenario": "denen_gis.scenario",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    msg = f"module 'denen_gis' has no attribute {name!r}"
+    raise AttributeError(msg)

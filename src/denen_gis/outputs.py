@@ -1,6 +1,6 @@
 """Maps and reports of a planning run, written into its output folder.
 
-Called by :meth:`denen_gis.plan.Plan.write` (inside its atomic folder) and by
+Called by :meth:`denen_gis.pipeline.Plan.write` (inside its atomic folder) and by
 ``denen-gis compare`` / ``denen-gis sweep``. Wires the plan's layers and
 tables to :mod:`denen_gis.render`.
 """
@@ -27,7 +27,7 @@ from denen_gis.render import (
 )
 
 if TYPE_CHECKING:
-    from denen_gis.plan import Plan
+    from denen_gis.pipeline import Plan
 
 __all__ = [
     "backbone_lines",

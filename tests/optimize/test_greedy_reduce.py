@@ -101,7 +101,10 @@ def test_reduce_merges_only_identical_sets_in_same_group(seed):
         assert red.demand_group[k] == groups[i] and red.demand_urban[k] == urban[i]
     np.testing.assert_allclose(red.weight.sum(), weight[kept].sum())
     # no two demands share a set and a group
-    keys = {(tuple(r), g, u) for r, g, u in zip(demand_rows, red.demand_group, red.demand_urban)}
+    keys = {
+        (tuple(r), g, u)
+        for r, g, u in zip(demand_rows, red.demand_group, red.demand_urban, strict=True)
+    }
     assert len(keys) == red.n_demands
     assert red.size_after.cells == red.n_demands <= red.size_before.cells
     assert set(red.site_index.tolist()) <= set(np.flatnonzero(allowed).tolist())

@@ -99,7 +99,7 @@ def optimize_5g(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Choose new 5G sites with OR-Tools on the embedded dataset or your files."""
-    from denen_gis.plan import plan
+    from denen_gis.pipeline import plan
     from denen_gis.scenario import BLOCKS
 
     regions = _split(region)
@@ -210,7 +210,7 @@ def rollout(
     from rich.table import Table
 
     from denen_gis.cli._common import console
-    from denen_gis.plan import plan_rollout
+    from denen_gis.pipeline import plan_rollout
     from denen_gis.scenario import BLOCKS
 
     year_list = _years(years)

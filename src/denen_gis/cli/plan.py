@@ -32,7 +32,7 @@ def plan_cmd(
     no_maps: bool = typer.Option(False, "--no-maps", help="Skip the HTML maps."),
 ) -> None:
     """Run a scenario: coverage, 5G sites, data centres, landings, resilience; write outputs."""
-    from denen_gis.plan import plan
+    from denen_gis.pipeline import plan
 
     s = _scenario_arg(scenario)
     with progress_bar(quiet=quiet or json_out) as bar:
@@ -88,7 +88,7 @@ def compare_cmd(
     """Run two scenarios; write the side-by-side map and the difference tables."""
     from denen_gis.io.files import atomic_directory
     from denen_gis.outputs import comparison_table, headline_comparison, write_comparison
-    from denen_gis.plan import plan
+    from denen_gis.pipeline import plan
 
     plans = []
     for path in (scenario_a, scenario_b):
@@ -162,7 +162,7 @@ def sweep_cmd(
     from dataclasses import replace
 
     from denen_gis.io.files import atomic_directory
-    from denen_gis.plan import sweep
+    from denen_gis.pipeline import sweep
     from denen_gis.render import plot_budget_curve
     from denen_gis.scenario import Scenario
 
@@ -225,7 +225,7 @@ def map_coverage(
     ),
 ) -> None:
     """Coverage today: population, urban/rural, uncovered people, per-prefecture choropleth."""
-    from denen_gis.plan import prefecture_table, prepare_inputs
+    from denen_gis.pipeline import prefecture_table, prepare_inputs
     from denen_gis.render import coverage_map, save_map
 
     inputs = prepare_inputs(_scenario_arg(scenario))
@@ -256,7 +256,7 @@ def map_infrastructure(
     from dataclasses import replace
 
     from denen_gis.outputs import plan_infrastructure_map
-    from denen_gis.plan import plan
+    from denen_gis.pipeline import plan
     from denen_gis.render import save_map
 
     s = _scenario_arg(scenario)

@@ -8,7 +8,12 @@ See ``docs/optimization.md`` for the formulations and the engine choice.
 
 from __future__ import annotations
 
-from denen_gis.optimize.coverage_models import Targets, solve_max_coverage, solve_max_min_fairness, solve_min_cost
+from denen_gis.optimize.coverage_models import (
+    Targets,
+    solve_max_coverage,
+    solve_min_cost,
+)
+from denen_gis.optimize.fairness import solve_max_min_fairness
 from denen_gis.optimize.greedy import GreedySolution, greedy_max_coverage
 from denen_gis.optimize.reduce import ReducedProblem, reduce_coverage
 from denen_gis.optimize.result import ModelSize, SiteSelectionResult

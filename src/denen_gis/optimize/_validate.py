@@ -40,7 +40,9 @@ class Inputs:
 def _vector(name: str, value: object, n: int, what: str) -> np.ndarray:
     arr = np.asarray(value)
     if arr.ndim != 1 or arr.shape[0] != n:
-        msg = f"{name}: expected one value per {what} ({n}), got shape {arr.shape}; pass a 1-D array"
+        msg = (
+            f"{name}: expected one value per {what} ({n}), got shape {arr.shape}; pass a 1-D array"
+        )
         raise InputError(msg)
     return arr
 
@@ -130,8 +132,7 @@ def _indices(name: str, values: Iterable[int], n_sites: int) -> np.ndarray:
     bad = (arr < 0) | (arr >= n_sites)
     if bad.any():
         msg = (
-            f"{name}: site index {int(arr[bad][0])} is unknown; indices run from 0 to "
-            f"{n_sites - 1}"
+            f"{name}: site index {int(arr[bad][0])} is unknown; indices run from 0 to {n_sites - 1}"
         )
         raise InputError(msg)
     return np.unique(arr.astype(np.int64))
@@ -145,7 +146,9 @@ def check_sites(
     exc = _indices("exclude", exclude, n_sites)
     both = np.intersect1d(inc, exc)
     if both.size:
-        msg = f"include/exclude: site {int(both[0])} is both included and excluded; drop it from one"
+        msg = (
+            f"include/exclude: site {int(both[0])} is both included and excluded; drop it from one"
+        )
         raise InputError(msg)
     return inc, exc
 

@@ -101,7 +101,7 @@ def greedy_max_coverage(
     >>> greedy_max_coverage(m, np.array([5.0, 1.0, 2.0]), np.array([1.0, 1.0]), 1.0).chosen
     array([0])
     """
-    n_dem, n_sites = matrix.shape
+    n_dem = matrix.shape[0]
     csc = sp.csc_matrix(matrix)
     weight = np.asarray(weight, dtype=np.float64)
     costs = np.asarray(costs_myen, dtype=np.float64)

@@ -231,9 +231,9 @@ def solve_rollout(
     base = float(cell_w[base_cells].sum())
     by_year = [base + float(w[(red.matrix @ built[t].astype(float)) > 0].sum()) for t in range(n_t)]
     years_arr = np.asarray(years)
-    year = np.concatenate(
-        [np.full(prep.include.size, years[0]), years_arr[first_year]]
-    ).astype(np.int64)
+    year = np.concatenate([np.full(prep.include.size, years[0]), years_arr[first_year]]).astype(
+        np.int64
+    )
     objective = float(sum(by_year))
     bound = sol.best_bound + base * n_t
     return _finish(

@@ -13,12 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from denen_gis.errors import InputError
-from denen_gis.optimize.coverage_models import (
-    Targets,
-    solve_max_coverage,
-    solve_max_min_fairness,
-    solve_min_cost,
-)
+from denen_gis.optimize.coverage_models import Targets, solve_max_coverage, solve_min_cost
+from denen_gis.optimize.fairness import solve_max_min_fairness
 from denen_gis.optimize.result import SiteSelectionResult
 
 __all__ = ["OBJECTIVES", "select_sites"]

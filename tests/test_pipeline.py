@@ -1,0 +1,125 @@
+"""The planning pipeline: plan, write, rollout, sweep, compare (small regions)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import denen_gis
+from denen_gis.errors import InputError
+from denen_gis.pipeline import plan, plan_rollout, site_contributions, sweep
+from denen_gis.scenario import scenario_from_dict
+
+FAST = {"datacenters": {"enabled": False}, "landings": {"enabled": False}, "resilience": False}
+
+
+def _scenario(**fiveg):
+    return scenario_from_dict({
+        "scenario": {"name": "Tottori test", "time_limit_s": 20},
+        "region": {"prefectures": ["Tottori"]},
+        "fiveg": {"objective": "coverage", "budget_myen": 600, **fiveg},
+        **FAST,
+    })
+
+
+@pytest.fixture(scope="module")
+def tottori():
+    return plan(_scenario())
+
+
+def test_plan_respects_budget_and_improves_coverage(tottori):
+    h = tottori.summary["headline"]
+    assert h["cost_myen"] <= 600
+    assert h["coverage_after_pct"] > h["coverage_before_pct"]
+    assert set(tottori.cells["pref_code"]) == {"31"}
+    assert tottori.new_sites["site_id"].str.startswith("C31").all()
+    # People each site adds sum to the people newly covered.
+    assert tottori.new_sites["people_added"].sum() == pytest.approx(h["people_added"], abs=1)
+    assert tottori.summary["fiveg"]["status"] in ("OPTIMAL", "FEASIBLE", "HEURISTIC")
+    assert tottori.summary["tool"]["ortools"]
+
+
+def test_public_api_is_the_same_function():
+    assert denen_gis.plan is plan
+
+
+def test_plan_is_deterministic(tottori):
+    again = plan(_scenario())
+    assert again.new_sites["site_id"].tolist() == tottori.new_sites["site_id"].tolist()
+
+
+def test_write_produces_every_output(tottori, tmp_path):
+    out = tottori.write(tmp_path / "run")
+    names = {p.name for p in out.iterdir()}
+    assert {"plan.json", "by_prefecture.csv", "urban_rural.csv", "new_sites.csv", "plan.gpkg",
+            "summary.html", "summary.md", "coverage_map.html"} <= names
+    data = json.loads((out / "plan.json").read_text())
+    assert data["scenario"]["scenario"]["name"] == "Tottori test"
+    assert data["headline"]["new_sites"] == len(tottori.new_sites)
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert {"prefectures", "cells", "stations_existing", "sites_new"} <= layers
+
+
+def test_failed_write_keeps_the_previous_folder(tottori, tmp_path, monkeypatch):
+    out = tottori.write(tmp_path / "run", maps=False)
+    before = sorted(p.name for p in out.iterdir())
+    from denen_gis import outputs
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(outputs, "write_plan_outputs", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        tottori.write(tmp_path / "run")
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary folder left
+
+
+def test_site_contributions_share_overlaps():
+    import scipy.sparse as sp
+
+    m = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 0], [0, 0, 1]], dtype=bool))
+    got = site_contributions(m, np.array([0, 1]), np.array([10, 6, 100]),
+                             np.array([True, True, False]))
+    assert got.tolist() == [5.0, 11.0]
+
+
+def test_rollout_spends_each_year_within_its_budget():
+    p = plan_rollout(_scenario(), yearly_budgets_myen={2027: 300.0, 2028: 300.0})
+    years = p.new_sites["year"].to_numpy()
+    assert set(years) <= {2027, 2028}
+    for year in (2027, 2028):
+        assert p.new_sites.loc[years == year, "cost_myen"].sum() <= 300.0 + 1e-6
+    rows = p.summary["rollout"]["by_year"]
+    assert rows[0]["coverage_pct"] <= rows[1]["coverage_pct"]
+
+
+def test_sweep_coverage_grows_with_budget():
+    table = sweep(_scenario(), [200, 400, 800], parallel=2)
+    assert table["budget_myen"].tolist() == [0.0, 200.0, 400.0, 800.0]
+    assert (np.diff(table["coverage_pct"].to_numpy()) >= -1e-9).all()
+    assert (table["cost_myen"] <= table["budget_myen"] + 1e-6).all()
+    assert table["pareto"].iloc[-1]
+
+
+def test_sweep_needs_a_budget_objective():
+    s = scenario_from_dict({"region": {"prefectures": ["Tottori"]}, **FAST})
+    with pytest.raises(InputError, match="budget sweep needs"):
+        sweep(s, [100])
+
+
+def test_region_without_cells_is_an_error():
+    s = scenario_from_dict({"region": {"prefectures": ["Atlantis"]}, **FAST})
+    with pytest.raises(InputError, match="unknown prefecture 'Atlantis'"):
+        plan(s)
+
+
+def test_sweep_on_a_local_dask_cluster_matches_threads():
+    pytest.importorskip("distributed")
+    threads = sweep(_scenario(), [300], parallel=1)
+    dask = sweep(_scenario(), [300], scheduler="local")
+    assert dask["coverage_pct"].tolist() == threads["coverage_pct"].tolist()
