@@ -162,9 +162,9 @@ def sweep_cmd(
     from dataclasses import replace
 
     from denen_gis.io.files import atomic_directory
-    from denen_gis.pipeline import sweep
     from denen_gis.render import plot_budget_curve
     from denen_gis.scenario import Scenario
+    from denen_gis.sweep import sweep
 
     s = _scenario_arg(scenario)
     if scenario is None:

@@ -1,4 +1,4 @@
-"""OR-Tools site-selection models: 5G coverage (and later data centres, landings).
+"""OR-Tools site-selection models: 5G coverage, regional data centres, cable landings.
 
 Array-level models take a sparse coverage matrix (cells x candidate sites),
 population per cell and cost per site, and return a frozen
@@ -13,22 +13,37 @@ from denen_gis.optimize.coverage_models import (
     solve_max_coverage,
     solve_min_cost,
 )
+from denen_gis.optimize.datacenters import (
+    DatacenterPlan,
+    SitingResult,
+    plan_datacenters,
+    solve_dc_siting,
+)
 from denen_gis.optimize.fairness import solve_max_min_fairness
 from denen_gis.optimize.greedy import GreedySolution, greedy_max_coverage
+from denen_gis.optimize.landings import LandingPlan, LandingResult, plan_landings, solve_landings
 from denen_gis.optimize.reduce import ReducedProblem, reduce_coverage
 from denen_gis.optimize.result import ModelSize, SiteSelectionResult
 from denen_gis.optimize.rollout import solve_rollout
 from denen_gis.optimize.site_selection import select_sites
 
 __all__ = [
+    "DatacenterPlan",
     "GreedySolution",
+    "LandingPlan",
+    "LandingResult",
     "ModelSize",
     "ReducedProblem",
     "SiteSelectionResult",
+    "SitingResult",
     "Targets",
     "greedy_max_coverage",
+    "plan_datacenters",
+    "plan_landings",
     "reduce_coverage",
     "select_sites",
+    "solve_dc_siting",
+    "solve_landings",
     "solve_max_coverage",
     "solve_max_min_fairness",
     "solve_min_cost",
