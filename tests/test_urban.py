@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from denen_gis.geodesy import box_area_km2
-from denen_gis.urban import classify_urban
 from denen_gis.mesh import mesh_bounds, mesh_from_indices
+from denen_gis.urban import classify_urban
 
 ROW0, COL0 = 5160, 3200  # a 1 km cell at 43 N (0.943 km2)
 
