@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 
@@ -73,11 +75,48 @@ def _show_infeasible(exc: InfeasibleError) -> None:
             err_console.print(str(table), markup=False)
 
 
+def _run_interruptibly(args: list[str]) -> None:
+    """Run the command in a worker thread so that Ctrl-C stops it at once.
+
+    A solver inside OR-Tools does not return to Python until it finishes, so
+    a KeyboardInterrupt would wait for it; here the main thread only waits and
+    gets the interrupt at once, removes the temporary files of writes in
+    progress (outputs are written atomically, so nothing half-written is left)
+    and exits with 130.
+    """
+    outcome: dict[str, BaseException] = {}
+
+    def target() -> None:
+        try:
+            app(args=args, prog_name="denen-gis", standalone_mode=False)
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name="denen-gis-command", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        from denen_gis.io.files import remove_temporaries
+
+        remove_temporaries()
+        err_console.print("denen-gis: interrupted", markup=False)
+        sys.stderr.flush()
+        os._exit(130)
+    if "error" in outcome:
+        raise outcome["error"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    interactive = argv is None and threading.current_thread() is threading.main_thread()
     try:
-        app(args=args, prog_name="denen-gis", standalone_mode=False)
+        if interactive:
+            _run_interruptibly(args)
+        else:
+            app(args=args, prog_name="denen-gis", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:

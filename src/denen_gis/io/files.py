@@ -276,6 +276,21 @@ def read_layer(
     return validate_layer(frame, kind, source=str(path) if layer is None else f"{path}:{layer}")
 
 
+#: Temporary files and folders of writes in progress, so that an interrupted
+#: run (Ctrl-C in the CLI) can remove them before it exits.
+_IN_PROGRESS: set[Path] = set()
+
+
+def remove_temporaries() -> None:
+    """Remove the temporary files and folders of every atomic write in progress."""
+    for tmp in list(_IN_PROGRESS):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink(missing_ok=True)
+        _IN_PROGRESS.discard(tmp)
+
+
 def _temp_name(path: Path, tag: str = "tmp") -> Path:
     return path.with_name(f".{path.stem}.{tag}-{uuid.uuid4().hex[:8]}{path.suffix}")
 
@@ -302,6 +317,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         msg = f"{path}: the folder {path.parent} does not exist; create it first"
         raise InputError(msg)
     tmp = _temp_name(path)
+    _IN_PROGRESS.add(tmp)
     try:
         yield tmp
         if not tmp.exists():
@@ -309,6 +325,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             raise InputError(msg)
         os.replace(tmp, path)
     finally:
+        _IN_PROGRESS.discard(tmp)
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():
@@ -338,11 +355,14 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)
+    _IN_PROGRESS.add(tmp)
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _IN_PROGRESS.discard(tmp)
     old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
     moved = False
     try:

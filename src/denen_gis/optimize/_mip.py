@@ -52,7 +52,12 @@ class MipSolution:
 def _params(engine: str, *, seed: int, workers: int, rel_gap: float) -> str:
     if engine == "SCIP":
         # SCIP runs one thread; its seed shift makes runs repeatable per seed.
-        return f"randomization/randomseedshift = {int(seed)}\nlimits/gap = {rel_gap!r}\n"
+        # catchctrlc off: SCIP would otherwise swallow Ctrl-C, end the solve early
+        # and let the run go on; the CLI stops the run itself.
+        return (
+            f"randomization/randomseedshift = {int(seed)}\nlimits/gap = {rel_gap!r}\n"
+            "misc/catchctrlc = FALSE\n"
+        )
     if engine == "HIGHS":
         # output_flag: library code never prints, and HiGHS writes its banner to stdout
         return (

@@ -170,6 +170,7 @@ def _prepare(
         allowed_sites=allowed,
         group_codes=group_codes.ravel(),
         urban=inputs.urban,
+        costs_myen=inputs.costs_myen,
     )
     log.info(
         "model reduced from %d cells x %d sites (%d pairs) to %d demands x %d sites (%d pairs)",
