@@ -270,7 +270,7 @@ def solve_covering(
         return value - bound <= rel_gap * max(abs(value), 1e-9)
 
     if not math.isfinite(lb) or close(ub, lb):
-        return CoveringSolution(incumbent, ub, lb, "heuristic", details)
+        return CoveringSolution(incumbent, ub, lb, "greedy", details)
     rc = lp.rc_x
     order = np.argsort(rc, kind="stable")
     keep = np.zeros(prob.n_sites, dtype=bool)
@@ -295,7 +295,7 @@ def solve_covering(
     left = time_limit_s - (time.perf_counter() - started)
     details.update({"mip_sites": int(n_r), "mip_demands": int(n_dr), "mip_bound_global": whole})
     if left < 0.5:
-        return CoveringSolution(incumbent, ub, lb, "heuristic", details)
+        return CoveringSolution(incumbent, ub, lb, "greedy", details)
     sol = solve_mip(
         matrix,
         row_lb=np.concatenate([np.full(n_dr, -np.inf), prob.side_rhs]),
@@ -312,7 +312,7 @@ def solve_covering(
         workers=workers,
         rel_gap=rel_gap,
     )
-    chosen, value, used = incumbent, ub, "heuristic"
+    chosen, value, used = incumbent, ub, "greedy"
     if sol.values is not None:
         cand_chosen = sites[sol.values[:n_r] > 0.5]
         cand_value = prob.value(cand_chosen)

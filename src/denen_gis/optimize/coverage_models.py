@@ -29,9 +29,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from denen_gis.errors import InfeasibleError, InputError
+from denen_gis.optimize._colgen import CoveringProblem, solve_covering
 from denen_gis.optimize._mip import MipSolution, solve_mip
 from denen_gis.optimize._validate import Inputs, check_budget, check_inputs, check_sites
-from denen_gis.optimize.greedy import greedy_max_coverage
+from denen_gis.optimize.greedy import greedy_max_coverage, greedy_min_cost
 from denen_gis.optimize.reduce import ReducedProblem, reduce_coverage
 from denen_gis.optimize.result import SiteSelectionResult, group_table, relative_gap
 
@@ -430,6 +431,13 @@ def _pick(
     return chosen, sol.objective, sol.best_bound, sol.status, sol.engine
 
 
+def _status(value: float, bound: float, rel_gap: float) -> str:
+    """``OPTIMAL`` when the proven gap is within ``rel_gap``, else ``FEASIBLE``."""
+    if math.isfinite(bound) and abs(value - bound) <= rel_gap * max(abs(value), 1e-9) + 1e-9:
+        return "OPTIMAL"
+    return "FEASIBLE"
+
+
 def _resolve_targets(targets: Targets, group_names: np.ndarray) -> dict[str, float]:
     """Per-prefecture floors keyed by code (only those set)."""
     floors: dict[str, float] = {}
@@ -623,36 +631,27 @@ def solve_min_cost(
             engine="none",
             objective_name="cost [million yen]",
         )
-    matrix = sp.vstack([_covering_rows(red.matrix), tmat], format="csr")
     costs = prep.inputs.costs_myen[red.site_index]
-    sol = solve_mip(
-        matrix,
-        row_lb=np.concatenate([np.full(n_d, -np.inf), need]),
-        row_ub=np.concatenate([np.zeros(n_d), np.full(need.size, np.inf)]),
-        var_lb=np.zeros(n_var),
-        var_ub=np.ones(n_var),
-        objective=np.concatenate([costs, np.zeros(n_d)]),
-        integer=np.arange(n_var) < n_s,
-        maximize=False,
-        hint=np.concatenate([np.ones(n_s), np.ones(n_d)]),
-        engine=name,
+    prob = CoveringProblem(red.matrix, costs, np.zeros(n_d), tmat, need)
+    incumbent = greedy_min_cost(red.matrix, tmat[:, n_s:], need, costs)
+    sol = solve_covering(
+        prob,
+        incumbent,
         time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started), 0.05),
+        engine=name,
         seed=seed,
         workers=workers,
         rel_gap=rel_gap,
     )
-    all_sites = np.arange(n_s)
-    chosen, value, bound, status, used = _pick(
-        sol, all_sites, float(costs.sum()), n_s, maximize=False
-    )
-    value = float(costs[chosen].sum())
-    bound = bound if math.isfinite(bound) else 0.0
+    value = float(costs[sol.chosen].sum())
+    bound = min(sol.bound, value)
     return _finish(
         prep,
-        chosen,
+        sol.chosen,
         objective=inc_cost + value,
-        best_bound=inc_cost + min(bound, value),
-        status=status,
-        engine=used,
+        best_bound=inc_cost + bound,
+        status=_status(value, bound, rel_gap),
+        engine=sol.engine,
         objective_name="cost [million yen]",
+        details=sol.details,
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["GreedySolution", "greedy_bound", "greedy_max_coverage"]
+__all__ = ["GreedySolution", "greedy_bound", "greedy_max_coverage", "greedy_min_cost"]
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,91 @@ def greedy_max_coverage(
     )
     chosen_arr = np.array(sorted(chosen), dtype=np.int64)
     return GreedySolution(chosen_arr, value, max(bound, value), spent)
+
+
+def greedy_min_cost(
+    matrix: sp.csr_matrix,
+    target_weight: sp.spmatrix,
+    need: np.ndarray,
+    costs_myen: np.ndarray,
+) -> np.ndarray:
+    """Cheap sites that meet coverage targets: ratio greedy, then reverse delete.
+
+    Adds the site with the most not-yet-covered target weight (summed over the
+    targets still unmet) per million yen until every target is met (lazy, as
+    the gains only fall), then drops chosen sites, dearest first, whose removal
+    keeps every target met.
+
+    Parameters
+    ----------
+    matrix
+        Bool CSR (demands x sites).
+    target_weight
+        (targets x demands): weight [persons] a covered demand adds to each target.
+    need
+        Weight each target needs [persons].
+    costs_myen
+        Cost per site [million yen].
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted site indices meeting every target (all useful sites when the
+        targets cannot be met).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> m = sp.csr_matrix(np.array([[1, 0], [0, 1]], dtype=bool))
+    >>> greedy_min_cost(m, sp.csr_matrix([[6.0, 4.0]]), np.array([4.0]), np.array([3.0, 1.0]))
+    array([1])
+    """
+    csc = sp.csc_matrix(matrix)
+    tw_t = sp.csr_matrix(target_weight, dtype=np.float64).T.tocsr()  # demands x targets
+    tw = tw_t.T.tocsr()
+    need = np.asarray(need, dtype=np.float64)
+    costs = np.asarray(costs_myen, dtype=np.float64)
+    n_dem, n_sites = matrix.shape
+    got = np.zeros(need.size)
+    tol = 1e-9 * (1 + np.abs(need))
+    unmet = got < need - tol
+    wd = np.asarray(tw_t @ unmet.astype(np.float64)).ravel()
+    cov = np.zeros(n_dem, dtype=bool)
+    gains0 = np.asarray(csc.T @ wd).ravel()
+    heap = [(-_ratio(gains0[j], costs[j]), int(j)) for j in np.flatnonzero(gains0 > 0)]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    while heap and unmet.any():
+        _, j = heapq.heappop(heap)
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        new = rows[~cov[rows]]
+        gain = float(wd[new].sum())
+        if gain <= 0:
+            continue
+        ratio = _ratio(gain, costs[j])
+        if heap and ratio < -heap[0][0] * (1 - 1e-12):
+            heapq.heappush(heap, (-ratio, j))
+            continue
+        chosen.append(j)
+        cov[new] = True
+        got += np.asarray(tw[:, new].sum(axis=1)).ravel()
+        now = got < need - tol
+        if not np.array_equal(now, unmet):
+            unmet = now
+            wd = np.asarray(tw_t @ unmet.astype(np.float64)).ravel()
+    if unmet.any():
+        return np.flatnonzero(np.diff(csc.indptr) > 0).astype(np.int64)
+    # reverse delete: dearest first, keep the targets met
+    x = np.zeros(n_sites)
+    x[chosen] = 1.0
+    count = np.asarray(matrix.astype(np.float64) @ x).ravel()
+    keep = set(chosen)
+    for j in sorted(chosen, key=lambda s: (-costs[s], s)):
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        lost = rows[count[rows] == 1]
+        loss = np.asarray(tw[:, lost].sum(axis=1)).ravel() if lost.size else np.zeros(need.size)
+        if np.all(got - loss >= need - tol):
+            got -= loss
+            count[rows] -= 1
+            keep.discard(j)
+    return np.array(sorted(keep), dtype=np.int64)
