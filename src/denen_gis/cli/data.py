@@ -59,20 +59,20 @@ def info(
     if json_out:
         print_json(summary)
         return
-    table = Table(title="Embedded dataset (EPSG:6668; see data/SOURCES.md)")
-    for col in ("layer", "file", "rows", "crs", "geometry", "population", "size_kb"):
+    table = Table(title="Embedded dataset in data/ (EPSG:6668; sources: data/SOURCES.md)")
+    for col in ("file", "rows", "geometry", "population", "kB"):
         table.add_column(
-            col, justify="right" if col in ("rows", "population", "size_kb") else "left"
+            col,
+            justify="right" if col in ("rows", "population", "kB") else "left",
+            no_wrap=True,
         )
     for row in layers.itertuples():
         pop = (
             ""
             if row.population is None or row.population != row.population
-            else f"{row.population:,}"
+            else f"{int(row.population):,}"
         )
-        table.add_row(
-            row.layer, row.file, f"{row.rows:,}", row.crs, row.geometry, pop, f"{row.size_kb:,}"
-        )
+        table.add_row(row.file, f"{row.rows:,}", row.geometry or row.kind, pop, f"{row.size_kb:,}")
     console.print(table)
     ptable = Table(title="Population by prefecture (2020 Census; grid is modelled)")
     for col in ("code", "prefecture", "block", "census", "grid", "urban %"):

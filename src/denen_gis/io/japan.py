@@ -200,9 +200,29 @@ def dataset_summary() -> pd.DataFrame:
                 "kind": kind,
                 "rows": len(frame),
                 "crs": f"EPSG:{frame.crs.to_epsg()}",
-                "geometry": ",".join(sorted(frame.geom_type.unique())),
+                "geometry": "/".join(
+                    sorted({t.removeprefix("Multi") for t in frame.geom_type.unique()})
+                ),
                 "population": pop,
                 "size_kb": round(path.stat().st_size / 1024),
+            }
+        )
+    for name, fname, loader in (
+        ("hubs", "hubs.csv", load_hubs),
+        ("backbone_links", "backbone_links.csv", load_backbone_links),
+    ):
+        path = folder / fname
+        table = loader() if path.is_file() else None
+        rows.append(
+            {
+                "layer": name,
+                "file": fname,
+                "kind": "table",
+                "rows": 0 if table is None else len(table),
+                "crs": "EPSG:6668 (lon/lat)" if name == "hubs" else "",
+                "geometry": "",
+                "population": None,
+                "size_kb": round(path.stat().st_size / 1024) if path.is_file() else 0,
             }
         )
     return pd.DataFrame(rows)
@@ -233,8 +253,7 @@ def load_backbone_links() -> pd.DataFrame:
     path = data_dir() / "backbone_links.csv"
     if not path.is_file():
         msg = (
-            f"embedded backbone links are missing ({path}); "
-            "run python data/build/infrastructure.py"
+            f"embedded backbone links are missing ({path}); run python data/build/infrastructure.py"
         )
         raise InputError(msg)
     return pd.read_csv(path, dtype={"from_code": str, "to_code": str})

@@ -1,0 +1,103 @@
+"""``--help`` of every command and sub-command, and ``--version``.
+
+The command tree is walked from the click group that typer builds, so a new
+command is covered as soon as it is registered; the expected list below makes
+a command that disappears fail too.
+"""
+
+from __future__ import annotations
+
+import click
+import pytest
+import typer
+
+from denen_gis import __version__
+from denen_gis.cli import app, main
+
+EXPECTED_COMMANDS = {
+    "coverage",
+    "compare",
+    "data",
+    "data import",
+    "data import cables",
+    "data import estat",
+    "data import n03",
+    "data info",
+    "map",
+    "map coverage",
+    "map infrastructure",
+    "optimize",
+    "optimize 5g",
+    "optimize datacenters",
+    "optimize landings",
+    "plan",
+    "resilience",
+    "rollout",
+    "sweep",
+}
+
+
+def _walk(command: click.Command, path: tuple[str, ...] = ()) -> dict[str, click.Command]:
+    found = {" ".join(path): command}
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            found.update(_walk(sub, (*path, name)))
+    return found
+
+
+COMMANDS = _walk(typer.main.get_command(app))
+
+
+def test_every_expected_command_is_registered():
+    assert EXPECTED_COMMANDS <= set(COMMANDS) - {""}
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: p or "root")
+def test_help_exits_0_and_lists_every_option(path, capsys):
+    command = COMMANDS[path]
+    code = main([*path.split(), "--help"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert err == ""
+    assert out.startswith(f"Usage: denen-gis {path}".rstrip())
+    assert "--help" in out
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.hidden:
+            for flag in (*param.opts, *param.secondary_opts):
+                assert flag in out, f"{path or 'denen-gis'} --help does not show {flag}"
+        elif isinstance(param, click.Argument):
+            assert param.name in out
+    if isinstance(command, click.Group):
+        for name in command.commands:
+            assert name in out
+
+
+def test_group_without_a_command_shows_its_help(capsys):
+    code = main(["optimize"])
+    out, err = capsys.readouterr()
+    # typer's no_args_is_help prints the help and exits with click's usage code
+    assert code in (0, 2)
+    assert "5g" in out + err and "datacenters" in out + err
+
+
+def test_version(capsys):
+    code = main(["--version"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out.strip() == f"denen-gis {__version__}"
+    assert err == ""
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    code = main(["no-such-command"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "no-such-command" in err
+    assert "Traceback" not in out + err
+
+
+def test_unknown_option_is_a_usage_error(capsys):
+    code = main(["plan", "--no-such-option"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "--no-such-option" in err
