@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import denen_gis
+from denen_gis.budget_sweep import sweep
 from denen_gis.errors import InputError
 from denen_gis.pipeline import plan, plan_rollout, site_contributions
 from denen_gis.scenario import scenario_from_dict
-from denen_gis.sweep import sweep
 
 FAST = {"datacenters": {"enabled": False}, "landings": {"enabled": False}, "resilience": False}
 

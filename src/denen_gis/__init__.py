@@ -35,7 +35,7 @@ _LAZY = {
     "Plan": "denen_gis.pipeline",
     "plan": "denen_gis.pipeline",
     "plan_rollout": "denen_gis.pipeline",
-    "sweep": "denen_gis.sweep",
+    "sweep": "denen_gis.budget_sweep",
     "Scenario": "denen_gis.scenario",
     "load_scenario": "denen_gis.scenario",
 }

@@ -37,8 +37,9 @@ class InfrastructureOutcome:
 def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     if "geometry" in frame.columns:
         return gpd.GeoDataFrame(frame.copy(), geometry="geometry", crs=CRS_EPSG)
-    return gpd.GeoDataFrame(frame.copy(), geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
-                            crs=CRS_EPSG)
+    return gpd.GeoDataFrame(
+        frame.copy(), geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=CRS_EPSG
+    )
 
 
 def _inputs(s: Scenario) -> tuple[Any, Any, Any, Any, Any]:
@@ -98,7 +99,7 @@ def run(
             links,
             count=s.landings.count,
             fixed=DEFAULT_FIXED_LANDINGS,
-            cost_per_landing_myen=s.landings.cost_per_landing_myen or 3000.0,
+            cost_per_landing_myen=s.landings.cost_per_landing_myen,
             time_limit_s=limit,
             seed=seed,
             workers=workers,

@@ -323,12 +323,16 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PlanInputs:
     timings: dict[str, float] = {}
     t = time.perf_counter()
     prefs_all = prefectures_input(s.resolve(s.inputs.prefectures))
-    codes = region_codes(
-        prefs_all,
-        blocks=s.region.blocks,
-        codes=s.region.prefectures,
-        sea_of_japan_coast=s.region.sea_of_japan_coast,
-    )
+    try:
+        codes = region_codes(
+            prefs_all,
+            blocks=s.region.blocks,
+            codes=s.region.prefectures,
+            sea_of_japan_coast=s.region.sea_of_japan_coast,
+        )
+    except InputError as exc:
+        msg = f"{s.source}: [region] {exc}"
+        raise InputError(msg) from None
     prefs = prefs_all[prefs_all["code"].isin(codes)].reset_index(drop=True)
     grid = filter_region(
         population_input(s.resolve(s.inputs.population), prefectures=prefs_all), codes

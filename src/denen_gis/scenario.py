@@ -132,7 +132,7 @@ class LandingSettings:
 
     enabled: bool = True
     count: int = 5
-    cost_per_landing_myen: float = 0.0
+    cost_per_landing_myen: float = 3000.0
 
 
 @dataclass(frozen=True)
@@ -333,7 +333,12 @@ def _validate(s: Scenario, where: _Where) -> None:
             "cost_per_landing_myen",
             "must not be negative",
         ),
-        (s.radio.ue_height_m > 0, "radio", "ue_height_m", "must be positive"),
+        (
+            1.0 < s.radio.ue_height_m <= 22.5,
+            "radio",
+            "ue_height_m",
+            "must be above 1 m and at most 22.5 m (the range of the TR 38.901 models)",
+        ),
         (
             s.radio.indoor_penetration_db >= 0,
             "radio",

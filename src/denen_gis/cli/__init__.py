@@ -15,7 +15,6 @@ import threading
 import traceback
 from collections.abc import Sequence
 
-import click
 import typer
 
 from denen_gis import __version__
@@ -75,7 +74,11 @@ def _show_infeasible(exc: InfeasibleError) -> None:
             err_console.print(str(table), markup=False)
 
 
-def _run_interruptibly(args: list[str]) -> None:
+def _invoke(args: list[str]) -> object:
+    return app(args=args, prog_name="denen-gis", standalone_mode=False)
+
+
+def _run_interruptibly(args: list[str]) -> object:
     """Run the command in a worker thread so that Ctrl-C stops it at once.
 
     A solver inside OR-Tools does not return to Python until it finishes, so
@@ -84,11 +87,11 @@ def _run_interruptibly(args: list[str]) -> None:
     progress (outputs are written atomically, so nothing half-written is left)
     and exits with 130.
     """
-    outcome: dict[str, BaseException] = {}
+    outcome: dict[str, object] = {}
 
     def target() -> None:
         try:
-            app(args=args, prog_name="denen-gis", standalone_mode=False)
+            outcome["value"] = _invoke(args)
         except BaseException as exc:  # handed to the main thread
             outcome["error"] = exc
 
@@ -105,7 +108,18 @@ def _run_interruptibly(args: list[str]) -> None:
         sys.stderr.flush()
         os._exit(130)
     if "error" in outcome:
-        raise outcome["error"]
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome.get("value")
+
+
+def _is(exc: BaseException, name: str) -> bool:
+    """Whether ``exc`` is click's ``name`` exception (typer may vendor its own click)."""
+    return any(cls.__name__ == name and "click" in cls.__module__ for cls in type(exc).__mro__)
+
+
+def _interrupted() -> int:
+    err_console.print("denen-gis: interrupted", markup=False)
+    return 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,18 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     interactive = argv is None and threading.current_thread() is threading.main_thread()
     try:
-        if interactive:
-            _run_interruptibly(args)
-        else:
-            app(args=args, prog_name="denen-gis", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("denen-gis: interrupted", markup=False)
-        return 130
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        return 2
+        value = _run_interruptibly(args) if interactive else _invoke(args)
     except InfeasibleError as exc:
         _show_infeasible(exc)
         return 3
@@ -132,13 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print(f"denen-gis: error: {exc}", markup=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
-        err_console.print("denen-gis: interrupted", markup=False)
-        return 130
-    except Exception:
+        return _interrupted()
+    except Exception as exc:
+        if _is(exc, "Exit"):
+            return int(getattr(exc, "exit_code", 0))
+        if _is(exc, "Abort"):
+            return _interrupted()
+        if _is(exc, "ClickException"):
+            exc.show()  # type: ignore[attr-defined]
+            return int(getattr(exc, "exit_code", 2))
         traceback.print_exc()
         err_console.print(
             "denen-gis: internal error (a bug): please report it with the traceback above",
             markup=False,
         )
         return 1
+    if isinstance(value, int) and not isinstance(value, bool) and value != 0:
+        return _interrupted() if value == 130 else value
     return 0

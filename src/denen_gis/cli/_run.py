@@ -35,6 +35,10 @@ def progress_bar(*, quiet: bool) -> Iterator[Any]:
         yield update
 
 
+def _bound(v: Any) -> str:
+    return "unknown" if v is None or v != v else f"{v:,.1f}"
+
+
 def _pct(v: Any) -> str:
     return "" if v is None or v != v else f"{v:.1f}"
 
@@ -76,7 +80,8 @@ def print_plan(summary: dict[str, Any], *, title: str) -> None:
         f"{h['cost_myen']:,.0f} million yen. Rural {h['rural_pct_before']:.1f}% -> "
         f"{h['rural_pct_after']:.1f}%; urban-rural gap {h['urban_rural_gap_before_pp']:.1f} -> "
         f"{h['urban_rural_gap_after_pp']:.1f} points; lowest prefecture "
-        f"{h['lowest_pref_after']} at {h['lowest_pref_after_pct']:.1f}%."
+        f"{h['lowest_pref_after']} at {h['lowest_pref_after_pct']:.1f}%.",
+        markup=False,
     )
     f = summary.get("fiveg")
     if f:
@@ -84,7 +89,8 @@ def print_plan(summary: dict[str, Any], *, title: str) -> None:
         sb, sa = f["size_before"], f["size_after"]
         console.print(
             f"Solver: {f['engine']} {f['status']}, objective {f['objective']:,.1f} "
-            f"({f['objective_name']}), bound {f['best_bound'] or float('nan'):,.1f}, gap {gap}, "
+            f"({f['objective_name']}), bound {_bound(f['best_bound'])}, gap {gap}, "
             f"{f['wall_time_s']:.1f} s; model {sb['cells']:,}x{sb['sites']:,} -> "
-            f"{sa['cells']:,}x{sa['sites']:,} after reduction."
+            f"{sa['cells']:,}x{sa['sites']:,} after reduction.",
+            markup=False,
         )

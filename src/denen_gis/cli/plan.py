@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from denen_gis.cli._common import console, err_console, print_json
@@ -115,7 +116,7 @@ def compare_cmd(
     for col in ("figure", "A", "B", "B - A"):
         table.add_column(col, justify="left" if col == "figure" else "right")
     for r in heads.itertuples():
-        table.add_row(r.figure, f"{r.a:,.2f}", f"{r.b:,.2f}", f"{r.difference:+,.2f}")
+        table.add_row(escape(r.figure), f"{r.a:,.2f}", f"{r.b:,.2f}", f"{r.difference:+,.2f}")
     console.print(table)
     console.print(
         f"Side-by-side map and tables in {out}/ (comparison_map.html, "
@@ -161,10 +162,10 @@ def sweep_cmd(
     """Coverage and urban-rural gap against cost across budgets (the Pareto front)."""
     from dataclasses import replace
 
+    from denen_gis.budget_sweep import sweep
     from denen_gis.io.files import atomic_directory
     from denen_gis.render import plot_budget_curve
     from denen_gis.scenario import Scenario
-    from denen_gis.sweep import sweep
 
     s = _scenario_arg(scenario)
     if scenario is None:

@@ -29,8 +29,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from denen_gis.errors import InfeasibleError, InputError
-from denen_gis.optimize._colgen import CoveringProblem, solve_covering
-from denen_gis.optimize._mip import MipSolution, solve_mip
+from denen_gis.optimize._lp import CoveringProblem, solve_covering
+from denen_gis.optimize._mip import MipSolution
 from denen_gis.optimize._validate import Inputs, check_budget, check_inputs, check_sites
 from denen_gis.optimize.greedy import greedy_max_coverage, greedy_min_cost
 from denen_gis.optimize.reduce import ReducedProblem, reduce_coverage
@@ -360,43 +360,44 @@ def solve_max_coverage(
             objective_name=objective_name,
         )
     n_s, n_d = red.n_sites, red.n_demands
-    matrix = sp.vstack(
-        [
-            _covering_rows(red.matrix),
-            sp.csr_matrix(np.concatenate([costs, np.zeros(n_d)])[None, :]),
-        ],
-        format="csr",
-    )
-    row_ub = np.concatenate([np.zeros(n_d), [prep.budget_left]])
-    hint = _hint(red.matrix, greedy.chosen, n_s)
-    sol = solve_mip(
-        matrix,
-        row_lb=np.full(n_d + 1, -np.inf),
-        row_ub=row_ub,
-        var_lb=np.zeros(n_s + n_d),
-        var_ub=np.ones(n_s + n_d),
-        objective=np.concatenate([np.zeros(n_s), w]),
-        integer=np.arange(n_s + n_d) < n_s,
-        maximize=True,
-        hint=hint,
-        engine=name,
+    budget_row = sp.csr_matrix(np.concatenate([-costs, np.zeros(n_d)])[None, :])
+    prob = CoveringProblem(red.matrix, np.zeros(n_s), -w, budget_row, np.array([-prep.budget_left]))
+
+    def rounding(x: np.ndarray) -> np.ndarray:
+        # the LP's largest values first while they fit, then the greedy fills the budget
+        order = np.flatnonzero(x >= 0.5)
+        order = order[np.argsort(-x[order], kind="stable")]
+        fits = np.cumsum(costs[order]) <= prep.budget_left * (1 + 1e-12) + 1e-9
+        start = order[fits]
+        covered = np.asarray(red.matrix[:, start].sum(axis=1)).ravel() > 0
+        rest = np.where(np.isin(np.arange(n_s), start), np.inf, costs)
+        more = greedy_max_coverage(
+            red.matrix, w, rest, prep.budget_left - float(costs[start].sum()), covered=covered
+        )
+        return np.union1d(start, more.chosen)
+
+    sol = solve_covering(
+        prob,
+        greedy.chosen,
+        rounding=rounding,
         time_limit_s=time_limit_s - (time.perf_counter() - prep.started),
+        engine=name,
         seed=seed,
         workers=workers,
         rel_gap=rel_gap,
     )
-    chosen, value, bound, status, used = _pick(sol, greedy.chosen, greedy.value, n_s, maximize=True)
-    bound = min(bound, greedy.bound) if math.isfinite(bound) else greedy.bound
     # report the exact coverage of the chosen sites, not the solver's float sum
-    value = _covered_weight(red.matrix, w, chosen)
+    value = _covered_weight(red.matrix, w, sol.chosen)
+    bound = max(min(-sol.bound, greedy.bound), value)
     return _finish(
         prep,
-        chosen,
+        sol.chosen,
         objective=base + value,
-        best_bound=base + max(bound, value),
-        status=status,
-        engine=used,
+        best_bound=base + bound,
+        status=_status(value, bound, rel_gap),
+        engine=sol.engine,
         objective_name=objective_name,
+        details=sol.details,
     )
 
 
@@ -633,10 +634,16 @@ def solve_min_cost(
         )
     costs = prep.inputs.costs_myen[red.site_index]
     prob = CoveringProblem(red.matrix, costs, np.zeros(n_d), tmat, need)
-    incumbent = greedy_min_cost(red.matrix, tmat[:, n_s:], need, costs)
+    target_w = tmat[:, n_s:]
+    incumbent = greedy_min_cost(red.matrix, target_w, need, costs)
+
+    def rounding(x: np.ndarray) -> np.ndarray:
+        return greedy_min_cost(red.matrix, target_w, need, costs, start=np.flatnonzero(x >= 0.5))
+
     sol = solve_covering(
         prob,
         incumbent,
+        rounding=rounding,
         time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started), 0.05),
         engine=name,
         seed=seed,

@@ -3,7 +3,9 @@
 Lexicographic, in two MIPs over the same constraints: stage 1 maximises the
 worst group's coverage share t within the budget; stage 2 holds
 ``t >= t* - tolerance`` and maximises the people newly covered with what is
-left. See ``docs/optimization.md``.
+left. Stage 2 is a covering model with share floors, so it runs through
+:func:`~denen_gis.optimize._lp.solve_covering` (PDLP bound, then a MIP on the
+sites that matter), started from stage 1's answer. See ``docs/optimization.md``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from denen_gis.errors import InputError
+from denen_gis.optimize._lp import CoveringProblem, solve_covering
 from denen_gis.optimize._mip import solve_mip
 from denen_gis.optimize.coverage_models import (
     _check_time,
@@ -26,6 +29,7 @@ from denen_gis.optimize.coverage_models import (
     _pick,
     _prepare,
     _resolve_engine,
+    _status,
 )
 from denen_gis.optimize.greedy import greedy_max_coverage
 from denen_gis.optimize.result import SiteSelectionResult
@@ -177,23 +181,41 @@ def solve_max_min_fairness(
         stage1, greedy.chosen, min_share(greedy.chosen), n_s, maximize=True
     )
     t_star = min_share(first)
-    var_lb = np.zeros(n_var)
-    var_lb[-1] = max(t_star - float(tolerance), 0.0)
-    hint2 = np.concatenate([_hint(red.matrix, first, n_s), [t_star]])
-    stage2 = solve_mip(
-        matrix,
-        var_lb=var_lb,
-        objective=np.concatenate([np.zeros(n_s), red.weight, [0.0]]),
-        hint=hint2,
-        time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started), 0.05),
-        **common,
+    # stage 2 is a covering model with share floors: LP bound (PDLP) + restricted MIP
+    floor = max(t_star - float(tolerance), 0.0)
+    s_data, s_cols, s_rows = [-costs], [np.arange(n_s)], [np.zeros(n_s)]
+    s_rhs = [-prep.budget_left]
+    for const, w in consts:
+        if floor - const <= 0:
+            continue
+        nz = np.flatnonzero(w)
+        s_data.append(w[nz])
+        s_cols.append(n_s + nz)
+        s_rows.append(np.full(nz.size, len(s_rhs)))
+        s_rhs.append(floor - const)
+    side = sp.csr_matrix(
+        (np.concatenate(s_data), (np.concatenate(s_rows), np.concatenate(s_cols))),
+        shape=(len(s_rhs), n_s + n_d),
     )
-    value1 = _covered_weight(red.matrix, red.weight, first)
-    chosen, _, bound, status2, used = _pick(stage2, first, value1, n_s, maximize=True)
+    prob = CoveringProblem(red.matrix, np.zeros(n_s), -red.weight, side, np.asarray(s_rhs))
+    stage2 = solve_covering(
+        prob,
+        first,
+        time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started), 0.05),
+        engine=name,
+        seed=seed,
+        workers=workers,
+        rel_gap=rel_gap,
+    )
+    chosen = stage2.chosen
+    bound = -stage2.bound
+    status2 = "OPTIMAL" if _status(-stage2.value, bound, rel_gap) == "OPTIMAL" else "FEASIBLE"
+    used = stage2.engine
     value = _covered_weight(red.matrix, red.weight, chosen)
     base = float(pop[prep.covered0 & ~inputs.covered_before].sum())
     status = "OPTIMAL" if status1 == status2 == "OPTIMAL" else "FEASIBLE"
     bound = bound if math.isfinite(bound) else float(red.weight.sum())
+    bound = min(bound, float(red.weight.sum()))
     details = {
         "fairness_on": fairness_on,
         "min_share": min_share(chosen),

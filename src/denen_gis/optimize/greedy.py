@@ -152,6 +152,8 @@ def greedy_min_cost(
     target_weight: sp.spmatrix,
     need: np.ndarray,
     costs_myen: np.ndarray,
+    *,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cheap sites that meet coverage targets: ratio greedy, then reverse delete.
 
@@ -170,6 +172,9 @@ def greedy_min_cost(
         Weight each target needs [persons].
     costs_myen
         Cost per site [million yen].
+    start
+        Sites taken first (for example an LP solution rounded); the greedy
+        completes them and the reverse delete may drop them again.
 
     Returns
     -------
@@ -195,10 +200,18 @@ def greedy_min_cost(
     unmet = got < need - tol
     wd = np.asarray(tw_t @ unmet.astype(np.float64)).ravel()
     cov = np.zeros(n_dem, dtype=bool)
-    gains0 = np.asarray(csc.T @ wd).ravel()
+    chosen: list[int] = []
+    if start is not None and len(start):
+        chosen = sorted({int(j) for j in np.asarray(start, dtype=np.int64)})
+        x = np.zeros(n_sites)
+        x[chosen] = 1.0
+        cov = np.asarray(matrix.astype(np.float64) @ x).ravel() > 0
+        got = np.asarray(tw @ cov.astype(np.float64)).ravel()
+        unmet = got < need - tol
+        wd = np.asarray(tw_t @ unmet.astype(np.float64)).ravel()
+    gains0 = np.asarray(csc.T @ (wd * ~cov)).ravel()
     heap = [(-_ratio(gains0[j], costs[j]), int(j)) for j in np.flatnonzero(gains0 > 0)]
     heapq.heapify(heap)
-    chosen: list[int] = []
     while heap and unmet.any():
         _, j = heapq.heappop(heap)
         rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]

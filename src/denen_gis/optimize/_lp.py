@@ -1,0 +1,319 @@
+"""LP bound from a first-order LP engine, then a MIP on the sites that can matter.
+
+Every covering model here has the form (written as a minimisation)
+
+    min  c_x . x + c_y . y   s.t.  y_k <= sum_{j covers k} x_j,   S [x; y] >= h,
+         0 <= x, y <= 1, x integer
+
+(budgeted coverage: ``c_y = -w`` and the budget row ``-c . x >= -B``; least
+cost: ``c_x = cost`` and one target row per group). Dualising the covering rows
+with ``u >= 0`` and the side rows with ``lam >= 0`` gives, for *any* such
+multipliers, the proven lower bound
+
+    L(u, lam) = h . lam + sum_j min(0, rc_x_j) + sum_k min(0, rc_y_k),
+    rc_x = c_x - A^T u - (S^T lam)_x,   rc_y = c_y + u - (S^T lam)_y,
+
+which equals the LP optimum at the LP's duals. The LP is solved with OR-Tools'
+PDLP (primal-dual first-order method, two threads, relative tolerance 1e-3):
+on the national instance (73k demands x 28k sites) it takes ~11 s where
+HiGHS' simplex took 57 s, its interior point 30 s and SCIP's LP more than 60 s.
+The bound is always computed by the formula above from PDLP's (approximate)
+duals, so it is a proven bound whatever the LP engine returns.
+
+A feasible solution ``v`` that builds a site ``j`` costs at least
+``L + rc_x_j`` (its Lagrangian value), so a site with ``rc_x_j >= UB - L`` can
+be left out without losing any solution better than the incumbent ``UB``.
+The MIP is solved on the sites with the smallest reduced costs (and the
+incumbent's and the LP's support); when every left-out site passes that test,
+the MIP's own bound is valid for the whole model, else the LP bound is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.linear_solver.python import model_builder_helper as mbh
+
+from denen_gis.optimize._mip import MipSolution, solve_mip
+
+__all__ = ["CoveringProblem", "CoveringSolution", "LPBound", "lagrangian_bound", "lp_bound"]
+
+log = logging.getLogger(__name__)
+
+#: Largest number of sites handed to the restricted MIP.
+MIP_SITES_CAP = 2500
+
+
+@dataclass(frozen=True)
+class CoveringProblem:
+    """A covering model in minimisation form over variables ``[x (sites), y (demands)]``."""
+
+    matrix: sp.csr_matrix
+    cost_x: np.ndarray
+    cost_y: np.ndarray
+    side: sp.csr_matrix
+    side_rhs: np.ndarray
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.matrix.shape[1])
+
+    @property
+    def n_demands(self) -> int:
+        return int(self.matrix.shape[0])
+
+    def value(self, chosen: np.ndarray) -> float:
+        """Objective of building ``chosen`` (each covered demand takes its best y)."""
+        x = np.zeros(self.n_sites)
+        x[np.asarray(chosen, dtype=np.int64)] = 1.0
+        covered = (self.matrix @ x) > 0
+        return float(self.cost_x @ x + np.minimum(self.cost_y, 0.0)[covered].sum())
+
+    def feasible(self, chosen: np.ndarray) -> bool:
+        """Whether building ``chosen`` (all covered demands at y = 1) meets the side rows."""
+        x = np.zeros(self.n_sites)
+        x[np.asarray(chosen, dtype=np.int64)] = 1.0
+        y = ((self.matrix @ x) > 0).astype(np.float64)
+        lhs = self.side @ np.concatenate([x, y])
+        return bool(np.all(lhs >= self.side_rhs - 1e-9 * (1 + np.abs(self.side_rhs))))
+
+
+def lagrangian_bound(
+    prob: CoveringProblem, u: np.ndarray, lam: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Lower bound ``L(u, lam)`` (multipliers clipped at 0) and the sites' reduced costs."""
+    u = np.maximum(np.asarray(u, dtype=np.float64), 0.0)
+    lam = np.maximum(np.asarray(lam, dtype=np.float64), 0.0)
+    n_s = prob.n_sites
+    g = np.asarray(prob.side.T @ lam).ravel() if lam.size else np.zeros(n_s + prob.n_demands)
+    rc_x = prob.cost_x - np.asarray(prob.matrix.T @ u).ravel() - g[:n_s]
+    rc_y = prob.cost_y + u - g[n_s:]
+    bound = float(prob.side_rhs @ lam) + float(np.minimum(rc_x, 0).sum())
+    return bound + float(np.minimum(rc_y, 0).sum()), rc_x
+
+
+@dataclass(frozen=True)
+class LPBound:
+    """LP relaxation: proven bound, LP value, primal x, sites' reduced costs."""
+
+    bound: float
+    lp_value: float
+    x: np.ndarray
+    rc_x: np.ndarray
+    status: str
+    seconds: float
+
+
+def _pdlp_params(threads: int, eps: float) -> str:
+    return (
+        f"num_threads: {int(threads)}\n"
+        "termination_criteria { simple_optimality_criteria { "
+        f"eps_optimal_relative: {eps!r} eps_optimal_absolute: {eps!r} }} }}"
+    )
+
+
+def lp_bound(
+    prob: CoveringProblem,
+    *,
+    time_limit_s: float,
+    threads: int = 2,
+    eps: float = 1e-3,
+) -> LPBound:
+    """LP relaxation of ``prob`` with PDLP, and a proven bound from its duals.
+
+    Parameters
+    ----------
+    prob
+        The model.
+    time_limit_s
+        Wall-clock limit [s]; PDLP's last iterate still gives a valid bound.
+    threads
+        PDLP threads.
+    eps
+        PDLP's relative and absolute optimality tolerance.
+    """
+    started = time.perf_counter()
+    n_s, n_d = prob.n_sites, prob.n_demands
+    # rows of the side constraints scaled to unit right-hand side (conditioning)
+    scale = 1.0 / np.maximum(np.abs(prob.side_rhs), 1.0)
+    side = sp.diags(scale) @ prob.side
+    matrix = sp.vstack(
+        [
+            sp.hstack([-prob.matrix.astype(np.float64), sp.identity(n_d)], format="csr"),
+            side,
+        ],
+        format="csr",
+    )
+    model = mbh.ModelBuilderHelper()
+    model.fill_model_from_sparse_data(
+        np.zeros(n_s + n_d),
+        np.ones(n_s + n_d),
+        np.concatenate([prob.cost_x, prob.cost_y]).astype(np.float64),
+        np.concatenate([np.full(n_d, -np.inf), prob.side_rhs * scale]),
+        np.concatenate([np.zeros(n_d), np.full(prob.side_rhs.size, np.inf)]),
+        matrix,
+    )
+    solver = mbh.ModelSolverHelper("pdlp")
+    solver.set_time_limit_in_seconds(max(float(time_limit_s), 0.1))
+    solver.set_solver_specific_parameters(_pdlp_params(threads, eps))
+    solver.solve(model)
+    status = solver.status().name
+    duals = np.asarray(solver.dual_values(), dtype=np.float64)
+    if duals.size != n_d + prob.side_rhs.size:
+        duals = np.zeros(n_d + prob.side_rhs.size)
+    values = np.asarray(solver.variable_values(), dtype=np.float64)
+    x = values[:n_s] if values.size == n_s + n_d else np.zeros(n_s)
+    # minimisation: duals of ">=" rows are >= 0; covering rows are "<=" (dual <= 0)
+    u = -duals[:n_d]
+    lam = duals[n_d:] * scale
+    bound, rc_x = lagrangian_bound(prob, u, lam)
+    lp_value = float(solver.objective_value()) if solver.has_solution() else math.nan
+    log.debug("PDLP %s: LP %.6g, proven bound %.6g", status, lp_value, bound)
+    return LPBound(bound, lp_value, x, rc_x, status, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class CoveringSolution:
+    """Chosen sites, their objective and a proven lower bound (minimisation form)."""
+
+    chosen: np.ndarray
+    value: float
+    bound: float
+    engine: str
+    details: dict
+
+
+def solve_covering(
+    prob: CoveringProblem,
+    incumbent: np.ndarray,
+    *,
+    time_limit_s: float,
+    engine: str = "SCIP",
+    seed: int = 0,
+    workers: int = 1,
+    rel_gap: float = 1e-4,
+    lp_share: float = 0.5,
+    rounding: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> CoveringSolution:
+    """LP bound, then a MIP on the LP's support and the sites with small reduced cost.
+
+    Parameters
+    ----------
+    prob
+        The model (minimisation form).
+    incumbent
+        A feasible solution (site indices); it is the MIP's hint and the answer
+        when nothing better is found.
+    time_limit_s
+        Wall-clock limit of the whole call [s].
+    engine, seed, workers, rel_gap
+        Passed to :func:`~denen_gis.optimize._mip.solve_mip`.
+    lp_share
+        Share of the time the LP may use.
+    rounding
+        Turns the LP's x (per site) into a feasible solution (site indices);
+        it replaces the incumbent when it is better.
+    """
+    started = time.perf_counter()
+    incumbent = np.asarray(incumbent, dtype=np.int64)
+    ub = prob.value(incumbent)
+    lp = lp_bound(prob, time_limit_s=lp_share * time_limit_s)
+    lb = lp.bound
+    details = {
+        "lp_bound": lb,
+        "lp_value": lp.lp_value,
+        "lp_status": lp.status,
+        "lp_s": round(lp.seconds, 3),
+        "incumbent_start": ub,
+    }
+    if rounding is not None and lp.x.any():
+        rounded = np.asarray(rounding(lp.x), dtype=np.int64)
+        value_r = prob.value(rounded)
+        details["rounding_value"] = value_r
+        if value_r < ub and prob.feasible(rounded):
+            incumbent, ub = rounded, value_r
+
+    def close(value: float, bound: float) -> bool:
+        return value - bound <= rel_gap * max(abs(value), 1e-9)
+
+    if not math.isfinite(lb) or close(ub, lb):
+        return CoveringSolution(incumbent, ub, lb, "greedy", details)
+    rc = lp.rc_x
+    order = np.argsort(rc, kind="stable")
+    keep = np.zeros(prob.n_sites, dtype=bool)
+    keep[incumbent] = True
+    keep[lp.x > 1e-3] = True
+    room = max(MIP_SITES_CAP - int(keep.sum()), 0)
+    cand = order[~keep[order]]
+    keep[cand[:room]] = True
+    left_out = ~keep
+    whole = not left_out.any() or float(rc[left_out].min()) >= ub - lb
+    sites = np.flatnonzero(keep)
+    a = prob.matrix[:, sites]
+    dem = np.flatnonzero(np.diff(a.indptr) > 0)
+    a = a[dem].astype(np.float64)
+    n_r, n_dr = sites.size, dem.size
+    cover = sp.hstack([-a, sp.identity(n_dr, format="csr")], format="csr")
+    cols = np.concatenate([sites, prob.n_sites + dem])
+    matrix = sp.vstack([cover, prob.side[:, cols]], format="csr")
+    x0 = np.isin(sites, incumbent).astype(np.float64)
+    lp_one = lp.x[sites] >= 1 - 1e-3
+    mip = {
+        "row_lb": np.concatenate([np.full(n_dr, -np.inf), prob.side_rhs]),
+        "row_ub": np.concatenate([np.zeros(n_dr), np.full(prob.side_rhs.size, np.inf)]),
+        "var_ub": np.ones(n_r + n_dr),
+        "objective": np.concatenate([prob.cost_x[sites], prob.cost_y[dem]]),
+        "integer": np.arange(n_r + n_dr) < n_r,
+        "maximize": False,
+        "engine": engine,
+        "seed": seed,
+        "workers": workers,
+        "rel_gap": rel_gap,
+    }
+    chosen, value, used = incumbent, ub, "greedy"
+
+    def left() -> float:
+        # leave a little of the limit for building the result
+        return 0.97 * time_limit_s - (time.perf_counter() - started) - 0.3
+
+    def attempt(var_lb_x: np.ndarray, limit: float, hint_x: np.ndarray) -> MipSolution:
+        nonlocal chosen, value, used
+        hint_y = ((a @ hint_x) > 0).astype(np.float64)
+        var_lb = np.concatenate([var_lb_x, np.zeros(n_dr)])
+        sol = solve_mip(
+            matrix, var_lb=var_lb, hint=np.concatenate([hint_x, hint_y]), time_limit_s=limit, **mip
+        )
+        if sol.values is not None:
+            cand = sites[sol.values[:n_r] > 0.5]
+            cand_value = prob.value(cand)
+            if cand_value < value and prob.feasible(cand):
+                chosen, value, used = cand, cand_value, sol.engine
+        return sol
+
+    details.update({"mip_sites": int(n_r), "mip_demands": int(n_dr)})
+    if not whole and lp_one.any() and left() > 1.0:
+        # dive: the LP's ones fixed, a small MIP over the rest finds a good incumbent fast
+        lb_x = lp_one.astype(np.float64)
+        hint_x = np.maximum(x0, lb_x)
+        sol_a = attempt(lb_x, 0.35 * left(), hint_x)
+        details["dive_status"] = sol_a.status
+        details["dive_value"] = value
+    if close(value, lb) or left() < 0.5:
+        return CoveringSolution(np.sort(chosen), value, min(lb, value), used, details)
+    hint_x = np.isin(sites, chosen).astype(np.float64)
+    sol = attempt(np.zeros(n_r), left(), hint_x)
+    # a left-out site j costs at least lb + rc_j: the MIP bound holds for the whole
+    # model when every left-out site's reduced cost reaches the incumbent's gap
+    whole = not left_out.any() or float(rc[left_out].min()) >= value - lb
+    bound = lb
+    if whole and math.isfinite(sol.best_bound):
+        bound = max(lb, min(sol.best_bound, value))
+    details["mip_status"] = sol.status
+    details["mip_bound_global"] = whole
+    return CoveringSolution(np.sort(chosen), value, min(bound, value), used, details)
