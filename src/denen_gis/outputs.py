@@ -108,17 +108,17 @@ def _headline(summary: dict[str, Any], lang: str) -> dict[str, Any]:
     access = summary.get("access")
     if access:
         rtt = access["rtt"]
-        rows["RTT to nearest DC (urban / rural) [ms]"] = (
-            f"{rtt['mean_rtt_ms']:.2f} ({rtt['urban_rtt_ms']:.2f} / {rtt['rural_rtt_ms']:.2f})"
-        )
+        rows[
+            "最寄りDCまでのRTT(都市/農村)[ms]" if ja else "RTT to nearest DC (urban / rural) [ms]"
+        ] = f"{rtt['mean_rtt_ms']:.2f} ({rtt['urban_rtt_ms']:.2f} / {rtt['rural_rtt_ms']:.2f})"
     res = summary.get("resilience")
     if res:
         w = res["with_plan"]["worst_cut"]
-        rows["Worst single cut (with plan)"] = (
+        rows["最悪の単一断(計画後)" if ja else "Worst single cut (with plan)"] = (
             f"{w['kind']} {w['id']}: {w['population_cut_off']:,.0f} people cut off, "
             f"RTT {w['rtt_increase_ms']:+.3f} ms"
         )
-        rows["Tokyo-area share of DC capacity"] = (
+        rows["東京圏のDC容量シェア" if ja else "Tokyo-area share of DC capacity"] = (
             f"{100 * res['capacity_before']['tokyo_area_share']:.1f}% → "
             f"{100 * res['capacity_after']['tokyo_area_share']:.1f}%"
         )

@@ -35,6 +35,11 @@ def progress_bar(*, quiet: bool) -> Iterator[Any]:
         yield update
 
 
+def _pref_name(summary: dict[str, Any], code: str | None) -> str:
+    names = {r["pref_code"]: r["name_en"] for r in summary["by_prefecture"]}
+    return f"{names.get(code, '')} ({code})".strip() if code else "none"
+
+
 def _bound(v: Any) -> str:
     return "unknown" if v is None or v != v else f"{v:,.1f}"
 
@@ -80,7 +85,7 @@ def print_plan(summary: dict[str, Any], *, title: str) -> None:
         f"{h['cost_myen']:,.0f} million yen. Rural {h['rural_pct_before']:.1f}% -> "
         f"{h['rural_pct_after']:.1f}%; urban-rural gap {h['urban_rural_gap_before_pp']:.1f} -> "
         f"{h['urban_rural_gap_after_pp']:.1f} points; lowest prefecture "
-        f"{h['lowest_pref_after']} at {h['lowest_pref_after_pct']:.1f}%.",
+        f"{_pref_name(summary, h['lowest_pref_after'])} at {h['lowest_pref_after_pct']:.1f}%.",
         markup=False,
     )
     f = summary.get("fiveg")

@@ -118,10 +118,15 @@ def coverage(
     console.print(
         f"National {m.coverage_pct:.1f}% of {m.population:,} people; urban {m.urban_pct:.1f}%, "
         f"rural {m.rural_pct:.1f}% (gap {m.urban_rural_gap_pp:.1f} points); lowest "
-        f"{m.lowest_pref} at {m.lowest_pref_pct:.1f}%; Gini {m.gini:.3f}. "
+        f"{_name(prefs, m.lowest_pref)} at {m.lowest_pref_pct:.1f}%; Gini {m.gini:.3f}. "
         f"{len(result.cells):,} cells x {len(result.site_ids):,} stations in "
         f"{summary['seconds']:.1f} s."
     )
+
+
+def _name(prefs: pd.DataFrame, code: str | None) -> str:
+    names = dict(zip(prefs["code"], prefs["name_en"], strict=True))
+    return f"{names.get(code, '')} ({code})".strip() if code else "none"
 
 
 def _jsonable(value: object) -> object:
