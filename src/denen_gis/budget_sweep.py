@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from denen_gis.errors import InputError
-from denen_gis.optimize import select_sites
 from denen_gis.pipeline import PlanInputs, ProgressCallback, _as_scenario, prepare_inputs
 from denen_gis.scenario import Scenario
 
@@ -23,25 +22,7 @@ __all__ = ["sweep"]
 
 
 def _sweep_one(inputs: PlanInputs, matrix: Any, budget_myen: float) -> dict[str, Any]:
-    s = inputs.scenario
-    result = select_sites(
-        matrix,
-        population=inputs.population,
-        costs_myen=inputs.candidates["cost_myen"].to_numpy(),
-        site_ids=inputs.candidates["site_id"].tolist(),
-        pref_code=inputs.pref_code,
-        urban=inputs.urban,
-        covered_before=inputs.covered_before,
-        objective=s.fiveg.objective,
-        budget_myen=budget_myen,
-        include_ids=s.fiveg.include_sites,
-        exclude_ids=s.fiveg.exclude_sites,
-        rural_weight=s.fiveg.rural_weight,
-        fairness_on=s.fiveg.fairness_on,
-        time_limit_s=s.scenario.time_limit_s,
-        seed=s.scenario.seed,
-        workers=s.scenario.workers,
-    )
+    result = inputs.select(matrix, budget_myen=budget_myen)
     m = inputs.metrics(np.asarray(result.covered_after, dtype=bool))
     return {
         "budget_myen": float(budget_myen),

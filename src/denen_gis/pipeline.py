@@ -295,6 +295,29 @@ class PlanInputs:
         """Coverage metrics of the region for a per-cell covered flag."""
         return _grid_metrics(self.grid, self.block, covered)
 
+    def select(self, matrix: Any, *, budget_myen: float | None = None) -> SiteSelectionResult:
+        """Solve the scenario's 5G model on ``matrix`` (a budget overrides the scenario's)."""
+        s = self.scenario
+        return select_sites(
+            matrix,
+            population=self.population,
+            costs_myen=self.candidates["cost_myen"].to_numpy(),
+            site_ids=self.candidates["site_id"].tolist(),
+            pref_code=self.pref_code,
+            urban=self.urban,
+            covered_before=self.covered_before,
+            objective=s.fiveg.objective,
+            budget_myen=s.fiveg.budget_myen if budget_myen is None else budget_myen,
+            targets=_targets(s),
+            include_ids=s.fiveg.include_sites,
+            exclude_ids=s.fiveg.exclude_sites,
+            rural_weight=s.fiveg.rural_weight,
+            fairness_on=s.fiveg.fairness_on,
+            time_limit_s=s.scenario.time_limit_s,
+            seed=s.scenario.seed,
+            workers=s.scenario.workers,
+        )
+
     def candidate_matrix(self) -> Any:
         """The cells x candidates coverage matrix (CSR)."""
         return site_coverage_matrix(self.grid, self.candidates, budget=self.budget)
@@ -419,25 +442,7 @@ def plan(
         timings["candidate_coverage_s"] = time.perf_counter() - t
         step(3)
         t = time.perf_counter()
-        result = select_sites(
-            matrix,
-            population=inputs.population,
-            costs_myen=candidates["cost_myen"].to_numpy(),
-            site_ids=candidates["site_id"].tolist(),
-            pref_code=inputs.pref_code,
-            urban=inputs.urban,
-            covered_before=inputs.covered_before,
-            objective=s.fiveg.objective,
-            budget_myen=s.fiveg.budget_myen,
-            targets=_targets(s),
-            include_ids=s.fiveg.include_sites,
-            exclude_ids=s.fiveg.exclude_sites,
-            rural_weight=s.fiveg.rural_weight,
-            fairness_on=s.fiveg.fairness_on,
-            time_limit_s=s.scenario.time_limit_s,
-            seed=s.scenario.seed,
-            workers=s.scenario.workers,
-        )
+        result = inputs.select(matrix)
         timings["solve_s"] = time.perf_counter() - t
         covered_after = np.asarray(result.covered_after, dtype=bool)
         new_sites = _chosen_sites(inputs, matrix, result)

@@ -232,18 +232,19 @@ def solve_covering(
         "lp_s": round(lp.seconds, 3),
         "incumbent_start": ub,
     }
+    start_name = "greedy"
     if rounding is not None and lp.x.any():
         rounded = np.asarray(rounding(lp.x), dtype=np.int64)
         value_r = prob.value(rounded)
         details["rounding_value"] = value_r
         if value_r < ub and prob.feasible(rounded):
-            incumbent, ub = rounded, value_r
+            incumbent, ub, start_name = rounded, value_r, "LP+greedy"
 
     def close(value: float, bound: float) -> bool:
         return value - bound <= rel_gap * max(abs(value), 1e-9)
 
     if not math.isfinite(lb) or close(ub, lb):
-        return CoveringSolution(incumbent, ub, lb, "greedy", details)
+        return CoveringSolution(incumbent, ub, lb, start_name, details)
     rc = lp.rc_x
     order = np.argsort(rc, kind="stable")
     keep = np.zeros(prob.n_sites, dtype=bool)
@@ -276,7 +277,7 @@ def solve_covering(
         "workers": workers,
         "rel_gap": rel_gap,
     }
-    chosen, value, used = incumbent, ub, "greedy"
+    chosen, value, used = incumbent, ub, start_name
 
     def left() -> float:
         # leave a little of the limit for building the result

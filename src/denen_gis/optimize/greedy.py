@@ -225,7 +225,7 @@ def greedy_min_cost(
             continue
         chosen.append(j)
         cov[new] = True
-        got += np.asarray(tw[:, new].sum(axis=1)).ravel()
+        got += np.asarray(tw_t[new].sum(axis=0)).ravel()
         now = got < need - tol
         if not np.array_equal(now, unmet):
             unmet = now
@@ -240,7 +240,7 @@ def greedy_min_cost(
     for j in sorted(chosen, key=lambda s: (-costs[s], s)):
         rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         lost = rows[count[rows] == 1]
-        loss = np.asarray(tw[:, lost].sum(axis=1)).ravel() if lost.size else np.zeros(need.size)
+        loss = np.asarray(tw_t[lost].sum(axis=0)).ravel() if lost.size else np.zeros(need.size)
         if np.all(got - loss >= need - tol):
             got -= loss
             count[rows] -= 1
