@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-__all__ = ["console", "err_console", "print_json", "to_jsonable"]
+__all__ = ["console", "err_console", "print_json", "split_values", "to_jsonable"]
 
 #: Normal output (tables, summaries).
 console = Console(highlight=False)
@@ -43,3 +43,11 @@ def to_jsonable(value: Any) -> Any:
 def print_json(value: Any) -> None:
     """Print a value as JSON on stdout (no colour, no wrapping)."""
     print(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+
+
+def split_values(values: list[str] | None) -> list[str]:
+    """Values of a repeatable option, each possibly comma-separated, as one flat list."""
+    out: list[str] = []
+    for v in values or []:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out

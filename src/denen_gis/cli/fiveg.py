@@ -7,19 +7,12 @@ from typing import Any
 
 import typer
 
-from denen_gis.cli._common import err_console, print_json
+from denen_gis.cli._common import err_console, print_json, split_values
 from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
 
 __all__ = ["register"]
-
-
-def _split(values: list[str] | None) -> list[str]:
-    out: list[str] = []
-    for v in values or []:
-        out.extend(x.strip() for x in v.split(",") if x.strip())
-    return out
 
 
 def _scenario(scenario: Path | None, overrides: dict[str, dict[str, Any]]) -> Any:
@@ -90,9 +83,7 @@ def optimize_5g(
         None, "--scenario", help="Start from a scenario TOML; options override it."
     ),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Solver time limit [s]."),
-    seed: int | None = typer.Option(
-        None, "--seed", help="Random seed (repeatable with 1 worker)."
-    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (repeatable with 1 worker)."),
     workers: int | None = typer.Option(None, "--workers", help="Solver threads."),
     out: Path | None = typer.Option(None, "--out", help="Folder for the layers, tables and map."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
@@ -102,7 +93,7 @@ def optimize_5g(
     from denen_gis.pipeline import plan
     from denen_gis.scenario import BLOCKS
 
-    regions = _split(region)
+    regions = split_values(region)
     s = _scenario(
         scenario,
         {
@@ -114,8 +105,8 @@ def optimize_5g(
                 "target_rural": target_rural,
                 "rural_weight": rural_weight,
                 "fairness_on": fairness_on,
-                "include_sites": _split(include_sites),
-                "exclude_sites": _split(exclude_sites),
+                "include_sites": split_values(include_sites),
+                "exclude_sites": split_values(exclude_sites),
             },
             "inputs": {
                 "candidates": str(candidates) if candidates else None,
@@ -214,7 +205,7 @@ def rollout(
     from denen_gis.scenario import BLOCKS
 
     year_list = _years(years)
-    regions = _split(region)
+    regions = split_values(region)
     s = _scenario(
         scenario,
         {

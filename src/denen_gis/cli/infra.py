@@ -19,7 +19,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from denen_gis.cli._common import console, err_console, print_json, to_jsonable
+from denen_gis.cli._common import console, err_console, print_json, split_values, to_jsonable
 from denen_gis.cli._groups import optimize_app
 from denen_gis.errors import InputError
 
@@ -49,13 +49,6 @@ def _load() -> _Dataset:
         japan.load_prefectures(),
         japan.load_population_grid(),
     )
-
-
-def _split(values: list[str] | None) -> list[str]:
-    out: list[str] = []
-    for v in values or []:
-        out += [s.strip() for s in v.split(",") if s.strip()]
-    return out
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -209,8 +202,8 @@ def datacenters_cmd(
         regions=ds.prefectures,
         allow_tokyo_area=allow_tokyo_area,
         fix_funded=fix_funded,
-        include_sites=_split(include_sites),
-        exclude_sites=_split(exclude_sites),
+        include_sites=split_values(include_sites),
+        exclude_sites=split_values(exclude_sites),
         max_per_block=max_per_block,
         min_separation_km=min_separation_km,
         capacitated=capacitated,
@@ -301,14 +294,14 @@ def landings_cmd(
         msg = f"--count must be >= 0, got {count}"
         raise InputError(msg)
     ds = _load()
-    fixed_ids = _split(fixed) if fixed else list(DEFAULT_FIXED_LANDINGS)
+    fixed_ids = split_values(fixed) if fixed else list(DEFAULT_FIXED_LANDINGS)
     plan = plan_landings(
         ds.landings,
         ds.hubs,
         ds.links,
         count=count or None,
         fixed=fixed_ids,
-        excluded=_split(exclude),
+        excluded=split_values(exclude),
         cost_per_landing_myen=cost_per_landing_myen,
         backhaul_myen_per_mperson_km=backhaul_myen,
         time_limit_s=time_limit,
@@ -400,7 +393,7 @@ def resilience_cmd(
 
     ds = _load()
     dcs = ds.datacenters
-    plan_ids = _split(sites) if sites else list(dcs.loc[dcs["status"] == "funded", "site_id"])
+    plan_ids = split_values(sites) if sites else list(dcs.loc[dcs["status"] == "funded", "site_id"])
     unknown = sorted(set(plan_ids) - set(dcs["site_id"]))
     if unknown:
         msg = f"--sites: unknown site id(s) {unknown[:5]}; see the datacenters layer"
