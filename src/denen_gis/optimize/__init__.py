@@ -20,9 +20,9 @@ from denen_gis.optimize.datacenters import (
     solve_dc_siting,
 )
 from denen_gis.optimize.fairness import solve_max_min_fairness
-from denen_gis.optimize.greedy import GreedySolution, greedy_max_coverage
+from denen_gis.optimize.greedy import GreedySolution, greedy_max_coverage, greedy_min_cost
 from denen_gis.optimize.landings import LandingPlan, LandingResult, plan_landings, solve_landings
-from denen_gis.optimize.reduce import ReducedProblem, reduce_coverage
+from denen_gis.optimize.reduce import ReducedProblem, dominated_sites, reduce_coverage
 from denen_gis.optimize.result import ModelSize, SiteSelectionResult
 from denen_gis.optimize.rollout import solve_rollout
 from denen_gis.optimize.site_selection import select_sites
@@ -37,7 +37,9 @@ __all__ = [
     "SiteSelectionResult",
     "SitingResult",
     "Targets",
+    "dominated_sites",
     "greedy_max_coverage",
+    "greedy_min_cost",
     "plan_datacenters",
     "plan_landings",
     "reduce_coverage",

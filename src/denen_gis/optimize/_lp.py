@@ -223,27 +223,35 @@ def solve_covering(
     started = time.perf_counter()
     incumbent = np.asarray(incumbent, dtype=np.int64)
     ub = prob.value(incumbent)
-    lp = lp_bound(prob, time_limit_s=lp_share * time_limit_s)
+    if prob.n_sites <= MIP_SITES_CAP:
+        # the whole model fits the MIP: SCIP's own LP bound is global and at
+        # 20k x 2k SCIP did better from the greedy with all the time than after
+        # PDLP, LP rounding and a dive (0.16% against 0.66% at 30 s)
+        lp = LPBound(-math.inf, math.nan, np.zeros(prob.n_sites), np.zeros(prob.n_sites), "", 0.0)
+        details: dict = {"incumbent_start": ub}
+        start_name = "greedy"
+    else:
+        lp = lp_bound(prob, time_limit_s=lp_share * time_limit_s)
+        details = {
+            "lp_bound": lp.bound,
+            "lp_value": lp.lp_value,
+            "lp_status": lp.status,
+            "lp_s": round(lp.seconds, 3),
+            "incumbent_start": ub,
+        }
+        start_name = "greedy"
+        if rounding is not None and lp.x.any():
+            rounded = np.asarray(rounding(lp.x), dtype=np.int64)
+            value_r = prob.value(rounded)
+            details["rounding_value"] = value_r
+            if value_r < ub and prob.feasible(rounded):
+                incumbent, ub, start_name = rounded, value_r, "LP+greedy"
     lb = lp.bound
-    details = {
-        "lp_bound": lb,
-        "lp_value": lp.lp_value,
-        "lp_status": lp.status,
-        "lp_s": round(lp.seconds, 3),
-        "incumbent_start": ub,
-    }
-    start_name = "greedy"
-    if rounding is not None and lp.x.any():
-        rounded = np.asarray(rounding(lp.x), dtype=np.int64)
-        value_r = prob.value(rounded)
-        details["rounding_value"] = value_r
-        if value_r < ub and prob.feasible(rounded):
-            incumbent, ub, start_name = rounded, value_r, "LP+greedy"
 
     def close(value: float, bound: float) -> bool:
         return value - bound <= rel_gap * max(abs(value), 1e-9)
 
-    if not math.isfinite(lb) or close(ub, lb):
+    if math.isfinite(lb) and close(ub, lb):
         return CoveringSolution(incumbent, ub, lb, start_name, details)
     rc = lp.rc_x
     order = np.argsort(rc, kind="stable")
@@ -305,7 +313,7 @@ def solve_covering(
         sol_a = attempt(lb_x, 0.35 * left(), hint_x)
         details["dive_status"] = sol_a.status
         details["dive_value"] = value
-    if close(value, lb) or left() < 0.5:
+    if (math.isfinite(lb) and close(value, lb)) or left() < 0.5:
         return CoveringSolution(np.sort(chosen), value, min(lb, value), used, details)
     hint_x = np.isin(sites, chosen).astype(np.float64)
     sol = attempt(np.zeros(n_r), left(), hint_x)

@@ -9,9 +9,11 @@ Every model (here and in :mod:`~denen_gis.optimize.fairness`,
 - ``covered_before``: cells that existing stations already cover;
 - ``groups`` (prefecture code per cell) and ``urban`` (bool per cell).
 
-Each checks its inputs, reduces the model (:mod:`denen_gis.optimize.reduce`),
-solves it as a MIP with an LP-based engine started from the lazy greedy
-(:mod:`denen_gis.optimize.greedy`), and returns a frozen
+Each checks its inputs, reduces the model (:mod:`denen_gis.optimize.reduce`,
+dominated sites included), starts from a greedy (:mod:`denen_gis.optimize.greedy`),
+bounds it with the LP relaxation (PDLP, proven through its Lagrangian dual),
+rounds the LP and runs SCIP on the sites that can matter
+(:mod:`denen_gis.optimize._lp`), and returns a frozen
 :class:`~denen_gis.optimize.result.SiteSelectionResult`. Formulations and the
 engine measurements are in ``docs/optimization.md``.
 """
@@ -651,7 +653,8 @@ def solve_min_cost(
         rel_gap=rel_gap,
     )
     value = float(costs[sol.chosen].sum())
-    bound = min(sol.bound, value)
+    # costs are >= 0, so 0 is a bound when no engine proved one
+    bound = min(sol.bound, value) if math.isfinite(sol.bound) else 0.0
     return _finish(
         prep,
         sol.chosen,
