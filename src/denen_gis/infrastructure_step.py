@@ -98,7 +98,9 @@ def run(
             hubs,
             links,
             count=s.landings.count,
-            fixed=DEFAULT_FIXED_LANDINGS,
+            # The reported landing areas are ids of the embedded layer; a user's cable
+            # file has its own ids, so nothing is fixed there.
+            fixed=() if s.inputs.cables else DEFAULT_FIXED_LANDINGS,
             cost_per_landing_myen=s.landings.cost_per_landing_myen,
             time_limit_s=limit,
             seed=seed,

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from denen_gis.errors import InputError
-from denen_gis.optimize._lp import CoveringProblem, solve_covering
+from denen_gis.optimize._lp import MIP_SITES_CAP, CoveringProblem, lp_bound, solve_covering
 from denen_gis.optimize._mip import solve_mip
 from denen_gis.optimize.coverage_models import (
     _check_time,
@@ -31,7 +31,11 @@ from denen_gis.optimize.coverage_models import (
     _resolve_engine,
     _status,
 )
-from denen_gis.optimize.greedy import greedy_max_coverage
+from denen_gis.optimize.greedy import (
+    greedy_max_coverage,
+    greedy_min_cost,
+    local_search_max_coverage,
+)
 from denen_gis.optimize.result import SiteSelectionResult
 
 __all__ = ["solve_max_min_fairness"]
@@ -155,36 +159,98 @@ def solve_max_min_fairness(
         y = (red.matrix @ x) > 0
         return min((c + float(w[y].sum()) for c, w in consts), default=1.0)
 
-    greedy = greedy_max_coverage(red.matrix, red.weight, costs, prep.budget_left)
-    hint = np.concatenate([_hint(red.matrix, greedy.chosen, n_s), [min_share(greedy.chosen)]])
-    integer = np.arange(n_var) < n_s
-    common = dict(
-        row_lb=row_lb,
-        row_ub=row_ub,
-        var_ub=np.ones(n_var),
-        integer=integer,
-        maximize=True,
-        engine=name,
-        seed=seed,
-        workers=workers,
-        rel_gap=rel_gap,
-    )
-    stage1 = solve_mip(
-        matrix,
-        var_lb=np.zeros(n_var),
-        objective=np.eye(1, n_var, n_var - 1).ravel(),
-        hint=hint,
-        time_limit_s=max(time_limit_s / 2, 0.05),
-        **common,
-    )
-    first, t_star, t_bound, status1, _ = _pick(
-        stage1, greedy.chosen, min_share(greedy.chosen), n_s, maximize=True
-    )
+    budget = prep.budget_left
+
+    def remaining() -> float:
+        return time_limit_s - (time.perf_counter() - prep.started)
+
+    def fill(plan: np.ndarray, seconds: float = 0.5) -> np.ndarray:
+        """Spend what the plan leaves of the budget on the most people (greedy + swaps)."""
+        plan = np.asarray(plan, dtype=np.int64)
+        left = budget - float(costs[plan].sum())
+        covered = np.asarray(red.matrix[:, plan].sum(axis=1)).ravel() > 0
+        rest = costs.copy()
+        rest[plan] = np.inf
+        more = greedy_max_coverage(
+            red.matrix, red.weight, rest, max(left, 0.0), covered=covered, time_limit_s=seconds
+        )
+        return np.union1d(plan, more.chosen).astype(np.int64)
+
+    # ---- stage 1: max t. Bisection on t with the least-cost greedy (is there a
+    # plan within the budget that brings every group to share t?), then SCIP on a
+    # small model or the LP bound (PDLP) of the max-t relaxation on a large one.
+    greedy = greedy_max_coverage(red.matrix, red.weight, costs, budget, time_limit_s=0.5)
+    share_w = sp.csr_matrix(np.vstack([w for _, w in consts])) if consts else None
+    share_c = np.array([c for c, _ in consts])
+    first, t_lo = greedy.chosen, min_share(greedy.chosen)
+    t_hi = min((c + float(w.sum()) for c, w in consts), default=1.0)
+    steps = 0
+    bisect_until = 0.35 * time_limit_s
+    while share_w is not None and t_hi - t_lo > 1e-5 and steps < 40:
+        if time.perf_counter() - prep.started > bisect_until:
+            break
+        mid = t_hi if steps == 0 else 0.5 * (t_lo + t_hi)
+        steps += 1
+        plan = greedy_min_cost(red.matrix, share_w, mid - share_c, costs)
+        if float(costs[plan].sum()) <= budget * (1 + 1e-12) + 1e-9:
+            share = min_share(plan)
+            if share >= t_lo:
+                first, t_lo = plan, share
+            if steps == 1:
+                break
+        else:
+            t_hi = mid
+    bisect_s = time.perf_counter() - prep.started
+    t_bound = math.inf
+    status1 = "FEASIBLE"
+    if n_s <= MIP_SITES_CAP:
+        hint = np.concatenate([_hint(red.matrix, first, n_s), [t_lo]])
+        integer = np.arange(n_var) < n_s
+        stage1 = solve_mip(
+            matrix,
+            var_lb=np.zeros(n_var),
+            objective=np.eye(1, n_var, n_var - 1).ravel(),
+            hint=hint,
+            time_limit_s=max(0.3 * remaining(), 0.05),
+            row_lb=row_lb,
+            row_ub=row_ub,
+            var_ub=np.ones(n_var),
+            integer=integer,
+            maximize=True,
+            engine=name,
+            seed=seed,
+            workers=workers,
+            rel_gap=rel_gap,
+        )
+        first, _, t_bound, status1, _ = _pick(stage1, first, t_lo, n_s, maximize=True)
+    elif consts:
+        # max t as a covering model: t is one more column (cost -1) in the share rows
+        t_col = sp.csr_matrix((n_d, 1))
+        s1_side = sp.vstack(
+            [
+                sp.hstack([sp.csr_matrix(-costs[None, :]), sp.csr_matrix((1, 1 + n_d))]),
+                sp.hstack([sp.csr_matrix((len(consts), n_s)), -np.ones((len(consts), 1)), share_w]),
+            ],
+            format="csr",
+        )
+        prob1 = CoveringProblem(
+            sp.hstack([red.matrix, t_col], format="csr"),
+            np.concatenate([np.zeros(n_s), [-1.0]]),
+            np.zeros(n_d),
+            s1_side,
+            np.concatenate([[-budget], -share_c]),
+        )
+        lp1 = lp_bound(prob1, time_limit_s=max(0.2 * time_limit_s, 0.1))
+        t_bound = -lp1.bound if math.isfinite(lp1.bound) else math.inf
+    stage1_s = time.perf_counter() - prep.started
     t_star = min_share(first)
+    if _status(t_star, min(t_bound, 1.0), rel_gap) == "OPTIMAL":
+        status1 = "OPTIMAL"
     # stage 2 is a covering model with share floors: LP bound (PDLP) + restricted MIP
     floor = max(t_star - float(tolerance), 0.0)
     s_data, s_cols, s_rows = [-costs], [np.arange(n_s)], [np.zeros(n_s)]
-    s_rhs = [-prep.budget_left]
+    s_rhs = [-budget]
+    floor_rows = []
     for const, w in consts:
         if floor - const <= 0:
             continue
@@ -193,15 +259,48 @@ def solve_max_min_fairness(
         s_cols.append(n_s + nz)
         s_rows.append(np.full(nz.size, len(s_rhs)))
         s_rhs.append(floor - const)
+        floor_rows.append(len(s_rhs) - 1)
     side = sp.csr_matrix(
         (np.concatenate(s_data), (np.concatenate(s_rows), np.concatenate(s_cols))),
         shape=(len(s_rhs), n_s + n_d),
     )
     prob = CoveringProblem(red.matrix, np.zeros(n_s), -red.weight, side, np.asarray(s_rhs))
+    start = fill(first)
+    if not prob.feasible(start):
+        start = first
+    # swaps that keep every share floor (adds never break one)
+    improved, _ = local_search_max_coverage(
+        red.matrix,
+        red.weight,
+        costs,
+        budget,
+        start,
+        time_limit_s=max(min(2.0, 0.1 * remaining()), 0.0),
+        accept=lambda mask: prob.feasible(np.flatnonzero(mask)),
+    )
+    if prob.feasible(improved) and prob.value(improved) < prob.value(start):
+        start = improved
+    floors_w = side[floor_rows][:, n_s:]
+    floors_need = np.asarray(s_rhs)[floor_rows]
+
+    def rounding(x: np.ndarray) -> np.ndarray:
+        # the LP's large values first while they fit, then the floors, then the budget
+        order = np.flatnonzero(x >= 0.5)
+        order = order[np.argsort(-x[order], kind="stable")]
+        seed_sites = order[np.cumsum(costs[order]) <= budget * (1 + 1e-12) + 1e-9]
+        if floor_rows:
+            plan = greedy_min_cost(red.matrix, floors_w, floors_need, costs, start=seed_sites)
+        else:
+            plan = seed_sites
+        if float(costs[plan].sum()) > budget * (1 + 1e-12) + 1e-9:
+            return start
+        return fill(plan)
+
     stage2 = solve_covering(
         prob,
-        first,
-        time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started), 0.05),
+        start,
+        rounding=rounding,
+        time_limit_s=max(remaining(), 0.05),
         engine=name,
         seed=seed,
         workers=workers,
@@ -219,7 +318,12 @@ def solve_max_min_fairness(
     details = {
         "fairness_on": fairness_on,
         "min_share": min_share(chosen),
-        "min_share_bound": t_bound if math.isfinite(t_bound) else 1.0,
+        "min_share_bound": max(min(t_bound, 1.0), t_star) if math.isfinite(t_bound) else 1.0,
+        "stage1_bisection_steps": steps,
+        "stage1_bisection_share": t_lo,
+        "stage1_bisection_s": round(bisect_s, 3),
+        "stage1_s": round(stage1_s, 3),
+        "stage2": {k: v for k, v in stage2.details.items()},
         "groups": labels,
     }
     return _finish(

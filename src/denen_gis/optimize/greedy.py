@@ -10,17 +10,30 @@ only when its fresh ratio still beats every stale one (Minoux 1978).
 The bound uses submodularity again: for the greedy set S, every solution T
 within the budget has f(T) <= f(S) + sum of the marginal gains of T's sites
 w.r.t. S, which is at most the fractional knapsack of those gains.
+
+The greedy answer is then improved by a local search (:func:`local_search_max_coverage`):
+add moves while budget is left, and 1-swaps (drop one chosen site, add the
+unchosen site with the best exact gain that fits the freed budget) while one
+strictly improves the covered weight.
 """
 
 from __future__ import annotations
 
 import heapq
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["GreedySolution", "greedy_bound", "greedy_max_coverage", "greedy_min_cost"]
+__all__ = [
+    "GreedySolution",
+    "greedy_bound",
+    "greedy_max_coverage",
+    "greedy_min_cost",
+    "local_search_max_coverage",
+]
 
 
 @dataclass(frozen=True)
@@ -72,8 +85,10 @@ def greedy_max_coverage(
     budget_myen: float,
     *,
     covered: np.ndarray | None = None,
+    local_search: bool = True,
+    time_limit_s: float = 1.0,
 ) -> GreedySolution:
-    """Budgeted maximal covering by lazy greedy.
+    """Budgeted maximal covering by lazy greedy, then a swap local search.
 
     Parameters
     ----------
@@ -87,6 +102,10 @@ def greedy_max_coverage(
         Budget [million yen].
     covered
         Demands already covered (they add nothing); default none.
+    local_search
+        Improve the greedy answer with :func:`local_search_max_coverage`.
+    time_limit_s
+        Wall-clock limit of the local search [s].
 
     Returns
     -------
@@ -139,12 +158,171 @@ def greedy_max_coverage(
             cov[csc.indices[csc.indptr[best] : csc.indptr[best + 1]]] = True
             value = float(weight[cov].sum())
             spent = float(costs[best])
+    if local_search and chosen:
+        chosen_ls, value_ls = local_search_max_coverage(
+            matrix,
+            weight,
+            costs,
+            budget_myen,
+            np.asarray(chosen, dtype=np.int64),
+            covered=start_cov,
+            time_limit_s=time_limit_s,
+            csc=csc,
+        )
+        if value_ls > value:
+            chosen = chosen_ls.tolist()
+            cov = start_cov.copy()
+            x = np.zeros(costs.size)
+            x[chosen_ls] = 1.0
+            cov |= (matrix @ x) > 0
+            value = float(weight[cov].sum())
+            spent = float(costs[chosen_ls].sum())
     bound = min(
         greedy_bound(csc, weight, costs, budget_myen, start_cov),
         greedy_bound(csc, weight, costs, budget_myen, cov),
     )
     chosen_arr = np.array(sorted(chosen), dtype=np.int64)
     return GreedySolution(chosen_arr, value, max(bound, value), spent)
+
+
+def local_search_max_coverage(
+    matrix: sp.csr_matrix,
+    weight: np.ndarray,
+    costs_myen: np.ndarray,
+    budget_myen: float,
+    chosen: np.ndarray,
+    *,
+    covered: np.ndarray | None = None,
+    time_limit_s: float = 1.0,
+    csc: sp.csc_matrix | None = None,
+    accept: Callable[[np.ndarray], bool] | None = None,
+) -> tuple[np.ndarray, float]:
+    """Improve a budgeted covering plan by add moves and 1-swaps.
+
+    Repeats, while a move strictly raises the covered weight and time is left:
+    add the unchosen site with the largest gain that fits the unspent budget;
+    else, for each chosen site a (smallest loss first), drop a and add the
+    unchosen site b that fits the freed budget and has the largest exact gain
+    w.r.t. the plan without a (``gain_b + weight only a covers among b's``).
+
+    Parameters
+    ----------
+    matrix
+        Bool CSR (demands x sites).
+    weight
+        Weight of each demand (for example population [persons]).
+    costs_myen
+        Cost per site [million yen]; ``inf`` for a site that must not be added.
+    budget_myen
+        Budget [million yen].
+    chosen
+        Starting plan (site indices) within the budget.
+    covered
+        Demands already covered (they add nothing); default none.
+    time_limit_s
+        Wall-clock limit [s].
+    csc
+        ``matrix`` as CSC, when the caller has it.
+    accept
+        Extra condition on a swap: called with the bool mask of the plan after
+        the swap, a swap is made only when it returns True (for example share
+        floors; adding a site never breaks a floor).
+
+    Returns
+    -------
+    tuple of numpy.ndarray and float
+        The improved plan (sorted site indices, within the budget) and the
+        weight it newly covers (``covered`` not counted).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> m = sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=bool))
+    >>> local_search_max_coverage(m, np.array([1.0, 5.0, 2.0]), np.ones(3), 1.0, np.array([0]))
+    (array([1]), 5.0)
+    """
+    started = time.perf_counter()
+    csr = sp.csr_matrix(matrix)
+    csc = sp.csc_matrix(matrix) if csc is None else csc
+    n_dem, n_sites = csr.shape
+    costs = np.asarray(costs_myen, dtype=np.float64)
+    w = np.asarray(weight, dtype=np.float64).copy()
+    if covered is not None:
+        w[np.asarray(covered, dtype=bool)] = 0.0
+    is_chosen = np.zeros(n_sites, dtype=bool)
+    is_chosen[np.asarray(chosen, dtype=np.int64)] = True
+    count = np.zeros(n_dem, dtype=np.int64)
+    np.add.at(count, csc.indices[_column_positions(csc, np.flatnonzero(is_chosen))], 1)
+    spent = float(costs[is_chosen].sum())
+    budget = float(budget_myen)
+    fits_tol = 1e-12 * max(abs(budget), 1.0) + 1e-9
+    lengths = np.diff(csr.indptr)
+
+    def scores() -> tuple[np.ndarray, np.ndarray]:
+        gain = np.asarray(csc.T @ (w * (count == 0))).ravel()
+        loss = np.asarray(csc.T @ (w * (count == 1))).ravel()
+        return gain, loss
+
+    def toggle(j: int, on: bool) -> None:
+        nonlocal spent
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        count[rows] += 1 if on else -1
+        is_chosen[j] = on
+        spent += costs[j] if on else -costs[j]
+
+    gain, loss = scores()
+    while time.perf_counter() - started < time_limit_s:
+        tol = 1e-12 * max(float(w[count > 0].sum()), 1.0)
+        # add: the best gain that fits what is left of the budget
+        fits = ~is_chosen & (costs <= budget - spent + fits_tol) & (gain > tol)
+        if fits.any():
+            cand = np.flatnonzero(fits)
+            toggle(int(cand[np.argmax(gain[cand])]), True)
+            gain, loss = scores()
+            continue
+        # one sweep of 1-swaps over the chosen sites, smallest loss first
+        moved = False
+        order = np.flatnonzero(is_chosen)
+        order = order[np.argsort(loss[order], kind="stable")]
+        for a in order:
+            if time.perf_counter() - started >= time_limit_s:
+                break
+            if not is_chosen[a]:
+                continue
+            room = budget - spent + costs[a] + fits_tol
+            rows = csc.indices[csc.indptr[a] : csc.indptr[a + 1]]
+            only = rows[count[rows] == 1]
+            delta = np.where(~is_chosen & (costs <= room), gain, -np.inf)
+            if only.size:
+                pos = _column_positions(csr, only)
+                sizes = lengths[only]
+                extra = np.bincount(
+                    csr.indices[pos], weights=np.repeat(w[only], sizes), minlength=n_sites
+                )
+                delta += extra
+            delta[a] = -np.inf
+            b = int(np.argmax(delta))
+            if delta[b] - loss[a] > tol:
+                if accept is not None:
+                    trial = is_chosen.copy()
+                    trial[a], trial[b] = False, True
+                    if not accept(trial):
+                        continue
+                toggle(int(a), False)
+                toggle(b, True)
+                gain, loss = scores()
+                moved = True
+        if not moved:
+            break
+    plan = np.flatnonzero(is_chosen).astype(np.int64)
+    return plan, float(w[count > 0].sum())
+
+
+def _column_positions(compressed: sp.spmatrix, cols: np.ndarray) -> np.ndarray:
+    """Positions in ``indices`` of the entries of the compressed columns (CSC) or rows (CSR)."""
+    starts = compressed.indptr[cols]
+    sizes = compressed.indptr[cols + 1] - starts
+    return np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
 
 
 def greedy_min_cost(
