@@ -17,12 +17,14 @@ FAST = {"datacenters": {"enabled": False}, "landings": {"enabled": False}, "resi
 
 
 def _scenario(**fiveg):
-    return scenario_from_dict({
-        "scenario": {"name": "Tottori test", "time_limit_s": 20},
-        "region": {"prefectures": ["Tottori"]},
-        "fiveg": {"objective": "coverage", "budget_myen": 600, **fiveg},
-        **FAST,
-    })
+    return scenario_from_dict(
+        {
+            "scenario": {"name": "Tottori test", "time_limit_s": 20},
+            "region": {"prefectures": ["Tottori"]},
+            "fiveg": {"objective": "coverage", "budget_myen": 600, **fiveg},
+            **FAST,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +56,16 @@ def test_plan_is_deterministic(tottori):
 def test_write_produces_every_output(tottori, tmp_path):
     out = tottori.write(tmp_path / "run")
     names = {p.name for p in out.iterdir()}
-    assert {"plan.json", "by_prefecture.csv", "urban_rural.csv", "new_sites.csv", "plan.gpkg",
-            "summary.html", "summary.md", "coverage_map.html"} <= names
+    assert {
+        "plan.json",
+        "by_prefecture.csv",
+        "urban_rural.csv",
+        "new_sites.csv",
+        "plan.gpkg",
+        "summary.html",
+        "summary.md",
+        "coverage_map.html",
+    } <= names
     data = json.loads((out / "plan.json").read_text())
     assert data["scenario"]["scenario"]["name"] == "Tottori test"
     assert data["headline"]["new_sites"] == len(tottori.new_sites)
@@ -84,8 +94,9 @@ def test_site_contributions_share_overlaps():
     import scipy.sparse as sp
 
     m = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 0], [0, 0, 1]], dtype=bool))
-    got = site_contributions(m, np.array([0, 1]), np.array([10, 6, 100]),
-                             np.array([True, True, False]))
+    got = site_contributions(
+        m, np.array([0, 1]), np.array([10, 6, 100]), np.array([True, True, False])
+    )
     assert got.tolist() == [5.0, 11.0]
 
 
@@ -124,3 +135,78 @@ def test_sweep_on_a_local_dask_cluster_matches_threads():
     threads = sweep(_scenario(), [300], parallel=1)
     dask = sweep(_scenario(), [300], scheduler="local")
     assert dask["coverage_pct"].tolist() == threads["coverage_pct"].tolist()
+
+
+def _telegeography_files(folder):
+    cables = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": "sea-link",
+                    "name": "Sea Link",
+                    "color": "#f00",
+                    "feature_id": "sea-link-0",
+                },
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [
+                        [[140.04, 39.76], [139.6, 39.5], [139.2, 38.5], [139.05, 37.95]]
+                    ],
+                },
+            },
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": "okinawa-link",
+                    "name": "Okinawa Link",
+                    "color": "#00f",
+                    "feature_id": "ok-0",
+                },
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[[130.55, 31.55], [129.5, 29.5], [127.68, 26.21]]],
+                },
+            },
+        ],
+    }
+    points = [
+        ("akita", 140.04, 39.76),
+        ("niigata", 139.05, 37.95),
+        ("kagoshima", 130.55, 31.55),
+        ("naha", 127.68, 26.21),
+    ]
+    landings = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"id": i, "name": f"{i.title()}, Japan", "is_tbd": False},
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+            }
+            for i, x, y in points
+        ],
+    }
+    (folder / "cable-geo.json").write_text(json.dumps(cables))
+    (folder / "landing-point-geo.json").write_text(json.dumps(landings))
+
+
+def test_user_cable_files_replace_the_embedded_cables(tmp_path):
+    _telegeography_files(tmp_path)
+    s = scenario_from_dict(
+        {
+            "scenario": {"time_limit_s": 10},
+            "inputs": {"cables": "cable-geo.json", "landing_points": "landing-point-geo.json"},
+            "region": {"prefectures": ["Akita"]},
+            "fiveg": {"enabled": False},
+            "datacenters": {"enabled": False},
+            "landings": {"count": 1},
+        },
+        base_dir=str(tmp_path),
+    )
+    p = plan(s)
+    assert set(p.infrastructure["cables"]["cable_id"]) == {"sea-link", "okinawa-link"}
+    assert len(p.summary["landings"]["chosen"]) == 1
+    assert p.summary["landings"]["chosen"][0] in {"akita", "niigata", "kagoshima", "naha"}
+    assert p.summary["access"]["rtt"]["population_cut_off"] == 0

@@ -42,7 +42,7 @@ def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def _inputs(s: Scenario) -> tuple[Any, Any, Any, Any, Any]:
+def _inputs(s: Scenario, prefectures: gpd.GeoDataFrame) -> tuple[Any, Any, Any, Any, Any]:
     hubs = japan.load_hubs()
     links = japan.load_backbone_links()
     datacenters = japan.load_datacenters()
@@ -62,7 +62,34 @@ def _inputs(s: Scenario) -> tuple[Any, Any, Any, Any, Any]:
             s.resolve(s.inputs.cables), s.resolve(s.inputs.landing_points)
         )
         check_landings_touch(cables, landings, source=str(s.resolve(s.inputs.landing_points)))
+        landings = _with_prefecture(landings, prefectures,
+                                    source=str(s.resolve(s.inputs.landing_points)))
     return hubs, links, datacenters, cables, landings
+
+
+def _with_prefecture(landings: gpd.GeoDataFrame, prefectures: gpd.GeoDataFrame, *,
+                     source: str) -> gpd.GeoDataFrame:
+    """Give user landings (TeleGeography has no prefecture) the nearest prefecture's code.
+
+    Landings more than about 30 km (0.3 degrees) from every prefecture are
+    dropped with a log message: they belong to other countries' ends of the cables.
+    """
+    import shapely
+
+    from denen_gis.errors import InputError
+
+    tree = shapely.STRtree(prefectures.geometry.to_numpy())
+    idx_pt, idx_poly = tree.query_nearest(landings.geometry.to_numpy(), max_distance=0.3)
+    out = landings.iloc[idx_pt].copy()
+    out["pref_code"] = prefectures["code"].to_numpy()[idx_poly]
+    out = out.drop_duplicates("landing_id").reset_index(drop=True)
+    dropped = len(landings) - len(out)
+    if dropped:
+        logger.info("%s: %d landings outside Japan left out", source, dropped)
+    if out.empty:
+        msg = f"{source}: no landing point lies within 30 km of a Japanese prefecture"
+        raise InputError(msg)
+    return out
 
 
 def run(
@@ -86,7 +113,7 @@ def run(
     from denen_gis.optimize.datacenters import plan_datacenters
     from denen_gis.optimize.landings import DEFAULT_FIXED_LANDINGS, plan_landings
 
-    hubs, links, dcs, cables, landings = _inputs(s)
+    hubs, links, dcs, cables, landings = _inputs(s, prefectures)
     summary: dict[str, Any] = {}
     layers: dict[str, Any] = {}
     limit, seed, workers = s.scenario.time_limit_s, s.scenario.seed, s.scenario.workers
@@ -110,7 +137,9 @@ def run(
         summary["landings"] = {**lp.summary, "chosen": chosen_landings}
         layers["landings_candidates"] = _points(lp.candidates)
     active = None
-    if chosen_landings is not None:
+    # A user's cable file has no planned/candidate landings: every landing in it is
+    # in service, and the landing model only ranks them.
+    if chosen_landings is not None and not s.inputs.cables:
         others = landings.loc[
             ~landings["landing_id"].isin(lp.candidates["landing_id"]), "landing_id"
         ].tolist()
