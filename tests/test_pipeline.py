@@ -210,3 +210,43 @@ def test_user_cable_files_replace_the_embedded_cables(tmp_path):
     assert len(p.summary["landings"]["chosen"]) == 1
     assert p.summary["landings"]["chosen"][0] in {"akita", "niigata", "kagoshima", "naha"}
     assert p.summary["access"]["rtt"]["population_cut_off"] == 0
+
+
+@pytest.fixture(scope="module")
+def tottori_full():
+    s = scenario_from_dict(
+        {
+            "scenario": {"name": "Tottori full", "time_limit_s": 10},
+            "region": {"prefectures": ["Tottori"]},
+            "fiveg": {"objective": "coverage", "budget_myen": 300},
+            "datacenters": {"k": 9},
+            "landings": {"count": 4},
+        }
+    )
+    return plan(s)
+
+
+def test_full_plan_runs_every_step(tottori_full):
+    summary = tottori_full.summary
+    assert len(summary["datacenters"]["chosen"]) == 9
+    assert len(summary["landings"]["chosen"]) == 4
+    assert {"today", "with_plan", "capacity_before", "capacity_after"} <= set(summary["resilience"])
+    rtt = summary["access"]["rtt"]
+    assert 0 < rtt["urban_rtt_ms"] and 0 < rtt["rural_rtt_ms"]
+    assert (
+        summary["resilience"]["capacity_after"]["tokyo_area_share"]
+        < (summary["resilience"]["capacity_before"]["tokyo_area_share"])
+    )
+
+
+def test_full_plan_writes_the_infrastructure_outputs(tottori_full, tmp_path):
+    out = tottori_full.write(tmp_path / "full")
+    html = (out / "infrastructure_map.html").read_text(encoding="utf-8")
+    for landing in tottori_full.summary["landings"]["chosen"]:
+        assert landing in html
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert {"datacenters", "cables", "landings"} <= layers
+    chosen = tottori_full.infrastructure["landings"]
+    assert chosen["chosen"].sum() == 4

@@ -137,7 +137,12 @@ def _sweep_dask(
         else None
     )
     try:
-        with Client(cluster if cluster is not None else scheduler) as client:
+        try:
+            client = Client(cluster if cluster is not None else scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            msg = f"--dask {scheduler}: cannot reach the Dask scheduler ({exc}); check the address"
+            raise InputError(msg) from None
+        with client:
             [shared_inputs, shared_matrix] = client.scatter([inputs, matrix], broadcast=True)
             futures = [
                 client.submit(_sweep_one, shared_inputs, shared_matrix, b, pure=False)

@@ -62,13 +62,15 @@ def _inputs(s: Scenario, prefectures: gpd.GeoDataFrame) -> tuple[Any, Any, Any, 
             s.resolve(s.inputs.cables), s.resolve(s.inputs.landing_points)
         )
         check_landings_touch(cables, landings, source=str(s.resolve(s.inputs.landing_points)))
-        landings = _with_prefecture(landings, prefectures,
-                                    source=str(s.resolve(s.inputs.landing_points)))
+        landings = _with_prefecture(
+            landings, prefectures, source=str(s.resolve(s.inputs.landing_points))
+        )
     return hubs, links, datacenters, cables, landings
 
 
-def _with_prefecture(landings: gpd.GeoDataFrame, prefectures: gpd.GeoDataFrame, *,
-                     source: str) -> gpd.GeoDataFrame:
+def _with_prefecture(
+    landings: gpd.GeoDataFrame, prefectures: gpd.GeoDataFrame, *, source: str
+) -> gpd.GeoDataFrame:
     """Give user landings (TeleGeography has no prefecture) the nearest prefecture's code.
 
     Landings more than about 30 km (0.3 degrees) from every prefecture are
@@ -178,6 +180,12 @@ def run(
     }
     layers["rtt_by_prefecture"] = access.by_prefecture
     layers["cables"] = gpd.GeoDataFrame(cables, geometry="geometry", crs=CRS_EPSG)
+    chosen_ids = set(chosen_landings or ())
+    layers["landings"] = gpd.GeoDataFrame(
+        landings.assign(chosen=landings["landing_id"].isin(chosen_ids)),
+        geometry="geometry",
+        crs=CRS_EPSG,
+    )
 
     if s.resilience:
         g0 = build_backbone(hubs, links, cables, landings, datacenters=dcs, include_planned=False)

@@ -127,15 +127,8 @@ def _headline(summary: dict[str, Any], lang: str) -> dict[str, Any]:
 
 def plan_infrastructure_map(p: Plan) -> Any:
     """The infrastructure map of a plan that ran the DC/landing/resilience steps."""
-    from denen_gis.io import japan
-
     layers = p.infrastructure
-    landings = japan.load_landings()
-    if "landings_candidates" in layers:
-        chosen = set(
-            layers["landings_candidates"].loc[layers["landings_candidates"]["chosen"], "landing_id"]
-        )
-        landings = landings.assign(chosen=landings["landing_id"].isin(chosen))
+    landings = layers["landings"]
     resilience = None
     if "resilience_cuts" in layers:
         cuts = layers["resilience_cuts"]

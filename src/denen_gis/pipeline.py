@@ -43,11 +43,14 @@ from denen_gis.io.sources import (
     population_input,
     prefectures_input,
     region_codes,
+    region_of_points,
     stations_input,
+    stations_near,
 )
 from denen_gis.layers.coverage import compute_coverage, site_coverage_matrix
 from denen_gis.layers.metrics import CoverageMetrics, coverage_metrics
 from denen_gis.layers.radio import LinkBudget, check_station_frame
+from denen_gis.mesh import mesh_centroids
 from denen_gis.optimize import SiteSelectionResult, Targets, select_sites, solve_rollout
 from denen_gis.scenario import Scenario, load_scenario
 
@@ -357,20 +360,29 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PlanInputs:
         msg = f"{s.source}: [region] {exc}"
         raise InputError(msg) from None
     prefs = prefs_all[prefs_all["code"].isin(codes)].reset_index(drop=True)
-    grid = filter_region(
-        population_input(s.resolve(s.inputs.population), prefectures=prefs_all), codes
-    )
+    grid = population_input(s.resolve(s.inputs.population), prefectures=prefs_all)
+    candidates_path = s.resolve(s.inputs.candidates)
+    candidates = candidates_input(candidates_path)
+    if s.inputs.prefectures:
+        # The user's own regions (e.g. N03 municipalities): key cells and candidate
+        # sites by the region that contains them, whatever codes their files carry.
+        grid = grid.assign(
+            pref_code=region_of_points(*mesh_centroids(grid["mesh_code"].to_numpy()), prefs_all)
+        )
+        candidates = candidates.assign(
+            pref_code=region_of_points(
+                candidates.geometry.x.to_numpy(), candidates.geometry.y.to_numpy(), prefs_all
+            )
+        )
+    grid = filter_region(grid, codes)
     if grid.empty:
         msg = f"{s.source}: the region {codes} has no population cells"
         raise InputError(msg)
-    stations_path = s.resolve(s.inputs.stations)
-    stations = stations_input(stations_path)
-    if "pref_code" in stations.columns:
-        stations = filter_region(stations, codes)
-    candidates_path = s.resolve(s.inputs.candidates)
-    candidates = candidates_input(candidates_path)
     if "pref_code" in candidates.columns:
         candidates = filter_region(candidates, codes)
+    stations_path = s.resolve(s.inputs.stations)
+    # Existing stations just across the region's border cover its border cells too.
+    stations = stations_near(stations_input(stations_path), grid)
     check_station_frame(stations, source=str(stations_path or "embedded stations"))
     check_station_frame(candidates, source=str(candidates_path or "embedded candidates"))
     timings["load_s"] = time.perf_counter() - t

@@ -34,6 +34,7 @@ __all__ = [
     "RunSettings",
     "Scenario",
     "load_scenario",
+    "read_scenario_file",
     "scenario_from_dict",
 ]
 
@@ -393,6 +394,33 @@ def scenario_from_dict(
     return scenario
 
 
+def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Parse a scenario TOML file into ``(data, text)`` without validating it.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, not UTF-8, or a TOML syntax error (with its line).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        msg = f"{p}: scenario file not found"
+        raise InputError(msg) from None
+    except IsADirectoryError:
+        msg = f"{p}: is a folder; give the path of a scenario .toml file"
+        raise InputError(msg) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"{p}: cannot read the scenario ({exc}); save it as UTF-8 TOML"
+        raise InputError(msg) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{p}: not valid TOML: {exc}"
+        raise InputError(msg) from None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario TOML file.
 
@@ -403,17 +431,5 @@ def load_scenario(path: str | Path) -> Scenario:
         type or impossible value (with the key and its line).
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        msg = f"{p}: scenario file not found"
-        raise InputError(msg) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"{p}: cannot read the scenario ({exc}); save it as UTF-8 TOML"
-        raise InputError(msg) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{p}: not valid TOML: {exc}"
-        raise InputError(msg) from None
+    data, text = read_scenario_file(p)
     return scenario_from_dict(data, source=str(p), text=text, base_dir=str(p.parent.resolve()))

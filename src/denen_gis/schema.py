@@ -24,7 +24,7 @@ import shapely
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG
 
-__all__ = ["SCHEMAS", "Column", "LayerSchema", "validate_layer"]
+__all__ = ["SCHEMAS", "Column", "LayerSchema", "normalise_codes", "schema_has", "validate_layer"]
 
 
 @dataclass(frozen=True)
@@ -249,6 +249,30 @@ def _coerce(series: pd.Series, col: Column, source: str) -> pd.Series:
     return pd.Series(arr, index=series.index, name=name)
 
 
+def schema_has(schema: LayerSchema, name: str) -> bool:
+    """Whether ``schema`` documents a column called ``name``."""
+    return any(col.name == name for col in schema.columns)
+
+
+def normalise_codes(codes: pd.Series) -> pd.Series:
+    """Prefecture/municipality codes as text, zero-padded: ``1``, ``"1"``, ``1.0`` -> ``"01"``.
+
+    Spreadsheets and GIS files often store JIS codes as numbers, which loses
+    the leading zero; 1-2 digit codes are prefectures, 4-5 digit ones
+    municipalities (``1101`` -> ``"01101"``).
+
+    Examples
+    --------
+    >>> normalise_codes(pd.Series([1, "05", "1.0", "1101", "13101"])).tolist()
+    ['01', '05', '01', '01101', '13101']
+    """
+    text = codes.astype(str).str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    numeric = text.str.fullmatch(r"\d+")
+    short = numeric & (text.str.len() <= 2)
+    muni = numeric & (text.str.len() == 4)
+    return text.mask(short, text.str.zfill(2)).mask(muni, text.str.zfill(5))
+
+
 def validate_layer(
     frame: gpd.GeoDataFrame, kind: str, *, source: str = "layer"
 ) -> gpd.GeoDataFrame:
@@ -309,6 +333,9 @@ def validate_layer(
                 out[col.name] = col.default
             continue
         out[col.name] = _coerce(out[col.name], col, source)
+    for name in ("pref_code", "code"):
+        if name in out.columns and schema_has(schema, name):
+            out[name] = normalise_codes(out[name])
     geom = out.geometry.to_numpy()
     empty = shapely.is_missing(geom) | shapely.is_empty(geom)
     if empty.any():

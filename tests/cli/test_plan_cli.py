@@ -410,3 +410,21 @@ def test_map_coverage(workdir, scenario, capsys):
     assert html.lstrip().lower().startswith("<!doctype html")
     assert fetched_urls(html) == []
     assert "Tottori" in html or "鳥取" in html
+
+
+def test_map_infrastructure_writes_an_offline_page(tmp_path, capsys):
+    from denen_gis.render import fetched_urls
+
+    scenario = tmp_path / "infra.toml"
+    scenario.write_text(
+        '[scenario]\nname = "infra map"\ntime_limit_s = 10\n'
+        '[region]\nprefectures = ["Tottori"]\n'
+        "[fiveg]\nenabled = false\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "infra.html"
+    code = main(["map", "infrastructure", "--scenario", str(scenario), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    html = out.read_text(encoding="utf-8")
+    assert "SOJ-AKITA" in html and "F-TOMAKOMAI" in html
+    assert [u for u in fetched_urls(html) if u.startswith("http")] == []

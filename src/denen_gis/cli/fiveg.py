@@ -17,24 +17,12 @@ __all__ = ["register"]
 
 def _scenario(scenario: Path | None, overrides: dict[str, dict[str, Any]]) -> Any:
     """The scenario file (or the defaults) with command-line overrides applied."""
-    import tomllib
-
-    from denen_gis.scenario import scenario_from_dict
+    from denen_gis.scenario import read_scenario_file, scenario_from_dict
 
     data: dict[str, Any] = {}
-    base_dir = "."
-    source = "command line"
-    text = ""
+    base_dir, source, text = ".", "command line", ""
     if scenario is not None:
-        try:
-            text = scenario.read_text(encoding="utf-8")
-            data = tomllib.loads(text)
-        except FileNotFoundError:
-            msg = f"{scenario}: scenario file not found"
-            raise InputError(msg) from None
-        except tomllib.TOMLDecodeError as exc:
-            msg = f"{scenario}: not valid TOML: {exc}"
-            raise InputError(msg) from None
+        data, text = read_scenario_file(scenario)
         base_dir = str(scenario.parent.resolve())
         source = str(scenario)
     for section, values in overrides.items():
@@ -45,11 +33,12 @@ def _scenario(scenario: Path | None, overrides: dict[str, dict[str, Any]]) -> An
 
 
 def optimize_5g(
-    objective: str = typer.Option(
-        "min-cost",
+    objective: str | None = typer.Option(
+        None,
         "--objective",
         help="coverage (most people for the budget), min-cost "
-        "(cheapest way to the targets) or fairness (raise the worst prefecture first).",
+        "(cheapest way to the targets) or fairness (raise the worst prefecture first); "
+        "default: the scenario's, else min-cost.",
     ),
     budget_myen: float | None = typer.Option(None, "--budget-myen", help="Budget [million yen]."),
     target_national: float | None = typer.Option(

@@ -36,6 +36,10 @@ def plan_cmd(
     from denen_gis.pipeline import plan
 
     s = _scenario_arg(scenario)
+    target = out if out is not None else s.resolve(s.scenario.output)
+    if target is not None and target.exists() and not target.is_dir():
+        msg = f"{target}: exists and is not a folder; choose another output (--out)"
+        raise InputError(msg)
     with progress_bar(quiet=quiet or json_out) as bar:
         result = plan(s, progress=bar)
     folder = result.write(out, maps=not no_maps)

@@ -35,7 +35,9 @@ __all__ = [
     "population_input",
     "prefectures_input",
     "region_codes",
+    "region_of_points",
     "stations_input",
+    "stations_near",
 ]
 
 logger = logging.getLogger(__name__)
@@ -48,23 +50,32 @@ def prefectures_input(path: str | Path | None = None) -> gpd.GeoDataFrame:
     return read_layer(path, "regions")
 
 
+def region_of_points(
+    lon: np.ndarray, lat: np.ndarray, regions: gpd.GeoDataFrame, *, max_distance_deg: float = 0.1
+) -> np.ndarray:
+    """Code of the region containing each point ('' for none).
+
+    Points just outside every outline (coastal cells and sites next to a
+    simplified coastline) take the nearest region within ``max_distance_deg``
+    (0.1 degree is about 10 km).
+    """
+    points = shapely.points(lon, lat)
+    tree = shapely.STRtree(regions.geometry.to_numpy())
+    idx_pt, idx_poly = tree.query(points, predicate="within")
+    codes = np.full(len(points), "", dtype=object)
+    region_codes_arr = regions["code"].astype(str).to_numpy()
+    codes[idx_pt] = region_codes_arr[idx_poly]
+    missing = np.flatnonzero(codes == "")
+    if missing.size:
+        near_pt, near_poly = tree.query_nearest(points[missing], max_distance=max_distance_deg)
+        codes[missing[near_pt]] = region_codes_arr[near_poly]
+    return codes.astype(str)
+
+
 def _assign_prefecture(
     grid: gpd.GeoDataFrame, prefectures: gpd.GeoDataFrame, source: str
 ) -> np.ndarray:
-    lon, lat = mesh_centroids(grid["mesh_code"].to_numpy())
-    points = shapely.points(lon, lat)
-    tree = shapely.STRtree(prefectures.geometry.to_numpy())
-    idx_pt, idx_poly = tree.query(points, predicate="within")
-    codes = np.full(len(grid), "", dtype=object)
-    codes[idx_pt] = prefectures["code"].to_numpy()[idx_poly]
-    missing = codes == ""
-    if missing.any():
-        # Coastal cells whose centre falls just outside a simplified outline:
-        # take the nearest prefecture (within 10 km, about 0.1 degrees).
-        near_pt, near_poly = tree.query_nearest(points[missing], max_distance=0.1)
-        fill = codes[missing]
-        fill[near_pt] = prefectures["code"].to_numpy()[near_poly]
-        codes[missing] = fill
+    codes = region_of_points(*mesh_centroids(grid["mesh_code"].to_numpy()), prefectures)
     lost = codes == ""
     if lost.any():
         i = int(np.flatnonzero(lost)[0])
@@ -73,7 +84,7 @@ def _assign_prefecture(
             "outside every prefecture; add a pref_code column or pass a matching regions layer"
         )
         raise InputError(msg)
-    return codes.astype(str)
+    return codes
 
 
 def population_input(
@@ -173,6 +184,39 @@ def region_codes(
 def filter_region(
     frame: gpd.GeoDataFrame, codes: Iterable[str], *, column: str = "pref_code"
 ) -> gpd.GeoDataFrame:
-    """Rows of ``frame`` whose ``column`` is one of ``codes`` (index reset)."""
-    keep = frame[column].astype(str).isin(set(codes))
+    """Rows of ``frame`` whose ``column`` is one of ``codes`` (index reset).
+
+    A 2-digit prefecture code also matches a 5-digit municipality code of that
+    prefecture, and the reverse, so layers keyed by prefecture and regions
+    keyed by municipality (N03) work together.
+    """
+    codes = {str(c) for c in codes}
+    values = frame[column].astype(str)
+    keep = values.isin(codes) | values.isin({c[:2] for c in codes if len(c) == 5})
+    keep |= values.str[:2].isin({c for c in codes if len(c) == 2}) & (values.str.len() == 5)
     return frame.loc[keep.to_numpy()].reset_index(drop=True)
+
+
+def stations_near(
+    stations: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, *, margin_deg: float = 0.25
+) -> gpd.GeoDataFrame:
+    """Stations within ``margin_deg`` of the grid's bounding box (index reset).
+
+    A region run keeps the existing stations just across its border, since
+    they cover its border cells; 0.25 degree (about 25 km) is well beyond the
+    largest built-in radius, and stations with a larger own ``radius_km`` widen it.
+    """
+    if stations.empty:
+        return stations
+    if "radius_km" in stations.columns and stations["radius_km"].notna().any():
+        margin_deg = max(margin_deg, float(stations["radius_km"].max()) / 80.0 + 0.05)
+    w, s, e, n = grid.total_bounds
+    x = stations.geometry.x.to_numpy()
+    y = stations.geometry.y.to_numpy()
+    keep = (
+        (x >= w - margin_deg)
+        & (x <= e + margin_deg)
+        & (y >= s - margin_deg)
+        & (y <= n + margin_deg)
+    )
+    return stations.loc[keep].reset_index(drop=True)

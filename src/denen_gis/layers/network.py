@@ -535,13 +535,14 @@ def demand_groups(
     hub's RTT plus the local term of :meth:`LatencyModel.local_ms`. Because that
     term does not depend on the DC, groups with their population-weighted mean
     local term give exactly the cell-level population-weighted RTT (and the
-    group maximum gives the worst cell).
+    group maximum over populated cells gives the worst cell).
 
     Returns
     -------
     DataFrame
         ``pref_code``, ``urban``, ``node``, ``population`` [persons], ``cells``,
-        ``local_ms`` (population-weighted mean) and ``local_max_ms`` [ms].
+        ``local_ms`` (population-weighted mean) and ``local_max_ms`` (the
+        farthest populated cell; the farthest cell when none has people) [ms].
     """
     latency = latency or LatencyModel()
     _require(grid, ["mesh_code", "pref_code", "population"], "population grid")
@@ -572,6 +573,8 @@ def demand_groups(
             "population": pop,
             "local_w": local * pop,
             "local": local,
+            # Empty cells do not count towards the worst cell of a group.
+            "local_pop": np.where(pop > 0, local, np.nan),
         }
     )
     out = (
@@ -580,32 +583,69 @@ def demand_groups(
             population=("population", "sum"),
             cells=("population", "size"),
             local_w=("local_w", "sum"),
-            local_max_ms=("local", "max"),
+            local_max_all=("local", "max"),
+            local_max_ms=("local_pop", "max"),
         )
         .reset_index()
     )
+    out["local_max_ms"] = out["local_max_ms"].fillna(out["local_max_all"])
     out["local_ms"] = np.where(
         out["population"] > 0,
         out["local_w"] / out["population"].where(out["population"] > 0, 1),
         0.0,
     )
     out["population"] = out["population"].round().astype(np.int64)
-    return out.drop(columns="local_w")[
+    return out[
         ["pref_code", "urban", "node", "population", "cells", "local_ms", "local_max_ms"]
     ]
 
 
 def summarize_rtt(
-    rtt_ms: npt.ArrayLike, population: npt.ArrayLike, urban: npt.ArrayLike | None = None
+    rtt_ms: npt.ArrayLike,
+    population: npt.ArrayLike,
+    urban: npt.ArrayLike | None = None,
+    *,
+    worst_ms: npt.ArrayLike | None = None,
 ) -> dict[str, float]:
     """Population-weighted RTT [ms] overall, urban and rural, worst, and people cut off.
 
     Rows with infinite RTT count as cut off and are left out of the means.
+
+    Parameters
+    ----------
+    rtt_ms
+        RTT of each row [ms] (a cell, or the population-weighted mean of a
+        demand group); ``inf`` for rows with no path.
+    population
+        Population of each row [persons].
+    urban
+        Urban flag of each row (``None``: urban/rural means are NaN).
+    worst_ms
+        Worst RTT within each row [ms], e.g. the farthest populated cell of a
+        demand group (``rtt_ms`` plus ``local_max_ms - local_ms``). Default:
+        ``rtt_ms`` (rows are cells).
+
+    Returns
+    -------
+    dict
+        ``population``, ``mean_rtt_ms``, ``urban_rtt_ms``, ``rural_rtt_ms``,
+        ``max_rtt_ms`` (the worst row of ``worst_ms`` with people and a path),
+        ``population_cut_off``, ``urban_cut_off``, ``rural_cut_off``.
+
+    Examples
+    --------
+    >>> s = summarize_rtt([1.0, 3.0], [300, 100], worst_ms=[2.0, 4.5])
+    >>> s["mean_rtt_ms"], s["max_rtt_ms"]
+    (1.5, 4.5)
     """
     rtt = np.asarray(rtt_ms, dtype=float)
     pop = np.asarray(population, dtype=float)
     urb = np.asarray(urban, dtype=bool) if urban is not None else np.zeros(len(rtt), dtype=bool)
     ok = np.isfinite(rtt)
+    worst = rtt if worst_ms is None else np.asarray(worst_ms, dtype=float)
+    if worst.shape != rtt.shape:
+        msg = f"worst_ms needs one value per row of rtt_ms ({rtt.shape}), got {worst.shape}"
+        raise InputError(msg)
 
     def mean(mask: np.ndarray) -> float:
         w = pop[mask & ok]
@@ -617,7 +657,9 @@ def summarize_rtt(
         "mean_rtt_ms": mean(everyone),
         "urban_rtt_ms": mean(urb) if urban is not None else float("nan"),
         "rural_rtt_ms": mean(~urb) if urban is not None else float("nan"),
-        "max_rtt_ms": float(rtt[ok & (pop > 0)].max()) if (ok & (pop > 0)).any() else float("nan"),
+        "max_rtt_ms": float(worst[ok & (pop > 0)].max())
+        if (ok & (pop > 0)).any()
+        else float("nan"),
         "population_cut_off": float(pop[~ok].sum()),
         "urban_cut_off": float(pop[~ok & urb].sum()),
         "rural_cut_off": float(pop[~ok & ~urb].sum()),

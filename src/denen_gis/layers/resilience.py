@@ -134,8 +134,9 @@ class ResilienceReport:
         One row per removed element, worst first: ``element`` (edge|dc),
         ``kind``, ``id``, ``a``, ``b``, ``population_cut_off``,
         ``urban_cut_off``, ``rural_cut_off`` [persons], ``mean_rtt_ms``,
-        ``urban_rtt_ms``, ``rural_rtt_ms``, ``max_rtt_ms`` and
-        ``rtt_increase_ms`` [ms] (population-weighted, over people still served).
+        ``urban_rtt_ms``, ``rural_rtt_ms`` and ``rtt_increase_ms`` [ms]
+        (population-weighted, over people still served) and ``max_rtt_ms``
+        [ms] (the worst populated cell still served).
     worst
         The first row of ``cuts`` as a dict.
     """
@@ -147,11 +148,12 @@ class ResilienceReport:
 
 def _demand_arrays(
     graph: nx.Graph, demand: pd.DataFrame | None
-) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]:
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Demand nodes, population, mean local RTT, worst-cell extra RTT, urban flags."""
     if demand is None:
         hubs = [n for n, d in graph.nodes(data=True) if d.get("kind") == "hub"]
         pop = np.array([float(graph.nodes[h].get("population", 0.0)) for h in hubs])
-        return hubs, pop, np.zeros(len(hubs)), None
+        return hubs, pop, np.zeros(len(hubs)), np.zeros(len(hubs)), None
     for col in ("node", "population"):
         if col not in demand.columns:
             msg = f"demand: missing column {col!r}; build it with network.demand_groups"
@@ -161,11 +163,18 @@ def _demand_arrays(
         if "local_ms" in demand.columns
         else np.zeros(len(demand))
     )
+    # The worst cell of a group lies local_max_ms - local_ms beyond the group's mean.
+    extra = (
+        np.maximum(demand["local_max_ms"].to_numpy(dtype=float) - local, 0.0)
+        if "local_max_ms" in demand.columns
+        else np.zeros(len(demand))
+    )
     urban = demand["urban"].to_numpy(dtype=bool) if "urban" in demand.columns else None
     return (
         list(demand["node"].astype(str)),
         demand["population"].to_numpy(dtype=float),
         local,
+        extra,
         urban,
     )
 
@@ -197,7 +206,8 @@ def n_minus_1(
     include_dcs
         Also remove each open DC in turn.
     max_rtt_ms
-        A group also counts as cut off when its RTT exceeds this [ms].
+        A group also counts as cut off when its population-weighted RTT
+        exceeds this [ms].
     latency
         Latency model.
 
@@ -219,7 +229,7 @@ def n_minus_1(
         msg = "sites: no open data centre to analyse; pass datacenters to build_backbone"
         raise InputError(msg)
     dc_idx = arrays.indices(dc_nodes, "sites")
-    nodes, pop, local, urban = _demand_arrays(graph, demand)
+    nodes, pop, local, extra, urban = _demand_arrays(graph, demand)
     didx = arrays.indices(nodes, "demand")
     limit = np.inf if max_rtt_ms is None else float(max_rtt_ms)
 
@@ -227,7 +237,7 @@ def n_minus_1(
         dist, _ = nearest_rtt_ms(arrays, sites_idx, keep=keep, fixed_ms=latency.fixed_ms)
         rtt = dist[didx] + local
         rtt = np.where(rtt <= limit, rtt, np.inf)
-        return summarize_rtt(rtt, pop, urban)
+        return summarize_rtt(rtt, pop, urban, worst_ms=rtt + extra)
 
     base = evaluate(None, dc_idx)
     rows = []
@@ -275,12 +285,21 @@ def n_minus_1(
 
 
 def compare_cuts(before: ResilienceReport, after: ResilienceReport) -> pd.DataFrame:
-    """Line up two N-1 tables by element id.
+    """Line up two N-1 tables element by element.
+
+    An element is matched by ``element``, ``id`` and its two end nodes (in
+    either order): the segments of one cable share the cable's id, so the id
+    alone does not name a segment.
 
     Returns one row per element present before (elements new in ``after``,
     such as the new cable's segments, are appended), with ``*_before`` and
     ``*_after`` columns and ``relieved_population`` (cut off before minus
     after [persons]), most relieved first.
+
+    Raises
+    ------
+    InputError
+        A table that lists one element twice.
     """
     cols = [
         "element",
@@ -294,25 +313,26 @@ def compare_cuts(before: ResilienceReport, after: ResilienceReport) -> pd.DataFr
         "urban_rtt_ms",
         "rural_rtt_ms",
     ]
-    b = before.cuts[cols]
-    a = after.cuts[
+    key = ["element", "id", "_ends"]
+    b = _with_ends(before.cuts[cols], "before")
+    a = _with_ends(after.cuts, "after")[
         [
-            "element",
-            "id",
+            *key,
+            "kind",
+            "a",
+            "b",
             "population_cut_off",
             "mean_rtt_ms",
             "rtt_increase_ms",
             "urban_rtt_ms",
             "rural_rtt_ms",
         ]
-    ]
-    out = b.merge(a, on=["element", "id"], how="outer", suffixes=("_before", "_after"))
+    ].rename(columns={"kind": "_kind", "a": "_a", "b": "_b"})
+    out = b.merge(a, on=key, how="outer", suffixes=("_before", "_after"))
     new = out["kind"].isna()
-    if new.any():
-        meta = after.cuts.set_index(["element", "id"])[["kind", "a", "b"]]
-        keys = list(zip(out.loc[new, "element"], out.loc[new, "id"], strict=True))
-        for col in ("kind", "a", "b"):
-            out.loc[new, col] = [meta.loc[k, col] for k in keys]
+    for col in ("kind", "a", "b"):
+        out[col] = out[col].where(~new, out[f"_{col}"])
+    out = out.drop(columns=["_ends", "_kind", "_a", "_b"])
     out["relieved_population"] = out["population_cut_off_before"].fillna(0) - out[
         "population_cut_off_after"
     ].fillna(0)
@@ -321,6 +341,22 @@ def compare_cuts(before: ResilienceReport, after: ResilienceReport) -> pd.DataFr
         ascending=[False, False, True],
         kind="stable",
     ).reset_index(drop=True)
+
+
+def _with_ends(cuts: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``cuts`` with ``_ends``: its end nodes in sorted order (edges are undirected)."""
+    pairs = zip(cuts["a"].astype(str), cuts["b"].astype(str), strict=True)
+    ends = ["|".join(sorted(p)) for p in pairs]
+    out = cuts.assign(_ends=ends)
+    dup = out.duplicated(["element", "id", "_ends"])
+    if dup.any():
+        row = out[dup].iloc[0]
+        msg = (
+            f"compare_cuts: the {name} table lists {row['element']} {row['id']!r} between "
+            f"{row['a']} and {row['b']} twice; pass a table from n_minus_1"
+        )
+        raise InputError(msg)
+    return out
 
 
 def relief_statements(

@@ -34,7 +34,12 @@ from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.optimize._lp import CoveringProblem, solve_covering
 from denen_gis.optimize._mip import MipSolution
 from denen_gis.optimize._validate import Inputs, check_budget, check_inputs, check_sites
-from denen_gis.optimize.greedy import greedy_max_coverage, greedy_min_cost
+from denen_gis.optimize.greedy import (
+    greedy_max_coverage,
+    greedy_min_cost,
+    local_search_max_coverage,
+    local_search_min_cost,
+)
 from denen_gis.optimize.reduce import ReducedProblem, reduce_coverage
 from denen_gis.optimize.result import SiteSelectionResult, group_table, relative_gap
 
@@ -374,9 +379,23 @@ def solve_max_coverage(
         covered = np.asarray(red.matrix[:, start].sum(axis=1)).ravel() > 0
         rest = np.where(np.isin(np.arange(n_s), start), np.inf, costs)
         more = greedy_max_coverage(
-            red.matrix, w, rest, prep.budget_left - float(costs[start].sum()), covered=covered
+            red.matrix,
+            w,
+            rest,
+            prep.budget_left - float(costs[start].sum()),
+            covered=covered,
+            local_search=False,
         )
-        return np.union1d(start, more.chosen)
+        # then swaps over the whole plan (the LP's sites too)
+        plan, _ = local_search_max_coverage(
+            red.matrix,
+            w,
+            costs,
+            prep.budget_left,
+            np.union1d(start, more.chosen),
+            time_limit_s=min(5.0, 0.1 * time_limit_s),
+        )
+        return plan
 
     sol = solve_covering(
         prob,
@@ -388,16 +407,25 @@ def solve_max_coverage(
         workers=workers,
         rel_gap=rel_gap,
     )
+    chosen, used = sol.chosen, sol.engine
+    left = time_limit_s - (time.perf_counter() - prep.started)
+    if left > 0.05:
+        # swaps on the final answer (the MIP may stop on a plan a 1-swap improves)
+        plan, _ = local_search_max_coverage(
+            red.matrix, w, costs, prep.budget_left, chosen, time_limit_s=min(left - 0.05, 2.0)
+        )
+        if _covered_weight(red.matrix, w, plan) > _covered_weight(red.matrix, w, chosen):
+            chosen, used = plan, f"{used}+swaps"
     # report the exact coverage of the chosen sites, not the solver's float sum
-    value = _covered_weight(red.matrix, w, sol.chosen)
+    value = _covered_weight(red.matrix, w, chosen)
     bound = max(min(-sol.bound, greedy.bound), value)
     return _finish(
         prep,
-        sol.chosen,
+        chosen,
         objective=base + value,
         best_bound=base + bound,
         status=_status(value, bound, rel_gap),
-        engine=sol.engine,
+        engine=used,
         objective_name=objective_name,
         details=sol.details,
     )
@@ -638,9 +666,14 @@ def solve_min_cost(
     prob = CoveringProblem(red.matrix, costs, np.zeros(n_d), tmat, need)
     target_w = tmat[:, n_s:]
     incumbent = greedy_min_cost(red.matrix, target_w, need, costs)
+    ls_s = min(5.0, 0.1 * time_limit_s)
+    incumbent = local_search_min_cost(
+        red.matrix, target_w, need, costs, incumbent, time_limit_s=0.5 * ls_s
+    )
 
     def rounding(x: np.ndarray) -> np.ndarray:
-        return greedy_min_cost(red.matrix, target_w, need, costs, start=np.flatnonzero(x >= 0.5))
+        plan = greedy_min_cost(red.matrix, target_w, need, costs, start=np.flatnonzero(x >= 0.5))
+        return local_search_min_cost(red.matrix, target_w, need, costs, plan, time_limit_s=ls_s)
 
     sol = solve_covering(
         prob,
@@ -652,16 +685,25 @@ def solve_min_cost(
         workers=workers,
         rel_gap=rel_gap,
     )
-    value = float(costs[sol.chosen].sum())
+    chosen, used = sol.chosen, sol.engine
+    left = time_limit_s - (time.perf_counter() - prep.started)
+    if left > 0.05:
+        # drops and swaps on the final answer
+        plan = local_search_min_cost(
+            red.matrix, target_w, need, costs, chosen, time_limit_s=min(left - 0.05, 2.0)
+        )
+        if float(costs[plan].sum()) < float(costs[chosen].sum()) - 1e-9:
+            chosen, used = plan, f"{used}+swaps"
+    value = float(costs[chosen].sum())
     # costs are >= 0, so 0 is a bound when no engine proved one
     bound = min(sol.bound, value) if math.isfinite(sol.bound) else 0.0
     return _finish(
         prep,
-        sol.chosen,
+        chosen,
         objective=inc_cost + value,
         best_bound=inc_cost + bound,
         status=_status(value, bound, rel_gap),
-        engine=sol.engine,
+        engine=used,
         objective_name="cost [million yen]",
         details=sol.details,
     )

@@ -33,6 +33,7 @@ __all__ = [
     "greedy_max_coverage",
     "greedy_min_cost",
     "local_search_max_coverage",
+    "local_search_min_cost",
 ]
 
 
@@ -50,6 +51,45 @@ def _ratio(gain: float, cost: float) -> float:
     if cost <= 0:
         return np.inf if gain > 0 else 0.0
     return gain / cost
+
+
+#: Cost exponents of the extra greedy starts of the local search (ratio gain / cost**alpha).
+COST_EXPONENTS: tuple[float, ...] = (0.75,)
+
+
+def _lazy_greedy(
+    csc: sp.csc_matrix,
+    weight: np.ndarray,
+    costs: np.ndarray,
+    budget: float,
+    start_cov: np.ndarray,
+    gains0: np.ndarray,
+    alpha: float,
+) -> tuple[list[int], np.ndarray, float]:
+    """Lazy greedy on the ratio ``gain / cost**alpha``: chosen sites, covered mask, spent."""
+    cov = start_cov.copy()
+    scaled = costs**alpha if alpha != 1.0 else costs
+    heap = [(-_ratio(gains0[j], scaled[j]), int(j)) for j in np.flatnonzero(gains0 > 0)]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    spent = 0.0
+    eps = 1e-12
+    while heap:
+        _, j = heapq.heappop(heap)
+        if costs[j] > budget - spent + eps:
+            continue  # the budget only shrinks, so this site never fits again
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        gain = float(weight[rows][~cov[rows]].sum())
+        if gain <= 0:
+            continue
+        ratio = _ratio(gain, scaled[j])
+        if heap and ratio < -heap[0][0] * (1 - 1e-12):
+            heapq.heappush(heap, (-ratio, j))
+            continue
+        chosen.append(j)
+        spent += costs[j]
+        cov[rows] = True
+    return chosen, cov, spent
 
 
 def greedy_bound(
@@ -127,26 +167,8 @@ def greedy_max_coverage(
     cov = np.zeros(n_dem, dtype=bool) if covered is None else np.array(covered, dtype=bool)
     start_cov = cov.copy()
     gains0 = np.asarray(csc.T @ (weight * ~cov)).ravel()
-    heap = [(-_ratio(gains0[j], costs[j]), int(j)) for j in np.flatnonzero(gains0 > 0)]
-    heapq.heapify(heap)
-    chosen: list[int] = []
-    spent = 0.0
     eps = 1e-12
-    while heap:
-        _, j = heapq.heappop(heap)
-        if costs[j] > budget_myen - spent + eps:
-            continue  # the budget only shrinks, so this site never fits again
-        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
-        gain = float(weight[rows][~cov[rows]].sum())
-        if gain <= 0:
-            continue
-        ratio = _ratio(gain, costs[j])
-        if heap and ratio < -heap[0][0] * (1 - 1e-12):
-            heapq.heappush(heap, (-ratio, j))
-            continue
-        chosen.append(j)
-        spent += costs[j]
-        cov[rows] = True
+    chosen, cov, spent = _lazy_greedy(csc, weight, costs, budget_myen, start_cov, gains0, 1.0)
     value = float(weight[cov].sum())
     base = float(weight[start_cov].sum())
     affordable = np.flatnonzero(costs <= budget_myen + eps)
@@ -159,16 +181,31 @@ def greedy_max_coverage(
             value = float(weight[cov].sum())
             spent = float(costs[best])
     if local_search and chosen:
-        chosen_ls, value_ls = local_search_max_coverage(
-            matrix,
-            weight,
-            costs,
-            budget_myen,
-            np.asarray(chosen, dtype=np.int64),
-            covered=start_cov,
-            time_limit_s=time_limit_s,
-            csc=csc,
-        )
+        # swaps from the classic greedy and from greedies whose ratio divides by
+        # cost ** alpha (alpha < 1 favours larger sites); keep the best
+        starts = [np.asarray(chosen, dtype=np.int64)]
+        for alpha in COST_EXPONENTS:
+            starts.append(
+                np.asarray(
+                    _lazy_greedy(csc, weight, costs, budget_myen, start_cov, gains0, alpha)[0],
+                    dtype=np.int64,
+                )
+            )
+        value_ls, chosen_ls = -np.inf, starts[0]
+        for plan in starts:
+            plan_ls, plan_value = local_search_max_coverage(
+                matrix,
+                weight,
+                costs,
+                budget_myen,
+                plan,
+                covered=start_cov,
+                time_limit_s=time_limit_s / len(starts),
+                csc=csc,
+            )
+            if plan_value > value_ls:
+                value_ls, chosen_ls = plan_value, plan_ls
+        value_ls += float(weight[start_cov].sum())
         if value_ls > value:
             chosen = chosen_ls.tolist()
             cov = start_cov.copy()
@@ -424,3 +461,116 @@ def greedy_min_cost(
             count[rows] -= 1
             keep.discard(j)
     return np.array(sorted(keep), dtype=np.int64)
+
+
+def local_search_min_cost(
+    matrix: sp.csr_matrix,
+    target_weight: sp.spmatrix,
+    need: np.ndarray,
+    costs_myen: np.ndarray,
+    chosen: np.ndarray,
+    *,
+    time_limit_s: float = 1.0,
+) -> np.ndarray:
+    """Make a plan that meets coverage targets cheaper by drops and 1-swaps.
+
+    Sweeps the chosen sites, dearest first: a site whose removal keeps every
+    target met is dropped; else it is swapped for the cheapest cheaper unchosen
+    site that restores every target its removal breaks. Repeats while a sweep
+    saves money and time is left.
+
+    Parameters
+    ----------
+    matrix
+        Bool CSR (demands x sites).
+    target_weight
+        (targets x demands): weight [persons] a covered demand adds to each target.
+    need
+        Weight each target needs [persons].
+    costs_myen
+        Cost per site [million yen].
+    chosen
+        A plan that meets every target (site indices).
+    time_limit_s
+        Wall-clock limit [s].
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted site indices, meeting every target, costing at most ``chosen``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> m = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1]], dtype=bool))
+    >>> local_search_min_cost(m, sp.csr_matrix([[1.0, 1.0]]), np.array([1.0]),
+    ...                       np.array([1.0, 5.0, 2.0]), np.array([1]))
+    array([0])
+    """
+    started = time.perf_counter()
+    csr = sp.csr_matrix(matrix)
+    csc = sp.csc_matrix(matrix)
+    a_f = csr.astype(np.float64)
+    tw = sp.csr_matrix(target_weight, dtype=np.float64)
+    tw_c = tw.tocsc()
+    need = np.asarray(need, dtype=np.float64)
+    costs = np.asarray(costs_myen, dtype=np.float64)
+    n_sites = csr.shape[1]
+    tol = 1e-9 * (1 + np.abs(need))
+    is_chosen = np.zeros(n_sites, dtype=bool)
+    is_chosen[np.asarray(chosen, dtype=np.int64)] = True
+    count = np.asarray(a_f @ is_chosen.astype(np.float64)).ravel().astype(np.int64)
+    got = np.asarray(tw @ (count > 0).astype(np.float64)).ravel()
+    if np.any(got < need - tol):
+        return np.flatnonzero(is_chosen).astype(np.int64)
+
+    def gains() -> sp.csr_matrix:
+        # targets x sites: weight each site would add to each target
+        return (tw @ sp.diags((count == 0).astype(np.float64)) @ a_f).tocsr()
+
+    def toggle(j: int, on: bool) -> None:
+        nonlocal got
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        before = count[rows] > 0
+        count[rows] += 1 if on else -1
+        changed = rows[before != (count[rows] > 0)]
+        if changed.size:
+            delta = np.asarray(tw_c[:, changed].sum(axis=1)).ravel()
+            got = got + delta if on else got - delta
+        is_chosen[j] = on
+
+    gain = gains()
+    improved = True
+    while improved and time.perf_counter() - started < time_limit_s:
+        improved = False
+        order = np.flatnonzero(is_chosen)
+        order = order[np.argsort(-costs[order], kind="stable")]
+        for a in order:
+            if time.perf_counter() - started >= time_limit_s:
+                break
+            rows = csc.indices[csc.indptr[a] : csc.indptr[a + 1]]
+            only = rows[count[rows] == 1]
+            loss = (
+                np.asarray(tw_c[:, only].sum(axis=1)).ravel() if only.size else np.zeros(need.size)
+            )
+            short = np.flatnonzero(got - loss < need - tol)
+            if short.size == 0:
+                toggle(int(a), False)
+                gain = gains()
+                improved = True
+                continue
+            # b must restore every short target once a is gone
+            back = gain[short].toarray()
+            if only.size:
+                back += (tw[short][:, only] @ a_f[only]).toarray()
+            ok = np.all(back >= (need - got + loss)[short][:, None] - tol[short][:, None], axis=0)
+            ok &= ~is_chosen & (costs < costs[a] - 1e-9)
+            if not ok.any():
+                continue
+            cand = np.flatnonzero(ok)
+            b = int(cand[np.argmin(costs[cand])])
+            toggle(int(a), False)
+            toggle(b, True)
+            gain = gains()
+            improved = True
+    return np.flatnonzero(is_chosen).astype(np.int64)

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from denen_gis.errors import InfeasibleError, InputError
+from denen_gis.optimize._lp import CoveringProblem, lp_bound
 from denen_gis.optimize._mip import solve_mip
 from denen_gis.optimize._validate import check_budget
 from denen_gis.optimize.coverage_models import (
@@ -30,10 +31,14 @@ from denen_gis.optimize.coverage_models import (
     _target_rows,
     check_reachable,
 )
-from denen_gis.optimize.greedy import greedy_max_coverage
+from denen_gis.optimize.greedy import greedy_max_coverage, greedy_min_cost
 from denen_gis.optimize.result import SiteSelectionResult
 
 __all__ = ["solve_rollout"]
+
+#: Up to this many site-year variables SCIP solves the whole multi-year model;
+#: above it the plan is built year by year and bounded by the yearly relaxation.
+ROLLOUT_MIP_SITES = 2500
 
 
 def _spend_limits(
@@ -198,54 +203,84 @@ def solve_rollout(
             highs.append(np.full(need.size, np.inf))
     matrix = sp.vstack(blocks, format="csr")
 
-    hint_x = _greedy_plan(red.matrix, w, costs, limits, carry_over)
-    hint_z = [((red.matrix @ hint_x[t]) > 0).astype(np.float64) for t in range(n_t)]
-    sol = solve_mip(
-        matrix,
-        row_lb=np.concatenate(lows),
-        row_ub=np.concatenate(highs),
-        var_lb=np.zeros(n_var),
-        var_ub=np.ones(n_var),
-        objective=np.concatenate([np.zeros(n_s * n_t), np.tile(w, n_t)]),
-        integer=np.arange(n_var) < n_s * n_t,
-        maximize=True,
-        hint=np.concatenate([*hint_x, *hint_z]),
-        engine=name,
-        time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started), 0.05),
-        seed=seed,
-        workers=workers,
-        rel_gap=rel_gap,
-    )
-    if sol.values is None:
-        msg = (
-            f"no rollout plan found ({sol.status}) within time_limit_s={time_limit_s:g}; "
-            "raise the time limit or relax the yearly targets"
-        )
-        raise InfeasibleError(msg)
-    built = sol.values[: n_s * n_t].reshape(n_t, n_s) > 0.5
-    built = np.maximum.accumulate(built, axis=0)
-    ever = np.flatnonzero(built[-1])
-    first_year = np.argmax(built[:, ever], axis=0)
     base_cells = prep.covered0 & ~inputs.covered_before
     cell_w = inputs.population * np.where(inputs.urban, 1.0, weight_rural)
     base = float(cell_w[base_cells].sum())
-    by_year = [base + float(w[(red.matrix @ built[t].astype(float)) > 0].sum()) for t in range(n_t)]
+    built_plan = None
+    if n_s * n_t > ROLLOUT_MIP_SITES:
+        # large: year by year (greedy + swaps, targets first) and the bound of
+        # the relaxation that drops the nesting of the years' plans
+        built_plan = _year_by_year(
+            prep, red.matrix, w, costs, limits, carry_over, years, target_rows
+        )
+    if built_plan is not None:
+        built = built_plan
+        bound_sum, bound_details = _yearly_bounds(
+            red.matrix,
+            w,
+            costs,
+            np.cumsum(limits) if not carry_over else limits,
+            time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started) - 0.5, 0.1),
+        )
+        by_year = [
+            base + float(w[(red.matrix @ built[t].astype(float)) > 0].sum()) for t in range(n_t)
+        ]
+        objective = float(sum(by_year))
+        bound = max(bound_sum + base * n_t, objective)
+        status = (
+            "OPTIMAL" if bound - objective <= rel_gap * max(abs(objective), 1e-9) else "FEASIBLE"
+        )
+        engine_used = "year-by-year greedy"
+        extra = {"bound_by_year": bound_details}
+    else:
+        hint_x = _greedy_plan(red.matrix, w, costs, limits, carry_over)
+        hint_z = [((red.matrix @ hint_x[t]) > 0).astype(np.float64) for t in range(n_t)]
+        sol = solve_mip(
+            matrix,
+            row_lb=np.concatenate(lows),
+            row_ub=np.concatenate(highs),
+            var_lb=np.zeros(n_var),
+            var_ub=np.ones(n_var),
+            objective=np.concatenate([np.zeros(n_s * n_t), np.tile(w, n_t)]),
+            integer=np.arange(n_var) < n_s * n_t,
+            maximize=True,
+            hint=np.concatenate([*hint_x, *hint_z]),
+            engine=name,
+            time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started), 0.05),
+            seed=seed,
+            workers=workers,
+            rel_gap=rel_gap,
+        )
+        if sol.values is None:
+            msg = (
+                f"no rollout plan found ({sol.status}) within time_limit_s={time_limit_s:g}; "
+                "raise the time limit or relax the yearly targets"
+            )
+            raise InfeasibleError(msg)
+        built = sol.values[: n_s * n_t].reshape(n_t, n_s) > 0.5
+        built = np.maximum.accumulate(built, axis=0)
+        by_year = [
+            base + float(w[(red.matrix @ built[t].astype(float)) > 0].sum()) for t in range(n_t)
+        ]
+        objective = float(sum(by_year))
+        bound = max(sol.best_bound + base * n_t, objective)
+        status, engine_used, extra = sol.status, sol.engine, {}
+    ever = np.flatnonzero(built[-1])
+    first_year = np.argmax(built[:, ever], axis=0)
     years_arr = np.asarray(years)
     year = np.concatenate([np.full(prep.include.size, years[0]), years_arr[first_year]]).astype(
         np.int64
     )
-    objective = float(sum(by_year))
-    bound = sol.best_bound + base * n_t
     return _finish(
         prep,
         ever,
         objective=objective,
-        best_bound=max(bound, objective),
-        status=sol.status,
-        engine=sol.engine,
+        best_bound=bound,
+        status=status,
+        engine=engine_used,
         objective_name="sum over years of people newly covered",
         year=year,
-        details={"covered_by_year": dict(zip(years, by_year, strict=True))},
+        details={"covered_by_year": dict(zip(years, by_year, strict=True)), **extra},
     )
 
 
@@ -271,3 +306,85 @@ def _greedy_plan(
         spent += step.cost_myen
         plan.append(x)
     return plan
+
+
+def _year_by_year(
+    prep: object,
+    matrix: sp.csr_matrix,
+    weight: np.ndarray,
+    costs: np.ndarray,
+    limits: np.ndarray,
+    carry_over: bool,
+    years: list[int],
+    target_rows: Mapping[int, list],
+) -> np.ndarray | None:
+    """Year-by-year plan (n_years x n_sites, bool): each year's targets first, then coverage.
+
+    Each year first meets its targets with the least-cost greedy (on top of the
+    sites already built), then spends what is left on the most weight (lazy
+    greedy and swaps). ``None`` when a year's targets do not fit its budget.
+    """
+    n_s = matrix.shape[1]
+    built = np.zeros(n_s, dtype=bool)
+    plan = []
+    spent = 0.0
+    for t, y in enumerate(years):
+        room = limits[t] - spent if carry_over else limits[t]
+        before = np.flatnonzero(built)
+        if y in target_rows:
+            tmat, need = _target_constraints(prep, target_rows[y], matrix.shape[0], 0)
+            if need.size:
+                free = costs.copy()
+                free[before] = 0.0
+                met = greedy_min_cost(matrix, tmat, need, free, start=before)
+                new = np.setdiff1d(met, before)
+                if float(costs[new].sum()) > room * (1 + 1e-12) + 1e-9:
+                    return None
+                built[new] = True
+                room -= float(costs[new].sum())
+                spent += float(costs[new].sum())
+        covered = np.asarray(matrix[:, np.flatnonzero(built)].sum(axis=1)).ravel() > 0
+        rest = np.where(built, np.inf, costs)
+        step = greedy_max_coverage(
+            matrix, weight, rest, max(room, 0.0), covered=covered, time_limit_s=1.0
+        )
+        built[step.chosen] = True
+        spent += step.cost_myen
+        plan.append(built.copy())
+    return np.vstack(plan)
+
+
+def _yearly_bounds(
+    matrix: sp.csr_matrix,
+    weight: np.ndarray,
+    costs: np.ndarray,
+    cumulative: np.ndarray,
+    *,
+    time_limit_s: float,
+) -> tuple[float, list[float]]:
+    """Sum over years of an upper bound on the best coverage within the cumulative budget.
+
+    Every plan's year-t sites cost at most the budgets up to t, so dropping the
+    nesting of the years gives independent budgeted coverage problems; each is
+    bounded by the smaller of the greedy bound and the LP (PDLP) Lagrangian bound.
+    """
+    n_s, n_d = matrix.shape[1], matrix.shape[0]
+    bounds = []
+    started = time.perf_counter()
+    cache: dict[float, float] = {}
+    for t, cap in enumerate(cumulative):
+        cap = float(cap)
+        if cap in cache:
+            bounds.append(cache[cap])
+            continue
+        ub = greedy_max_coverage(matrix, weight, costs, max(cap, 0.0), local_search=False).bound
+        left = time_limit_s - (time.perf_counter() - started)
+        if left > 0.2 and n_d:
+            row = sp.csr_matrix(np.concatenate([-costs, np.zeros(n_d)])[None, :])
+            prob = CoveringProblem(matrix, np.zeros(n_s), -weight, row, np.array([-max(cap, 0.0)]))
+            lp = lp_bound(prob, time_limit_s=left / (cumulative.size - t))
+            if math.isfinite(lp.bound):
+                ub = min(ub, -lp.bound)
+        cache[cap] = ub
+        bounds.append(ub)
+    return float(sum(bounds)), bounds
