@@ -159,6 +159,7 @@ def _run_ours(args: tuple) -> dict:
         "pairs_before": res.size_before.nonzeros,
         "pairs_after": res.size_after.nonzeros,
         "min_share": res.details.get("min_share"),
+        "min_share_bound": res.details.get("min_share_bound"),
     }
 
 

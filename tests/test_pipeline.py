@@ -232,7 +232,7 @@ def test_full_plan_runs_every_step(tottori_full):
     assert len(summary["landings"]["chosen"]) == 4
     assert {"today", "with_plan", "capacity_before", "capacity_after"} <= set(summary["resilience"])
     rtt = summary["access"]["rtt"]
-    assert 0 < rtt["urban_rtt_ms"] and 0 < rtt["rural_rtt_ms"]
+    assert rtt["urban_rtt_ms"] > 0 and rtt["rural_rtt_ms"] > 0
     assert (
         summary["resilience"]["capacity_after"]["tokyo_area_share"]
         < (summary["resilience"]["capacity_before"]["tokyo_area_share"])

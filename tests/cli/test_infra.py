@@ -47,8 +47,11 @@ def test_datacenters_table_and_outputs(tmp_path, capsys):
     assert "urban ms" in text and "Tokyo area" in text
     chosen = gpd.read_file(tmp_path / "datacenters_plan.gpkg", layer="chosen")
     assert len(chosen) == 9 and chosen.crs.to_epsg() == 6668
+    assert "worst cell ms" in text
     summary = json.loads((tmp_path / "datacenters_summary.json").read_text())
     assert summary["objective"] == "center"
+    assert summary["after"]["max_rtt_ms"] <= summary["before"]["max_rtt_ms"]
+    assert summary["solver"]["best_bound"] <= summary["solver"]["objective"] + 1e-9
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 
@@ -60,6 +63,10 @@ def test_datacenters_table_and_outputs(tmp_path, capsys):
         (["optimize", "datacenters", "--objective", "mean"], "--objective"),
         (["optimize", "landings", "--count", "99"], "count"),
         (["resilience", "--sites", "NOPE"], "unknown site"),
+        (["optimize", "datacenters", "--time-limit", "-1"], "time_limit_s"),
+        (["optimize", "datacenters", "--workers", "0"], "workers"),
+        (["optimize", "landings", "--time-limit", "0"], "time_limit_s"),
+        (["optimize", "landings", "--workers", "0"], "workers"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, match, capsys):

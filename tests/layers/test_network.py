@@ -19,6 +19,7 @@ from denen_gis.layers.network import (
     demand_groups,
     rtt_matrix_ms,
     rtt_to_nearest_dc,
+    summarize_rtt,
 )
 from denen_gis.mesh import mesh_centroids, mesh_from_points
 
@@ -221,3 +222,57 @@ def test_telegeography_style_landings_without_cable_ids_attach_by_proximity():
     assert g.edges["landing:LA", "landing:LB"]["length_km"] == pytest.approx(150.0)
     # no prefecture code: each landing joins its nearest hub (within 150 km)
     assert g.has_edge("landing:LC", "hub:c")
+
+
+def test_group_worst_cell_ignores_empty_cells_and_matches_the_cell_maximum():
+    dcs = gpd.GeoDataFrame(
+        {"site_id": ["D"], "pref_code": ["a"]}, geometry=[shapely.Point(135.0, 35.0)], crs=6668
+    )
+    g = build_backbone(_hubs(), _links(), datacenters=dcs)
+    grid = _grid()
+    # a populated urban cell away from hub c, and a farther empty one
+    extra = mesh_from_points(np.array([137.3, 137.9]), np.array([35.3, 35.9]), level=3)
+    more = pd.DataFrame(
+        {"mesh_code": extra, "pref_code": ["c", "c"], "population": [50, 0], "urban": True}
+    )
+    grid = pd.concat([grid, more], ignore_index=True)
+    res = rtt_to_nearest_dc(g, grid=grid)
+    groups = demand_groups(grid, g)
+    hub = res.by_prefecture.set_index("pref_code")["rtt_ms"]
+    group_rtt = hub.loc[groups["pref_code"]].to_numpy() + groups["local_ms"].to_numpy()
+    worst = hub.loc[groups["pref_code"]].to_numpy() + groups["local_max_ms"].to_numpy()
+    summary = summarize_rtt(group_rtt, groups["population"], groups["urban"], worst_ms=worst)
+    # the empty far cell is the farthest of all, but nobody lives there
+    populated = grid["population"].to_numpy() > 0
+    assert res.by_cell.max() > res.by_cell[populated].max()
+    assert summary["max_rtt_ms"] == pytest.approx(res.by_cell[populated].max())
+    assert summary["max_rtt_ms"] == pytest.approx(res.summary["max_rtt_ms"])
+    assert summary["max_rtt_ms"] > group_rtt.max()  # worst cell, not worst group mean
+    assert summary["mean_rtt_ms"] == pytest.approx(res.summary["mean_rtt_ms"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=50),
+            st.floats(min_value=0, max_value=5),
+            st.integers(min_value=0, max_value=10_000),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_summarize_rtt_worst_is_the_maximum_of_worst_ms_over_populated_rows(rows):
+    rtt = np.array([r[0] for r in rows])
+    worst = rtt + np.array([r[1] for r in rows])
+    pop = np.array([r[2] for r in rows], dtype=float)
+    s = summarize_rtt(rtt, pop, worst_ms=worst)
+    if (pop > 0).any():
+        assert s["max_rtt_ms"] == worst[pop > 0].max()
+        assert s["max_rtt_ms"] >= s["mean_rtt_ms"] - 1e-9
+        assert summarize_rtt(rtt, pop)["max_rtt_ms"] == rtt[pop > 0].max()  # default: rows
+    else:
+        assert np.isnan(s["max_rtt_ms"])
+    with pytest.raises(InputError, match="worst_ms"):
+        summarize_rtt(rtt, pop, worst_ms=worst[:-1] if len(worst) > 1 else [1.0, 2.0])

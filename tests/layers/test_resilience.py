@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from denen_gis.errors import InputError
 from denen_gis.layers.network import build_backbone
 from denen_gis.layers.resilience import (
+    ResilienceReport,
     capacity_concentration,
     compare_cuts,
     n_minus_1,
@@ -160,3 +161,68 @@ def test_adding_capacity_outside_tokyo_never_raises_the_tokyo_share(caps):
     before = capacity_concentration(dc)["tokyo_area_share"]
     after = capacity_concentration(dc, sites=dc["site_id"][1:])["tokyo_area_share"]
     assert after <= before + 1e-12
+
+
+def test_compare_cuts_of_a_report_with_itself_relieves_nobody():
+    # one cable with three landings: its two segments share the cable id
+    hubs = pd.DataFrame(
+        {
+            "code": ["a", "b", "c"],
+            "lon": [135.0, 136.0, 137.0],
+            "lat": [35.0, 35.0, 35.0],
+            "population": [100, 100, 100],
+        }
+    )
+    links = pd.DataFrame({"from_code": ["a"], "to_code": ["b"], "length_km": [100.0]})
+    cables = gpd.GeoDataFrame(
+        {"cable_id": ["X"], "status": ["existing"]},
+        geometry=[shapely.LineString([(135, 34.9), (136, 34.9), (137, 34.9)])],
+        crs=6668,
+    )
+    landings = gpd.GeoDataFrame(
+        {"landing_id": ["la", "lb", "lc"], "cable_id": ["X"] * 3, "pref_code": ["a", "b", "c"]},
+        geometry=shapely.points([(135, 34.9), (136, 34.9), (137, 34.9)]),
+        crs=6668,
+    )
+    dcs = pd.DataFrame({"site_id": ["d"], "pref_code": ["a"], "lon": [135.0], "lat": [35.0]})
+    report = n_minus_1(build_backbone(hubs, links, cables, landings, datacenters=dcs), sites=["d"])
+    assert (report.cuts["id"] == "X").sum() == 2
+    table = compare_cuts(report, report)
+    assert len(table) == len(report.cuts)
+    assert (table["relieved_population"] == 0).all()
+    assert relief_statements(table) == []
+    # the segment b-c alone cuts off c; each segment keeps its own figures
+    seg = table[table["id"] == "X"].set_index("b")
+    assert seg.loc["landing:lc", "population_cut_off_before"] == 100
+    assert seg.loc["landing:lb", "population_cut_off_before"] == 0
+
+
+def test_compare_cuts_matches_segments_whatever_their_direction():
+    before = n_minus_1(_graph(False), sites=["DP"])
+    flipped = before.cuts.rename(columns={"a": "b", "b": "a"})
+    flipped = flipped.assign(b=flipped["b"].where(flipped["element"] == "edge", ""))
+    flipped = flipped.assign(a=before.cuts["a"].where(before.cuts["element"] == "dc", flipped["a"]))
+    other = ResilienceReport(baseline=before.baseline, cuts=flipped, worst=before.worst)
+    table = compare_cuts(before, other)
+    assert len(table) == len(before.cuts)
+    assert table["population_cut_off_after"].notna().all()
+    with pytest.raises(InputError, match="twice"):
+        compare_cuts(before, ResilienceReport(before.baseline, pd.concat([before.cuts] * 2), {}))
+
+
+def test_worst_rtt_of_grouped_demand_is_the_farthest_populated_cell():
+    g = _graph(True)
+    demand = pd.DataFrame(
+        {
+            "node": ["hub:P", "hub:Q", "hub:Z"],
+            "population": list(POP.values()),
+            "local_ms": [0.1, 0.2, 0.3],
+            "local_max_ms": [0.5, 0.2, 1.3],
+            "urban": [True, False, False],
+        }
+    )
+    report = n_minus_1(g, demand, sites=["DP"])
+    flat = n_minus_1(g, demand.drop(columns="local_max_ms"), sites=["DP"])
+    assert report.baseline["mean_rtt_ms"] == pytest.approx(flat.baseline["mean_rtt_ms"])
+    # Z is the farthest group: its worst cell lies 1.0 ms beyond its mean
+    assert report.baseline["max_rtt_ms"] == pytest.approx(flat.baseline["max_rtt_ms"] + 1.0)

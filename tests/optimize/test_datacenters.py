@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.optimize.datacenters import plan_datacenters, solve_dc_siting
@@ -172,11 +173,12 @@ def embedded():
     return dcs, g, demand_groups(load_population_grid(), g), load_prefectures()
 
 
-def test_default_plan_runs_in_seconds_and_follows_the_rules(embedded):
+def test_default_plan_follows_the_rules(embedded):
+    # Speed is a benchmark's business: a wall-clock bound equal to the solver's
+    # own time limit is flaky on a busy CI runner.
     dcs, g, demand, prefs = embedded
-    t0 = time.perf_counter()
     plan = plan_datacenters(dcs, g, demand, regions=prefs)
-    assert time.perf_counter() - t0 < 10
+    assert plan.result.status == "OPTIMAL"
     assert len(plan.chosen) == 13
     funded = set(dcs.loc[dcs["status"] == "funded", "site_id"])
     assert funded <= set(plan.chosen)
@@ -187,6 +189,24 @@ def test_default_plan_runs_in_seconds_and_follows_the_rules(embedded):
     assert s["after"]["rural_rtt_ms"] < s["before"]["rural_rtt_ms"]
     assert s["capacity_after"]["tokyo_area_share"] < s["capacity_before"]["tokyo_area_share"]
     assert plan.result.gap < 1e-6
+    assert plan.result.best_bound <= plan.result.objective
+
+
+def test_summary_max_rtt_is_the_worst_populated_cell(embedded):
+    from denen_gis.io.japan import load_population_grid
+    from denen_gis.layers.network import rtt_to_nearest_dc
+
+    dcs, g, demand, prefs = embedded
+    plan = plan_datacenters(dcs, g, demand, k=9, regions=prefs)
+    grid = load_population_grid()
+    existing = dcs.loc[dcs["status"] == "existing", "site_id"].tolist()
+    for key, sites in (("before", existing), ("after", existing + list(plan.chosen))):
+        cells = rtt_to_nearest_dc(g, sites=sites, grid=grid).by_cell
+        worst = float(cells[grid["population"].to_numpy() > 0].max())
+        assert plan.summary[key]["max_rtt_ms"] == pytest.approx(worst, abs=1e-9)
+        # ... which lies beyond the worst (prefecture, urban) group average
+        table = plan.demand["rtt_before_ms" if key == "before" else "rtt_after_ms"]
+        assert worst > table.max()
 
 
 def test_plan_input_errors(embedded):
@@ -209,3 +229,142 @@ def test_max_per_block_spreads_the_plan(embedded):
     plan = plan_datacenters(dcs, g, demand, k=10, fix_funded=False, max_per_block=2)
     blocks = dcs.set_index("site_id").loc[list(plan.chosen), "block"]
     assert blocks.value_counts().max() <= 2
+
+
+def test_plan_derives_blocks_from_the_prefectures(embedded):
+    dcs, g, demand, prefs = embedded
+    no_block = dcs.drop(columns="block")
+    plan = plan_datacenters(
+        no_block, g, demand, k=10, fix_funded=False, max_per_block=2, regions=prefs
+    )
+    blocks = prefs.set_index("code").loc[
+        dcs.set_index("site_id").loc[list(plan.chosen), "pref_code"], "block"
+    ]
+    assert blocks.value_counts().max() <= 2
+    with pytest.raises(InputError, match=r"datacenters layer has no 'block' column.*max_per_block"):
+        plan_datacenters(no_block, g, demand, k=10, max_per_block=2)
+    with pytest.raises(InputError, match="no 'block' column"):
+        plan_datacenters(
+            no_block, g, demand, k=10, max_per_block=2, regions=prefs.drop(columns="block")
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"time_limit_s": -1.0}, "time_limit_s"),
+        ({"time_limit_s": 0}, "time_limit_s"),
+        ({"time_limit_s": float("nan")}, "time_limit_s"),
+        ({"workers": 0}, "workers"),
+        ({"workers": 1.5}, "workers"),
+    ],
+)
+def test_plan_rejects_bad_solver_settings(embedded, kwargs, match):
+    dcs, g, demand, _ = embedded
+    with pytest.raises(InputError, match=match):
+        plan_datacenters(dcs, g, demand, **kwargs)
+
+
+# --- review findings ------------------------------------------------------------------
+
+_W = [1000, 1000, 1000, 1000]
+_D = np.array([[0, 5, 9, 9], [5, 0, 5, 9], [9, 5, 0, 5], [9, 9, 5, 0]], dtype=float)
+
+
+def test_dc_budget_is_never_exceeded():
+    # Two sites of 1.4 do not fit 2.5 (whole-million rounding once let them in).
+    cost = np.full(4, 1.4)
+    with pytest.raises(InfeasibleError, match="cheapest"):
+        solve_dc_siting(_W, _D, k=2, cost_myen=cost, budget_myen=2.5, workers=1)
+    r = solve_dc_siting(_W, _D, k=2, cost_myen=cost, budget_myen=2.8, workers=1)
+    assert cost[r.chosen].sum() <= 2.8
+    # a cheap site frees the budget for one expensive one
+    cost = np.array([1.4, 1.4, 1.1, 1.4])
+    r = solve_dc_siting(_W, _D, k=2, cost_myen=cost, budget_myen=2.5, workers=1)
+    assert 2 in r.chosen
+    assert cost[r.chosen].sum() <= 2.5
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=10_000),
+    st.lists(st.integers(min_value=0, max_value=3000), min_size=7, max_size=7),
+    st.integers(min_value=0, max_value=9000),
+    st.sampled_from([1, 2, 3]),
+)
+def test_budget_matches_brute_force(seed, cost_kyen, budget_kyen, k):
+    w, d, _ = _instance(seed)
+    cost = np.asarray(cost_kyen) / 1000  # [million yen], to the thousand yen
+    budget = budget_kyen / 1000
+
+    def fits(subset):
+        return cost[list(subset)].sum() <= budget + 1e-9
+
+    want = _brute(w, d, k, ok=fits)
+    if not np.isfinite(want):
+        with pytest.raises(InfeasibleError):
+            solve_dc_siting(w, d, k=k, cost_myen=cost, budget_myen=budget, workers=1)
+        return
+    res = solve_dc_siting(w, d, k=k, cost_myen=cost, budget_myen=budget, workers=1)
+    assert cost[res.chosen].sum() <= budget + 1e-9
+    assert res.objective == pytest.approx(want, abs=0.01)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.floats(min_value=0, max_value=50, allow_nan=False), min_size=7, max_size=7),
+    st.floats(min_value=0, max_value=100, allow_nan=False),
+)
+def test_any_plan_the_model_admits_fits_the_budget(costs, budget):
+    w, d, _ = _instance(1)
+    cost = np.asarray(costs)
+    try:
+        res = solve_dc_siting(w, d, k=2, cost_myen=cost, budget_myen=budget, workers=1)
+    except InfeasibleError:
+        # then no pair fits (costs rounded up to 0.001 may leave out a pair
+        # within 0.002 million yen of the budget)
+        assert np.add.outer(cost, cost)[np.triu_indices(7, 1)].min() > budget - 0.002
+        return
+    # exact up to the 1e-9 million yen (0.001 yen) that absorbs float noise
+    assert cost[res.chosen].sum() <= budget + 1e-9
+
+
+def test_fixed_sites_above_the_budget_are_an_input_error():
+    with pytest.raises(InputError, match=r"budget_myen.*raise the budget"):
+        solve_dc_siting(
+            _W, _D, k=2, fixed=[0, 1], cost_myen=np.full(4, 1.4), budget_myen=2.5, workers=1
+        )
+    with pytest.raises(InputError, match="cost_myen"):
+        solve_dc_siting(_W, _D, k=1, cost_myen=[1.0, -1.0, 1.0, 1.0], budget_myen=2.5)
+
+
+def test_dc_bound_with_backup_does_not_exceed_the_objective():
+    r = solve_dc_siting(_W, _D, k=2, backup_max_rtt_ms=20.0, workers=1)
+    assert r.status == "OPTIMAL"
+    assert r.best_bound <= r.objective + 1e-9
+    assert r.gap == 0 and r.best_bound == pytest.approx(r.objective)
+    # objective = mean RTT + 0.25 x mean backup RTT, reported apart
+    served = _D[np.arange(4), r.assignment]
+    backup = _D[np.arange(4), r.backup]
+    assert r.mean_rtt_ms == pytest.approx(served.mean())
+    assert r.backup_rtt_ms == pytest.approx(backup.mean())
+    assert r.objective == pytest.approx(r.mean_rtt_ms + 0.25 * r.backup_rtt_ms)
+    plain = solve_dc_siting(_W, _D, k=2, workers=1)
+    assert np.isnan(plain.backup_rtt_ms)
+    assert plain.objective == pytest.approx(plain.mean_rtt_ms)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bound_never_exceeds_the_objective_when_time_limited(seed):
+    w, d, _ = _instance(seed, m=30, n=12)
+    r = solve_dc_siting(w, d, k=4, backup_max_rtt_ms=float(d.max()), time_limit_s=0.05, workers=1)
+    assert 0 <= r.gap <= 1
+    assert r.best_bound <= r.objective + 1e-9
+    assert r.best_bound == pytest.approx(r.objective * (1 - r.gap))
+
+
+def test_dc_negative_time_limit_is_an_input_error():
+    with pytest.raises(InputError, match="time_limit_s"):
+        solve_dc_siting(_W, _D, k=1, time_limit_s=-1.0, workers=1)
+    with pytest.raises(InputError, match="workers"):
+        solve_dc_siting(_W, _D, k=1, workers=0)

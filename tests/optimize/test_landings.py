@@ -63,6 +63,27 @@ def test_bad_parameters():
         solve_landings(w[:3], d)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"time_limit_s": -1.0}, "time_limit_s"),
+        ({"time_limit_s": 0.0}, "time_limit_s"),
+        ({"time_limit_s": float("nan")}, "time_limit_s"),
+        ({"workers": 0}, "workers"),
+        ({"workers": -2}, "workers"),
+    ],
+)
+def test_bad_solver_settings_are_input_errors(kwargs, match):
+    # CP-SAT would answer MODEL_INVALID, which used to surface as InfeasibleError
+    from denen_gis.io.japan import load_backbone_links, load_hubs, load_landings
+
+    w, d = _instance(0)
+    with pytest.raises(InputError, match=match):
+        solve_landings(w, d, count=2, **kwargs)
+    with pytest.raises(InputError, match=match):
+        plan_landings(load_landings(), load_hubs(), load_backbone_links(), **kwargs)
+
+
 def test_embedded_plan_is_no_worse_than_the_reported_landings():
     from denen_gis.io.japan import load_backbone_links, load_hubs, load_landings
 

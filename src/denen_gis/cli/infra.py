@@ -88,7 +88,7 @@ def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 
 def _rtt_table(title: str, rows: dict[str, dict[str, float]]) -> Table:
     table = Table(title=title)
-    for col in ("scenario", "mean RTT ms", "urban ms", "rural ms", "worst ms", "cut off"):
+    for col in ("scenario", "mean RTT ms", "urban ms", "rural ms", "worst cell ms", "cut off"):
         table.add_column(col, justify="left" if col == "scenario" else "right")
     for name, s in rows.items():
         table.add_row(

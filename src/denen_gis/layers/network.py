@@ -595,9 +595,7 @@ def demand_groups(
         0.0,
     )
     out["population"] = out["population"].round().astype(np.int64)
-    return out[
-        ["pref_code", "urban", "node", "population", "cells", "local_ms", "local_max_ms"]
-    ]
+    return out[["pref_code", "urban", "node", "population", "cells", "local_ms", "local_max_ms"]]
 
 
 def summarize_rtt(

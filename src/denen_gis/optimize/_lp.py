@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 #: Largest number of sites handed to the restricted MIP.
 MIP_SITES_CAP = 2500
+#: When the whole model fits the MIP, SCIP first gets this many sites (LP support,
+#: incumbent, smallest reduced costs) for 40% of the time, then the whole model.
+FIRST_MIP_SITES = 600
 
 
 @dataclass(frozen=True)
@@ -223,29 +226,24 @@ def solve_covering(
     started = time.perf_counter()
     incumbent = np.asarray(incumbent, dtype=np.int64)
     ub = prob.value(incumbent)
-    if prob.n_sites <= MIP_SITES_CAP:
-        # the whole model fits the MIP: SCIP's own LP bound is global and at
-        # 20k x 2k SCIP did better from the greedy with all the time than after
-        # PDLP, LP rounding and a dive (0.16% against 0.66% at 30 s)
-        lp = LPBound(-math.inf, math.nan, np.zeros(prob.n_sites), np.zeros(prob.n_sites), "", 0.0)
-        details: dict = {"incumbent_start": ub}
-        start_name = "greedy"
-    else:
-        lp = lp_bound(prob, time_limit_s=lp_share * time_limit_s)
-        details = {
-            "lp_bound": lp.bound,
-            "lp_value": lp.lp_value,
-            "lp_status": lp.status,
-            "lp_s": round(lp.seconds, 3),
-            "incumbent_start": ub,
-        }
-        start_name = "greedy"
-        if rounding is not None and lp.x.any():
-            rounded = np.asarray(rounding(lp.x), dtype=np.int64)
-            value_r = prob.value(rounded)
-            details["rounding_value"] = value_r
-            if value_r < ub and prob.feasible(rounded):
-                incumbent, ub, start_name = rounded, value_r, "LP+greedy"
+    # the LP comes first even when the whole model fits the MIP: at 20k x 2k its
+    # rounding (with swaps) is a far better start for SCIP than the greedy, and
+    # SCIP's bound on the whole model is then global
+    lp = lp_bound(prob, time_limit_s=lp_share * time_limit_s)
+    details: dict = {
+        "lp_bound": lp.bound,
+        "lp_value": lp.lp_value,
+        "lp_status": lp.status,
+        "lp_s": round(lp.seconds, 3),
+        "incumbent_start": ub,
+    }
+    start_name = "greedy"
+    if rounding is not None and lp.x.any():
+        rounded = np.asarray(rounding(lp.x), dtype=np.int64)
+        value_r = prob.value(rounded)
+        details["rounding_value"] = value_r
+        if value_r < ub and prob.feasible(rounded):
+            incumbent, ub, start_name = rounded, value_r, "LP+greedy"
     lb = lp.bound
 
     def close(value: float, bound: float) -> bool:
@@ -263,60 +261,80 @@ def solve_covering(
     keep[cand[:room]] = True
     left_out = ~keep
     whole = not left_out.any() or float(rc[left_out].min()) >= ub - lb
-    sites = np.flatnonzero(keep)
-    a = prob.matrix[:, sites]
-    dem = np.flatnonzero(np.diff(a.indptr) > 0)
-    a = a[dem].astype(np.float64)
-    n_r, n_dr = sites.size, dem.size
-    cover = sp.hstack([-a, sp.identity(n_dr, format="csr")], format="csr")
-    cols = np.concatenate([sites, prob.n_sites + dem])
-    matrix = sp.vstack([cover, prob.side[:, cols]], format="csr")
-    x0 = np.isin(sites, incumbent).astype(np.float64)
-    lp_one = lp.x[sites] >= 1 - 1e-3
-    mip = {
-        "row_lb": np.concatenate([np.full(n_dr, -np.inf), prob.side_rhs]),
-        "row_ub": np.concatenate([np.zeros(n_dr), np.full(prob.side_rhs.size, np.inf)]),
-        "var_ub": np.ones(n_r + n_dr),
-        "objective": np.concatenate([prob.cost_x[sites], prob.cost_y[dem]]),
-        "integer": np.arange(n_r + n_dr) < n_r,
-        "maximize": False,
-        "engine": engine,
-        "seed": seed,
-        "workers": workers,
-        "rel_gap": rel_gap,
-    }
     chosen, value, used = incumbent, ub, start_name
 
     def left() -> float:
         # leave a little of the limit for building the result
         return 0.97 * time_limit_s - (time.perf_counter() - started) - 0.3
 
-    def attempt(var_lb_x: np.ndarray, limit: float, hint_x: np.ndarray) -> MipSolution:
+    def restricted(mask: np.ndarray) -> dict:
+        """The MIP over the sites in ``mask`` and the demands they cover."""
+        sites = np.flatnonzero(mask)
+        a = prob.matrix[:, sites]
+        dem = np.flatnonzero(np.diff(a.indptr) > 0)
+        a = a[dem].astype(np.float64)
+        n_r, n_dr = sites.size, dem.size
+        cover = sp.hstack([-a, sp.identity(n_dr, format="csr")], format="csr")
+        cols = np.concatenate([sites, prob.n_sites + dem])
+        return {
+            "sites": sites,
+            "a": a,
+            "matrix": sp.vstack([cover, prob.side[:, cols]], format="csr"),
+            "row_lb": np.concatenate([np.full(n_dr, -np.inf), prob.side_rhs]),
+            "row_ub": np.concatenate([np.zeros(n_dr), np.full(prob.side_rhs.size, np.inf)]),
+            "var_ub": np.ones(n_r + n_dr),
+            "objective": np.concatenate([prob.cost_x[sites], prob.cost_y[dem]]),
+            "integer": np.arange(n_r + n_dr) < n_r,
+        }
+
+    def attempt(model: dict, var_lb_x: np.ndarray, limit: float) -> MipSolution:
         nonlocal chosen, value, used
+        sites, a = model["sites"], model["a"]
+        hint_x = np.maximum(np.isin(sites, chosen).astype(np.float64), var_lb_x)
         hint_y = ((a @ hint_x) > 0).astype(np.float64)
-        var_lb = np.concatenate([var_lb_x, np.zeros(n_dr)])
+        var_lb = np.concatenate([var_lb_x, np.zeros(a.shape[0])])
+        mip = {k: v for k, v in model.items() if k not in ("sites", "a")}
         sol = solve_mip(
-            matrix, var_lb=var_lb, hint=np.concatenate([hint_x, hint_y]), time_limit_s=limit, **mip
+            var_lb=var_lb,
+            hint=np.concatenate([hint_x, hint_y]),
+            time_limit_s=limit,
+            maximize=False,
+            engine=engine,
+            seed=seed,
+            workers=workers,
+            rel_gap=rel_gap,
+            **mip,
         )
         if sol.values is not None:
-            cand = sites[sol.values[:n_r] > 0.5]
+            cand = sites[sol.values[: sites.size] > 0.5]
             cand_value = prob.value(cand)
             if cand_value < value and prob.feasible(cand):
                 chosen, value, used = cand, cand_value, sol.engine
         return sol
 
-    details.update({"mip_sites": int(n_r), "mip_demands": int(n_dr)})
-    if not whole and lp_one.any() and left() > 1.0:
+    model = restricted(keep)
+    details.update({"mip_sites": int(model["sites"].size), "mip_demands": int(model["a"].shape[0])})
+    lp_one = lp.x[model["sites"]] >= 1 - 1e-3
+    if not left_out.any() and prob.n_sites > FIRST_MIP_SITES and left() > 1.0:
+        # the whole model fits: SCIP first on the LP support and the sites of
+        # smallest reduced cost (it improves a plan there far sooner), then on all
+        small = np.zeros(prob.n_sites, dtype=bool)
+        small[chosen] = True
+        small[lp.x > 1e-3] = True
+        small[order[~small[order]][: max(FIRST_MIP_SITES - int(small.sum()), 0)]] = True
+        first = restricted(small)
+        sol_f = attempt(first, np.zeros(first["sites"].size), 0.4 * left())
+        details["first_mip_sites"] = int(first["sites"].size)
+        details["first_mip_status"] = sol_f.status
+        details["first_mip_value"] = value
+    elif left_out.any() and lp_one.any() and left() > 1.0:
         # dive: the LP's ones fixed, a small MIP over the rest finds a good incumbent fast
-        lb_x = lp_one.astype(np.float64)
-        hint_x = np.maximum(x0, lb_x)
-        sol_a = attempt(lb_x, 0.35 * left(), hint_x)
+        sol_a = attempt(model, lp_one.astype(np.float64), 0.35 * left())
         details["dive_status"] = sol_a.status
         details["dive_value"] = value
     if (math.isfinite(lb) and close(value, lb)) or left() < 0.5:
         return CoveringSolution(np.sort(chosen), value, min(lb, value), used, details)
-    hint_x = np.isin(sites, chosen).astype(np.float64)
-    sol = attempt(np.zeros(n_r), left(), hint_x)
+    sol = attempt(model, np.zeros(model["sites"].size), left())
     # a left-out site j costs at least lb + rc_j: the MIP bound holds for the whole
     # model when every left-out site's reduced cost reaches the incumbent's gap
     whole = not left_out.any() or float(rc[left_out].min()) >= value - lb

@@ -19,14 +19,19 @@ fixes the funded sites, and reports before/after RTT (urban vs rural) and
 capacity concentration.
 
 CP-SAT needs integer coefficients: RTT is scaled to 0.01 ms and population to
-thousands of persons (at least 1 for any populated demand). The reported
-objective is recomputed in floating point from the chosen assignment; the best
-bound and gap are those of the scaled model.
+thousands of persons (at least 1 for any populated demand). Site costs are
+rounded *up* and the budget *down* to thousand yen (0.001 million yen), so the
+integer model never admits a plan above the budget (beyond 1e-9 million yen of
+float noise, which the rounding absorbs). The reported objective is
+the model's objective (with the backup term) recomputed in floating point from
+the chosen assignment; the gap is that of the scaled model, and the best bound
+is reported on the same footing, ``objective x (1 - gap)``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +48,7 @@ from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.geodesy import chord_from_km, unit_vectors
 from denen_gis.layers.network import LatencyModel, rtt_matrix_ms, summarize_rtt
 from denen_gis.layers.resilience import TOKYO_AREA, capacity_concentration
+from denen_gis.optimize._validate import check_budget
 
 __all__ = [
     "DatacenterPlan",
@@ -55,6 +61,7 @@ log = logging.getLogger(__name__)
 
 _RTT_SCALE = 100.0  # 0.01 ms units
 _POP_SCALE = 1000.0  # thousands of persons
+_COST_SCALE = 1000.0  # thousand yen per million yen
 _STATUS = {
     cp_model.OPTIMAL: "OPTIMAL",
     cp_model.FEASIBLE: "FEASIBLE",
@@ -79,10 +86,12 @@ class SitingResult:
     backup
         Backup site index per demand (``None`` without a backup rule).
     objective
-        Population-weighted mean RTT [ms] (median) or worst RTT [ms] (center),
-        recomputed in floating point.
+        The model's objective [ms], recomputed in floating point: median, the
+        population-weighted mean RTT plus ``backup_weight`` x the mean backup
+        RTT (just the mean RTT without a backup rule); center, the worst RTT.
     best_bound
-        Best proven bound of the scaled model, in the objective's unit [ms].
+        Best proven bound on ``objective`` [ms]: ``objective x (1 - gap)``,
+        never above ``objective``.
     gap
         Relative gap of the scaled model (0 when proven optimal).
     status
@@ -93,6 +102,9 @@ class SitingResult:
         ``median`` or ``center``.
     mean_rtt_ms, max_rtt_ms
         Population-weighted mean and worst RTT of the assignment [ms].
+    backup_rtt_ms
+        Population-weighted mean RTT to the backup sites [ms] (NaN without a
+        backup rule).
     """
 
     chosen: np.ndarray
@@ -107,6 +119,19 @@ class SitingResult:
     objective_name: str
     mean_rtt_ms: float
     max_rtt_ms: float
+    backup_rtt_ms: float
+
+
+def _check_solver_settings(time_limit_s: float, workers: int) -> None:
+    """Reject solver settings that CP-SAT would refuse as MODEL_INVALID."""
+    if isinstance(time_limit_s, bool) or not (
+        isinstance(time_limit_s, int | float | np.integer | np.floating) and time_limit_s > 0
+    ):
+        msg = f"time_limit_s must be a number of seconds > 0, got {time_limit_s!r}"
+        raise InputError(msg)
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        msg = f"workers must be a whole number >= 1, got {workers!r}"
+        raise InputError(msg)
 
 
 def _as_index(values: Iterable[int] | None, n: int, name: str) -> np.ndarray:
@@ -194,10 +219,12 @@ def solve_dc_siting(
     ------
     InputError
         Bad shapes or values, ``k`` larger than the candidates, conflicting
-        fixed/excluded sites, missing companions of paired parameters.
+        fixed/excluded sites, missing companions of paired parameters, fixed
+        sites costing more than the budget, ``time_limit_s <= 0`` or
+        ``workers < 1``.
     InfeasibleError
         No plan meets the rules (e.g. a demand has no backup site within the
-        bound, or the budget is below the fixed sites' cost).
+        bound, or the ``k`` cheapest sites cost more than the budget).
 
     Examples
     --------
@@ -208,6 +235,7 @@ def solve_dc_siting(
     ([1], 3.333)
     """
     t0 = time.perf_counter()
+    _check_solver_settings(time_limit_s, workers)
     w = np.asarray(weights, dtype=float)
     d = np.asarray(rtt_ms, dtype=float)
     _check_inputs(w, d)
@@ -252,6 +280,17 @@ def solve_dc_siting(
     if (budget_myen is not None) and cost_myen is None:
         msg = "budget_myen needs cost_myen (one cost per site)"
         raise InputError(msg)
+    cost = None
+    if budget_myen is not None:
+        cost = np.asarray(cost_myen, dtype=float)
+        if cost.shape != (n,):
+            msg = f"cost_myen needs one cost per site, shape ({n},), got {cost.shape}"
+            raise InputError(msg)
+        bad = np.flatnonzero(~np.isfinite(cost) | (cost < 0))
+        if bad.size:
+            msg = f"cost_myen: site {int(bad[0])} costs {cost[bad[0]]!r}; costs must be >= 0"
+            raise InputError(msg)
+        budget_myen = check_budget("budget_myen", budget_myen, float(cost[fix].sum()))
     if backup_max_rtt_ms is not None and k + len(opened) < 2:
         msg = "backup_max_rtt_ms needs at least two open sites (k + always-open >= 2)"
         raise InputError(msg)
@@ -363,19 +402,27 @@ def solve_dc_siting(
                     )
                     raise InputError(msg)
                 model.add(y[a] + y[b] <= 1)
-    if budget_myen is not None:
-        cost = np.asarray(cost_myen, dtype=float)
-        fixed_cost = float(cost[fix].sum())
-        if fixed_cost > budget_myen:
+    if cost is not None and budget_myen is not None:
+        # Costs up, budget down (to thousand yen): every plan the integer model
+        # admits fits the budget. Rounding to 1e-6 first keeps float noise such
+        # as 516.864 x 1000 = 516864.00000000006 from costing an extra thousand yen.
+        ci = np.ceil(np.round(cost * _COST_SCALE, 6)).astype(np.int64)
+        bi = math.floor(round(float(budget_myen) * _COST_SCALE, 6))
+        free = np.array([j for j in y if j not in set(fix.tolist())], dtype=np.int64)
+        cheapest = int(ci[fix].sum() + np.sort(ci[free])[: k - len(fix)].sum())
+        if cheapest > bi:
             msg = (
-                f"the fixed sites cost {fixed_cost:,.0f} myen, "
-                f"above budget_myen = {budget_myen:,.0f}"
+                f"the {k} cheapest eligible sites (fixed ones included) cost "
+                f"{cheapest / _COST_SCALE:,.3f} million yen, above budget_myen = "
+                f"{budget_myen:,.3f}; raise the budget or lower k"
             )
             raise InfeasibleError(msg)
-        model.add(sum(int(round(cost[j])) * y[j] for j in y) <= int(round(budget_myen)))  # noqa: RUF046
+        model.add(sum(int(ci[j]) * y[j] for j in y) <= bi)
     bx: dict[tuple[int, int], cp_model.IntVar] = {}
     if backup_allow is not None:
         for i in range(m):
+            if w[i] <= 0:
+                continue  # nobody to back up; such a row may have no site in range
             cols = np.flatnonzero(backup_allow[i])
             for j in cols:
                 bx[i, int(j)] = model.new_bool_var(f"b{i}_{j}")
@@ -445,14 +492,23 @@ def solve_dc_siting(
     served = d[np.arange(m), assignment]
     mean = float(np.average(served, weights=w)) if w.sum() > 0 else 0.0
     worst = float(served[w > 0].max()) if (w > 0).any() else 0.0
+    backup_mean = float("nan")
+    if backup is not None:
+        has = backup >= 0
+        bw = np.where(has, w, 0.0)
+        backup_mean = (
+            float(np.average(d[np.flatnonzero(has), backup[has]], weights=bw[has]))
+            if bw.sum() > 0
+            else 0.0
+        )
     if objective == "median":
-        total_w = float(wi.sum()) or 1.0
-        best_bound = bound_int / _RTT_SCALE / total_w
-        objective_value = mean
+        # The model minimises the weighted RTT plus the weighted backup RTT:
+        # report that same quantity, so objective and bound measure one thing.
+        objective_value = mean + (backup_weight * backup_mean if backup is not None else 0.0)
     else:
-        best_bound = bound_int / _RTT_SCALE
         objective_value = worst
-    gap = 0.0 if obj_int <= 0 else max(0.0, (obj_int - bound_int) / obj_int)
+    gap = 0.0 if obj_int <= 0 else min(1.0, max(0.0, (obj_int - bound_int) / obj_int))
+    best_bound = objective_value * (1.0 - gap)
     log.info(
         "DC siting (%s, k=%d): %s objective %.3f ms, gap %.4f, %.2f s",
         objective,
@@ -475,6 +531,7 @@ def solve_dc_siting(
         objective_name=objective,
         mean_rtt_ms=mean,
         max_rtt_ms=worst,
+        backup_rtt_ms=backup_mean,
     )
 
 
@@ -519,6 +576,28 @@ def _check_on_land(sites: pd.DataFrame, regions: pd.DataFrame) -> None:
         raise InputError(msg)
 
 
+def _site_blocks(sites: pd.DataFrame, regions: pd.DataFrame | None) -> list[str]:
+    """Block label of each site: its own ``block`` column, else its prefecture's."""
+    if "block" in sites.columns:
+        return sites["block"].astype(str).tolist()
+    if regions is None or "block" not in regions.columns or "code" not in regions.columns:
+        msg = (
+            "datacenters layer has no 'block' column; add one or set "
+            "datacenters.max_per_block (to none) to drop the per-block rule"
+        )
+        raise InputError(msg)
+    lookup = dict(zip(regions["code"].astype(str), regions["block"].astype(str), strict=True))
+    pref = sites["pref_code"].astype(str)
+    missing = sorted(set(pref) - set(lookup))
+    if missing:
+        msg = (
+            f"datacenters layer has no 'block' column and pref_code {missing[0]!r} is not a "
+            "prefecture code of regions; add a block column or fix pref_code"
+        )
+        raise InputError(msg)
+    return [lookup[p] for p in pref]
+
+
 def plan_datacenters(
     datacenters: pd.DataFrame,
     graph: nx.Graph,
@@ -549,7 +628,8 @@ def plan_datacenters(
     datacenters
         ``datacenters`` layer: ``site_id``, ``pref_code``, ``status``
         (existing|funded|candidate), ``capacity_mw``, ``cost_myen``, point
-        geometry; ``block`` when ``max_per_block`` is used.
+        geometry; ``block`` when ``max_per_block`` is used (taken from the
+        prefectures in ``regions`` when the layer has none).
     graph
         Backbone with every site as a DC node.
     demand
@@ -560,7 +640,8 @@ def plan_datacenters(
     objective
         ``median`` or ``center``.
     regions
-        Prefecture polygons: every site must lie on land.
+        Prefecture polygons (``code``, optional ``block``): every site must
+        lie on land.
     allow_tokyo_area
         Let new sites lie in the Tokyo area (off by the subsidy rule).
     fix_funded, include_sites, exclude_sites
@@ -573,12 +654,21 @@ def plan_datacenters(
     latency, time_limit_s, seed, workers
         Latency model and solver settings.
 
+    Returns
+    -------
+    DatacenterPlan
+        ``summary["before"]``/``["after"]`` hold the population-weighted RTT
+        (``mean_rtt_ms``, ``urban_rtt_ms``, ``rural_rtt_ms``) and the RTT of
+        the worst populated 1 km cell (``max_rtt_ms``) [ms].
+
     Raises
     ------
     InputError
         Unknown site ids, a fixed site in the Tokyo area under the subsidy
-        rule, a site in the sea, bad ``k``, ...
+        rule, a site in the sea, no ``block`` for ``max_per_block``, bad
+        ``k``, ``time_limit_s`` or ``workers``, ...
     """
+    _check_solver_settings(time_limit_s, workers)
     latency = latency or LatencyModel()
     for col in ("site_id", "pref_code", "status", "capacity_mw"):
         if col not in datacenters.columns:
@@ -599,6 +689,7 @@ def plan_datacenters(
             raise InputError(msg)
     if regions is not None:
         _check_on_land(sites, regions)
+    block = _site_blocks(sites, regions) if max_per_block is not None else None
     status = sites["status"].astype(str).to_numpy()
     pref = sites["pref_code"].astype(str).to_numpy()
     existing = np.flatnonzero(status == "existing")
@@ -646,7 +737,7 @@ def plan_datacenters(
         excluded=[pos[s] for s in sorted(excluded_ids)],
         capacity_mw=sites["capacity_mw"].to_numpy(dtype=float) if capacitated else None,
         load_mw=weights / 1e6 * load_mw_per_million if capacitated else None,
-        block=sites["block"].astype(str).tolist() if "block" in sites.columns else None,
+        block=block,
         max_per_block=max_per_block,
         lonlat=lonlat,
         min_separation_km=min_separation_km,
@@ -658,16 +749,26 @@ def plan_datacenters(
         workers=workers,
     )
     chosen = tuple(ids[j] for j in result.chosen)
-    mean_rtt = hub_rtt[row] + demand["local_ms"].to_numpy(dtype=float).reshape(-1, 1)
+    local_mean = demand["local_ms"].to_numpy(dtype=float)
+    mean_rtt = hub_rtt[row] + local_mean.reshape(-1, 1)
     before = mean_rtt[:, existing].min(axis=1)
     after = mean_rtt[:, result.open_sites].min(axis=1)
+    # The worst cell of a group is its farthest populated cell: same DC, farther
+    # from the hub by local_max_ms - local_ms.
+    extra = (
+        np.maximum(demand["local_max_ms"].to_numpy(dtype=float) - local_mean, 0.0)
+        if "local_max_ms" in demand
+        else np.zeros(len(demand))
+    )
     urban = demand["urban"].to_numpy(dtype=bool) if "urban" in demand else None
     table = demand.copy()
     table["rtt_before_ms"] = before
     table["rtt_after_ms"] = after
     table["site_id"] = [ids[j] for j in result.assignment]
     table["assigned_rtt_ms"] = mean_rtt[np.arange(len(table)), result.assignment]
-    table["backup_site_id"] = [ids[j] for j in result.backup] if result.backup is not None else ""
+    table["backup_site_id"] = (
+        [ids[j] if j >= 0 else "" for j in result.backup] if result.backup is not None else ""
+    )
     out_sites = pd.DataFrame(sites.drop(columns=sites.geometry.name))
     out_sites["lon"], out_sites["lat"] = lonlat[:, 0], lonlat[:, 1]
     out_sites["chosen"] = out_sites["site_id"].isin(chosen)
@@ -678,8 +779,8 @@ def plan_datacenters(
         "k": k,
         "objective": objective,
         "chosen": list(chosen),
-        "before": summarize_rtt(before, weights, urban),
-        "after": summarize_rtt(after, weights, urban),
+        "before": summarize_rtt(before, weights, urban, worst_ms=before + extra),
+        "after": summarize_rtt(after, weights, urban, worst_ms=after + extra),
         "capacity_before": capacity_concentration(sites),
         "capacity_after": capacity_concentration(sites, sites=chosen),
         "new_capacity_mw": float(sites.loc[out_sites["chosen"], "capacity_mw"].sum()),
@@ -688,6 +789,7 @@ def plan_datacenters(
         else 0.0,
         "solver": {
             "status": result.status,
+            "objective_name": result.objective_name,
             "objective": result.objective,
             "best_bound": result.best_bound,
             "gap": result.gap,

@@ -51,6 +51,18 @@ COST_PER_LANDING_MYEN = 3000.0
 BACKHAUL_MYEN_PER_MPERSON_KM = 1.0
 
 
+def _check_solver_settings(time_limit_s: float, workers: int) -> None:
+    """Reject solver settings that CP-SAT would refuse as MODEL_INVALID."""
+    if isinstance(time_limit_s, bool) or not (
+        isinstance(time_limit_s, int | float | np.integer | np.floating) and time_limit_s > 0
+    ):
+        msg = f"time_limit_s must be a number of seconds > 0, got {time_limit_s!r}"
+        raise InputError(msg)
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        msg = f"workers must be a whole number >= 1, got {workers!r}"
+        raise InputError(msg)
+
+
 @dataclass(frozen=True)
 class LandingResult:
     """Result of :func:`solve_landings`.
@@ -113,8 +125,8 @@ def solve_landings(
     Raises
     ------
     InputError
-        Bad shapes, negative values, ``count`` out of range or conflicting
-        fixed/excluded landings.
+        Bad shapes, negative values, ``count`` out of range, conflicting
+        fixed/excluded landings, ``time_limit_s <= 0`` or ``workers < 1``.
 
     Examples
     --------
@@ -123,6 +135,7 @@ def solve_landings(
     ([0], 0.005)
     """
     t0 = time.perf_counter()
+    _check_solver_settings(time_limit_s, workers)
     w = np.asarray(weights, dtype=float)
     d = np.asarray(backhaul_km, dtype=float)
     if d.ndim != 2 or d.shape[0] != len(w) or d.shape[1] == 0:
@@ -297,8 +310,10 @@ def plan_landings(
     Raises
     ------
     InputError
-        Missing columns, unknown landing ids, no candidate.
+        Missing columns, unknown landing ids, no candidate, ``time_limit_s <= 0``
+        or ``workers < 1``.
     """
+    _check_solver_settings(time_limit_s, workers)
     for col in ("code", "lon", "lat", "population", "sea_of_japan_coast"):
         if col not in hubs.columns:
             msg = f"hubs: missing column {col!r}"

@@ -100,7 +100,9 @@ class SiteSelectionResult:
     wall_time_s
         Wall-clock time of the whole call [s].
     engine
-        What produced ``chosen``: ``SCIP``, ``HIGHS``, ``CBC`` or ``greedy``.
+        What produced ``chosen``: ``SCIP``, ``HIGHS``, ``CBC``, ``greedy``,
+        ``LP+greedy`` (LP rounding), ``year-by-year greedy`` (large rollouts);
+        ``+swaps`` when the final local search improved it.
     size_before, size_after
         Model size before and after reduction.
     cost_myen
