@@ -45,8 +45,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from denen_gis.geodesy import CRS_EPSG, box_area_km2, chord_from_km, unit_vectors
-from denen_gis.urban import classify_urban
 from denen_gis.mesh import LEVEL_SIZE_DEG, mesh_bounds, mesh_from_indices
+from denen_gis.urban import classify_urban
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"

@@ -1,11 +1,17 @@
 """Max-min fairness: raise the worst-covered prefecture (or the rural share) first.
 
-Lexicographic, in two MIPs over the same constraints: stage 1 maximises the
-worst group's coverage share t within the budget; stage 2 holds
-``t >= t* - tolerance`` and maximises the people newly covered with what is
-left. Stage 2 is a covering model with share floors, so it runs through
-:func:`~denen_gis.optimize._lp.solve_covering` (PDLP bound, then a MIP on the
-sites that matter), started from stage 1's answer. See ``docs/optimization.md``.
+Lexicographic: stage 1 maximises the worst group's coverage share t within the
+budget; stage 2 holds ``t >= t* - tolerance`` and maximises the people newly
+covered with what is left.
+
+Stage 1 bisects on t with the least-cost greedy (a plan that brings every group
+to share t within the budget proves t reachable), bounds t from above with the
+LP relaxation of "max t" (PDLP, proven through its Lagrangian dual) and, on
+small models, lets SCIP finish it. Stage 2 is a covering model with share
+floors, so it runs through :func:`~denen_gis.optimize._lp.solve_covering` (PDLP
+bound, LP rounding, a MIP on the sites that matter), started from stage 1's plan
+with the rest of the budget spent greedily and improved by floor-keeping swaps.
+See ``docs/optimization.md``.
 """
 
 from __future__ import annotations

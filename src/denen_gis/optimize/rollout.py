@@ -5,6 +5,13 @@ Variables ``x[j, t]`` say that site j is built by the end of year t (so
 The objective adds up the people covered in every year, so earlier coverage
 counts more often; each year's spending stays within its budget (leftovers
 carry over only with ``carry_over=True``) and each year's targets hold.
+
+Small models (at most ``ROLLOUT_MIP_SITES`` site-year variables) go to SCIP
+whole. Larger ones are planned year by year (each year's targets with the
+least-cost greedy, then its money with the greedy and swaps) and bounded by the
+relaxation that drops the nesting of the years: the sum over years of the best
+coverage within the cumulative budget, each term bounded by the greedy bound
+and the LP (PDLP) Lagrangian bound.
 """
 
 from __future__ import annotations
