@@ -20,7 +20,13 @@ from denen_gis.optimize.datacenters import (
     solve_dc_siting,
 )
 from denen_gis.optimize.fairness import solve_max_min_fairness
-from denen_gis.optimize.greedy import GreedySolution, greedy_max_coverage, greedy_min_cost
+from denen_gis.optimize.greedy import (
+    GreedySolution,
+    greedy_max_coverage,
+    greedy_min_cost,
+    local_search_max_coverage,
+    local_search_min_cost,
+)
 from denen_gis.optimize.landings import LandingPlan, LandingResult, plan_landings, solve_landings
 from denen_gis.optimize.reduce import ReducedProblem, dominated_sites, reduce_coverage
 from denen_gis.optimize.result import ModelSize, SiteSelectionResult
@@ -40,6 +46,8 @@ __all__ = [
     "dominated_sites",
     "greedy_max_coverage",
     "greedy_min_cost",
+    "local_search_max_coverage",
+    "local_search_min_cost",
     "plan_datacenters",
     "plan_landings",
     "reduce_coverage",

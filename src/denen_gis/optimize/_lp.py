@@ -260,7 +260,6 @@ def solve_covering(
     cand = order[~keep[order]]
     keep[cand[:room]] = True
     left_out = ~keep
-    whole = not left_out.any() or float(rc[left_out].min()) >= ub - lb
     chosen, value, used = incumbent, ub, start_name
 
     def left() -> float:
@@ -314,7 +313,10 @@ def solve_covering(
 
     model = restricted(keep)
     details.update({"mip_sites": int(model["sites"].size), "mip_demands": int(model["a"].shape[0])})
-    lp_one = lp.x[model["sites"]] >= 1 - 1e-3
+    # the dive fixes the LP's ones that the incumbent builds too, so that the
+    # incumbent stays a feasible hint (swaps may have dropped some LP ones; an
+    # infeasible hint left SCIP without a start on Tohoku)
+    lp_one = (lp.x[model["sites"]] >= 1 - 1e-3) & np.isin(model["sites"], chosen)
     if not left_out.any() and prob.n_sites > FIRST_MIP_SITES and left() > 1.0:
         # the whole model fits: SCIP first on the LP support and the sites of
         # smallest reduced cost (it improves a plan there far sooner), then on all

@@ -31,7 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from denen_gis.errors import InfeasibleError, InputError
-from denen_gis.optimize._lp import CoveringProblem, solve_covering
+from denen_gis.optimize._lp import MIP_SITES_CAP, CoveringProblem, solve_covering
 from denen_gis.optimize._mip import MipSolution
 from denen_gis.optimize._validate import Inputs, check_budget, check_inputs, check_sites
 from denen_gis.optimize.greedy import (
@@ -386,22 +386,24 @@ def solve_max_coverage(
             covered=covered,
             local_search=False,
         )
-        # then swaps over the whole plan (the LP's sites too)
-        plan, _ = local_search_max_coverage(
-            red.matrix,
-            w,
-            costs,
-            prep.budget_left,
-            np.union1d(start, more.chosen),
-            time_limit_s=min(5.0, 0.1 * time_limit_s),
-        )
-        return plan
+        plan = np.union1d(start, more.chosen)
+        if n_s > MIP_SITES_CAP:
+            # SCIP's dive improves the plain rounding more often than a swapped
+            # one (Tohoku: 0.22% against 0.49%); the swaps run at the end instead
+            return plan
+        # the whole model goes to SCIP without a dive: start it from the swapped
+        # rounding (20k x 2k: 0.35% against 0.48%)
+        return local_search_max_coverage(
+            red.matrix, w, costs, prep.budget_left, plan, time_limit_s=min(5.0, 0.1 * time_limit_s)
+        )[0]
 
+    # time held back for the final swaps (they converge in ~0.1 s at 20k x 2k)
+    swap_s = min(5.0, 0.1 * time_limit_s) if n_s > MIP_SITES_CAP else min(1.0, 0.03 * time_limit_s)
     sol = solve_covering(
         prob,
         greedy.chosen,
         rounding=rounding,
-        time_limit_s=time_limit_s - (time.perf_counter() - prep.started),
+        time_limit_s=time_limit_s - swap_s - (time.perf_counter() - prep.started),
         engine=name,
         seed=seed,
         workers=workers,
@@ -412,7 +414,7 @@ def solve_max_coverage(
     if left > 0.05:
         # swaps on the final answer (the MIP may stop on a plan a 1-swap improves)
         plan, _ = local_search_max_coverage(
-            red.matrix, w, costs, prep.budget_left, chosen, time_limit_s=min(left - 0.05, 2.0)
+            red.matrix, w, costs, prep.budget_left, chosen, time_limit_s=left - 0.05
         )
         if _covered_weight(red.matrix, w, plan) > _covered_weight(red.matrix, w, chosen):
             chosen, used = plan, f"{used}+swaps"

@@ -33,6 +33,7 @@ from denen_gis.optimize.coverage_models import (
     _covering_rows,
     _finish,
     _prepare,
+    _Prepared,
     _resolve_engine,
     _target_constraints,
     _target_rows,
@@ -316,7 +317,7 @@ def _greedy_plan(
 
 
 def _year_by_year(
-    prep: object,
+    prep: _Prepared,
     matrix: sp.csr_matrix,
     weight: np.ndarray,
     costs: np.ndarray,
