@@ -170,3 +170,15 @@ def check_budget(name: str, budget_myen: float, included_cost_myen: float) -> fl
         )
         raise InputError(msg)
     return budget
+
+
+def check_solver_settings(time_limit_s: float, workers: int) -> None:
+    """Reject a time limit that is not a positive number of seconds or fewer than one worker."""
+    if isinstance(time_limit_s, bool) or not (
+        isinstance(time_limit_s, int | float | np.integer | np.floating) and time_limit_s > 0
+    ):
+        msg = f"time_limit_s must be a number of seconds > 0, got {time_limit_s!r}"
+        raise InputError(msg)
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        msg = f"workers must be a whole number >= 1, got {workers!r}"
+        raise InputError(msg)

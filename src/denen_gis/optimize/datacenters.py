@@ -48,7 +48,7 @@ from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.geodesy import chord_from_km, unit_vectors
 from denen_gis.layers.network import LatencyModel, rtt_matrix_ms, summarize_rtt
 from denen_gis.layers.resilience import TOKYO_AREA, capacity_concentration
-from denen_gis.optimize._validate import check_budget
+from denen_gis.optimize._validate import check_budget, check_solver_settings
 
 __all__ = [
     "DatacenterPlan",
@@ -120,18 +120,6 @@ class SitingResult:
     mean_rtt_ms: float
     max_rtt_ms: float
     backup_rtt_ms: float
-
-
-def _check_solver_settings(time_limit_s: float, workers: int) -> None:
-    """Reject solver settings that CP-SAT would refuse as MODEL_INVALID."""
-    if isinstance(time_limit_s, bool) or not (
-        isinstance(time_limit_s, int | float | np.integer | np.floating) and time_limit_s > 0
-    ):
-        msg = f"time_limit_s must be a number of seconds > 0, got {time_limit_s!r}"
-        raise InputError(msg)
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        msg = f"workers must be a whole number >= 1, got {workers!r}"
-        raise InputError(msg)
 
 
 def _as_index(values: Iterable[int] | None, n: int, name: str) -> np.ndarray:
@@ -235,7 +223,7 @@ def solve_dc_siting(
     ([1], 3.333)
     """
     t0 = time.perf_counter()
-    _check_solver_settings(time_limit_s, workers)
+    check_solver_settings(time_limit_s, workers)
     w = np.asarray(weights, dtype=float)
     d = np.asarray(rtt_ms, dtype=float)
     _check_inputs(w, d)
@@ -668,7 +656,7 @@ def plan_datacenters(
         rule, a site in the sea, no ``block`` for ``max_per_block``, bad
         ``k``, ``time_limit_s`` or ``workers``, ...
     """
-    _check_solver_settings(time_limit_s, workers)
+    check_solver_settings(time_limit_s, workers)
     latency = latency or LatencyModel()
     for col in ("site_id", "pref_code", "status", "capacity_mw"):
         if col not in datacenters.columns:

@@ -32,6 +32,7 @@ from scipy.sparse import csgraph
 from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.geodesy import haversine_km
 from denen_gis.layers.network import ROUTE_FACTOR
+from denen_gis.optimize._validate import check_solver_settings
 
 __all__ = [
     "DEFAULT_FIXED_LANDINGS",
@@ -49,18 +50,6 @@ DEFAULT_FIXED_LANDINGS = ("SOJ-ISHIKARI", "SOJ-AKITA", "SOJ-FUKUOKA")
 COST_PER_LANDING_MYEN = 3000.0
 #: Modelled cost of backhaul [million yen per million person-km].
 BACKHAUL_MYEN_PER_MPERSON_KM = 1.0
-
-
-def _check_solver_settings(time_limit_s: float, workers: int) -> None:
-    """Reject solver settings that CP-SAT would refuse as MODEL_INVALID."""
-    if isinstance(time_limit_s, bool) or not (
-        isinstance(time_limit_s, int | float | np.integer | np.floating) and time_limit_s > 0
-    ):
-        msg = f"time_limit_s must be a number of seconds > 0, got {time_limit_s!r}"
-        raise InputError(msg)
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        msg = f"workers must be a whole number >= 1, got {workers!r}"
-        raise InputError(msg)
 
 
 @dataclass(frozen=True)
@@ -135,7 +124,7 @@ def solve_landings(
     ([0], 0.005)
     """
     t0 = time.perf_counter()
-    _check_solver_settings(time_limit_s, workers)
+    check_solver_settings(time_limit_s, workers)
     w = np.asarray(weights, dtype=float)
     d = np.asarray(backhaul_km, dtype=float)
     if d.ndim != 2 or d.shape[0] != len(w) or d.shape[1] == 0:
@@ -313,7 +302,7 @@ def plan_landings(
         Missing columns, unknown landing ids, no candidate, ``time_limit_s <= 0``
         or ``workers < 1``.
     """
-    _check_solver_settings(time_limit_s, workers)
+    check_solver_settings(time_limit_s, workers)
     for col in ("code", "lon", "lat", "population", "sea_of_japan_coast"):
         if col not in hubs.columns:
             msg = f"hubs: missing column {col!r}"
