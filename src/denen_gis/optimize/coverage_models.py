@@ -255,6 +255,15 @@ def _resolve_engine(engine: str) -> str:
     return name
 
 
+def _resolve_mip_engine(engine: str) -> str:
+    """The engine of a model that has no greedy-only mode (all but max coverage)."""
+    name = _resolve_engine(engine)
+    if name == "GREEDY":
+        msg = "engine='greedy' solves only solve_max_coverage; use 'auto' here"
+        raise InputError(msg)
+    return name
+
+
 def _check_time(time_limit_s: float) -> float:
     value = float(time_limit_s)
     if not value > 0:
@@ -632,10 +641,7 @@ def solve_min_cost(
         msg = "targets: pass a Targets with at least one of national, per_prefecture, rural"
         raise InputError(msg)
     time_limit_s = _check_time(time_limit_s)
-    name = _resolve_engine(engine)
-    if name == "GREEDY":
-        msg = "engine='greedy' solves only solve_max_coverage; use 'auto' here"
-        raise InputError(msg)
+    name = _resolve_mip_engine(engine)
     prep = _prepare(
         coverage,
         population,

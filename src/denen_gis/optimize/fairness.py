@@ -34,7 +34,7 @@ from denen_gis.optimize.coverage_models import (
     _hint,
     _pick,
     _prepare,
-    _resolve_engine,
+    _resolve_mip_engine,
     _status,
 )
 from denen_gis.optimize.greedy import (
@@ -108,10 +108,7 @@ def solve_max_min_fairness(
         msg = f"fairness_on: {fairness_on!r} is unknown; use 'prefecture' or 'rural'"
         raise InputError(msg)
     time_limit_s = _check_time(time_limit_s)
-    name = _resolve_engine(engine)
-    if name == "GREEDY":
-        msg = "engine='greedy' solves only solve_max_coverage; use 'auto' here"
-        raise InputError(msg)
+    name = _resolve_mip_engine(engine)
     prep = _prepare(
         coverage,
         population,

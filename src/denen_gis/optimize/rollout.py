@@ -34,7 +34,7 @@ from denen_gis.optimize.coverage_models import (
     _finish,
     _prepare,
     _Prepared,
-    _resolve_engine,
+    _resolve_mip_engine,
     _target_constraints,
     _target_rows,
     check_reachable,
@@ -141,10 +141,7 @@ def solve_rollout(
         msg = f"rural_weight: {rural_weight!r} is not a weight; pass a finite value >= 0"
         raise InputError(msg)
     time_limit_s = _check_time(time_limit_s)
-    name = _resolve_engine(engine)
-    if name == "GREEDY":
-        msg = "engine='greedy' solves only solve_max_coverage; use 'auto' here"
-        raise InputError(msg)
+    name = _resolve_mip_engine(engine)
     prep = _prepare(
         coverage,
         population,
