@@ -76,15 +76,16 @@ def _with_prefecture(
     Landings more than about 30 km (0.3 degrees) from every prefecture are
     dropped with a log message: they belong to other countries' ends of the cables.
     """
-    import shapely
-
     from denen_gis.errors import InputError
+    from denen_gis.io.sources import region_of_points
 
-    tree = shapely.STRtree(prefectures.geometry.to_numpy())
-    idx_pt, idx_poly = tree.query_nearest(landings.geometry.to_numpy(), max_distance=0.3)
-    out = landings.iloc[idx_pt].copy()
-    out["pref_code"] = prefectures["code"].to_numpy()[idx_poly]
-    out = out.drop_duplicates("landing_id").reset_index(drop=True)
+    codes = region_of_points(
+        landings.geometry.x.to_numpy(),
+        landings.geometry.y.to_numpy(),
+        prefectures,
+        max_distance_deg=0.3,
+    )
+    out = landings.assign(pref_code=codes)[codes != ""].reset_index(drop=True)
     dropped = len(landings) - len(out)
     if dropped:
         logger.info("%s: %d landings outside Japan left out", source, dropped)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from denen_gis import __version__
+from denen_gis._json import to_jsonable
 from denen_gis.errors import InputError
 from denen_gis.io.files import atomic_directory, write_layers, write_text_atomic
 from denen_gis.io.sources import (
@@ -120,7 +121,7 @@ class Plan:
 
     def to_json(self) -> str:
         """``plan.json`` as text."""
-        return json.dumps(_jsonable(self.summary), ensure_ascii=False, indent=2)
+        return json.dumps(to_jsonable(self.summary), ensure_ascii=False, indent=2)
 
     def write(self, out_dir: str | Path | None = None, *, maps: bool = True) -> Path:
         """Write every output into ``out_dir`` (default: the scenario's output) atomically.
@@ -163,27 +164,6 @@ class Plan:
             if isinstance(value, gpd.GeoDataFrame) and len(value):
                 layers[name] = value
         return layers
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "to_dict") and callable(value.to_dict) and not isinstance(value, dict):
-        return _jsonable(value.to_dict())
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return None if not np.isfinite(f) else f
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def site_contributions(

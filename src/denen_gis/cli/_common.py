@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
+
+from denen_gis._json import to_jsonable
 
 __all__ = ["console", "err_console", "print_json", "split_values", "to_jsonable"]
 
@@ -16,28 +15,6 @@ __all__ = ["console", "err_console", "print_json", "split_values", "to_jsonable"
 console = Console(highlight=False)
 #: Errors and progress, so that ``--json`` output on stdout stays clean.
 err_console = Console(stderr=True, highlight=False)
-
-
-def to_jsonable(value: Any) -> Any:
-    """Turn numpy scalars, arrays, paths and dataclasses into JSON-ready values."""
-    if hasattr(value, "to_dict") and callable(value.to_dict):
-        return to_jsonable(value.to_dict())
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [to_jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def print_json(value: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from denen_gis.cli._common import console, err_console, print_json
+from denen_gis.cli._common import console, err_console, print_json, to_jsonable
 
 __all__ = ["coverage_table", "register"]
 
@@ -102,11 +103,9 @@ def coverage(
         )
         with atomic_directory(out) as tmp:
             write_layer(cells, Path(tmp) / "coverage_cells.gpkg", layer="coverage_cells")
-            import json
-
             write_text_atomic(
                 Path(tmp) / "coverage_summary.json",
-                json.dumps(_jsonable(summary), ensure_ascii=False, indent=2),
+                json.dumps(to_jsonable(summary), ensure_ascii=False, indent=2),
             )
         err_console.print(
             f"wrote {out}/coverage_cells.gpkg and coverage_summary.json", markup=False
@@ -127,12 +126,6 @@ def coverage(
 def _name(prefs: pd.DataFrame, code: str | None) -> str:
     names = dict(zip(prefs["code"], prefs["name_en"], strict=True))
     return f"{names.get(code, '')} ({code})".strip() if code else "none"
-
-
-def _jsonable(value: object) -> object:
-    from denen_gis.cli._common import to_jsonable
-
-    return to_jsonable(value)
 
 
 def register(app: typer.Typer) -> None:
