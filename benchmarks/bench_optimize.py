@@ -198,10 +198,10 @@ def _write_chosen(inst: dict, chosen: np.ndarray) -> float:
     return time.perf_counter() - t0
 
 
-def _lp_and_build(size: str, seed: int) -> list[dict]:
+def _lp_and_build(size: str, seed: int, costs: str) -> list[dict]:
     """LP relaxation bound, and model build time (reduction + matrix assembly) alone."""
     n_cells, n_sites = SIZES[size]
-    inst = make_instance(n_cells, n_sites, seed=seed)
+    inst = make_instance(n_cells, n_sites, seed=seed, equal_costs=costs == "equal")
     cov = inst["coverage"]
     t0 = time.perf_counter()
     allowed = inst["costs_myen"] <= inst["budget_myen"]
@@ -241,6 +241,8 @@ def _lp_and_build(size: str, seed: int) -> list[dict]:
     return [
         {
             "size": size,
+            "costs": costs,
+            "seed": seed,
             "method": "LP relaxation (HiGHS)",
             "total_s": round(sol.wall_time_s, 3),
             "bound": sol.objective,
@@ -352,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rows[-1]), file=sys.stderr)
     for size in [] if args.no_lp else args.sizes:
         with ctx.Pool(1) as pool:
-            rows += pool.apply(_lp_and_build, (size, args.seeds[0]))
+            rows += pool.apply(_lp_and_build, (size, args.seeds[0], args.costs[0]))
         print(json.dumps(rows[-1]), file=sys.stderr)
     for size in args.spopt_sizes:
         rows += _run_spopt(size, args.seeds[0], args.time_limit)

@@ -47,7 +47,8 @@ def main() -> None:
         "peak_rss_mb": round(peak_mb),
         "timings": {k: round(v, 2) for k, v in plan["timings"].items()},
         "fiveg": {k: plan["fiveg"][k] for k in ("status", "engine", "gap", "cost_myen")}
-        if plan.get("fiveg") else None,
+        if plan.get("fiveg")
+        else None,
         "coverage_after_pct": plan["headline"]["coverage_after_pct"],
     }
     print(json.dumps(record, indent=2))
