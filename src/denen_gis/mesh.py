@@ -167,8 +167,9 @@ def mesh_from_indices(row: npt.ArrayLike, col: npt.ArrayLike, level: int = 3) ->
     return code.astype(str)
 
 
-def _floor_index(values: np.ndarray, edge: Callable[[IntArray], np.ndarray],
-                 size: float, origin: float) -> IntArray:
+def _floor_index(
+    values: np.ndarray, edge: Callable[[IntArray], np.ndarray], size: float, origin: float
+) -> IntArray:
     idx = np.floor((values - origin) / size).astype(np.int64)
     # Correct float round-off at cell edges so that the cell always contains the point,
     # using the same edge formula as mesh_bounds.

@@ -463,3 +463,30 @@ def test_fairness_bad_option():
             budget_myen=5.0,
             fairness_on="income",
         )
+
+
+def test_round_lp_support_first_avoids_building_both_halves_of_a_split() -> None:
+    # the LP splits two sites that cover the same demands half and half: taking
+    # every x >= 0.5 builds both, the support-first rounding builds one and
+    # spends the rest on the next best demand
+    from denen_gis.optimize.coverage_models import round_lp
+
+    m = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=bool))
+    w = np.array([5.0, 5.0, 4.0, 1.0])
+    x = np.array([0.5, 0.5, 0.5, 0.0])
+    costs = np.ones(4)
+    half = round_lp(m, w, costs, 2.0, x, 0.5)
+    support = round_lp(m, w, costs, 2.0, x, 0.999, support_first=True)
+    assert half.tolist() == [0, 1]
+    assert support.tolist() == [0, 2]
+    assert costs[support].sum() <= 2.0
+
+
+def test_max_coverage_keeps_the_budget_with_both_roundings() -> None:
+    rng = np.random.default_rng(7)
+    cov = sp.random(400, 60, density=0.06, random_state=rng, format="csr").astype(bool)
+    pop = rng.integers(1, 100, 400).astype(float)
+    costs = rng.uniform(1.0, 3.0, 60)
+    res = solve_max_coverage(cov, pop, costs, budget_myen=12.0, time_limit_s=5.0)
+    assert res.cost_myen <= 12.0 + 1e-9
+    assert res.objective <= res.best_bound + 1e-6
