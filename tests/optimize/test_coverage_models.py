@@ -471,7 +471,9 @@ def test_round_lp_support_first_avoids_building_both_halves_of_a_split() -> None
     # spends the rest on the next best demand
     from denen_gis.optimize.coverage_models import round_lp
 
-    m = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=bool))
+    m = sp.csr_matrix(
+        np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=bool)
+    )
     w = np.array([5.0, 5.0, 4.0, 1.0])
     x = np.array([0.5, 0.5, 0.5, 0.0])
     costs = np.ones(4)
