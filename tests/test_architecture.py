@@ -23,8 +23,10 @@ def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
-            "denen_gis."
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("denen_gis.")
         ):
             found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
