@@ -51,14 +51,17 @@ from denen_gis.optimize._mip import solve_mip
 SIZES = {"5k": (5_000, 500), "20k": (20_000, 2_000), "100k": (100_000, 10_000)}
 RESULTS = Path(__file__).resolve().parent / "results" / "optimize.jsonl"
 KM_PER_DEG = 111.2
+#: Bounding box of the synthetic instances (west, south, east, north) [deg].
+BBOX = (129.5, 31.0, 145.5, 45.5)
+#: Latitude of the local plane's x scale [deg].
+LAT0 = 0.5 * (BBOX[1] + BBOX[3])
 
 
 def make_instance(n_cells: int, n_sites: int, *, seed: int = 0, equal_costs: bool = False) -> dict:
     """Synthetic instance: coverage (csr), population, costs, groups, existing coverage."""
     rng = np.random.default_rng(seed)
-    west, south, east, north = 129.5, 31.0, 145.5, 45.5
-    lat0 = 0.5 * (south + north)
-    kx = KM_PER_DEG * np.cos(np.radians(lat0))
+    west, south, east, north = BBOX
+    kx = KM_PER_DEG * np.cos(np.radians(LAT0))
 
     def to_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         return np.column_stack([(lon - west) * kx, (lat - south) * KM_PER_DEG])
@@ -184,10 +187,9 @@ def _write_chosen(inst: dict, chosen: np.ndarray) -> float:
     from denen_gis.io.files import write_layer
 
     t0 = time.perf_counter()
-    west, south, lat0 = 129.5, 31.0, 38.25
     xy = inst["sites_xy"][chosen]
-    lon = west + xy[:, 0] / (KM_PER_DEG * np.cos(np.radians(lat0)))
-    lat = south + xy[:, 1] / KM_PER_DEG
+    lon = BBOX[0] + xy[:, 0] / (KM_PER_DEG * np.cos(np.radians(LAT0)))
+    lat = BBOX[1] + xy[:, 1] / KM_PER_DEG
     frame = gpd.GeoDataFrame(
         {"site": chosen, "cost_myen": inst["costs_myen"][chosen]},
         geometry=gpd.points_from_xy(lon, lat),

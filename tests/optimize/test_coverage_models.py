@@ -484,7 +484,7 @@ def test_round_lp_support_first_avoids_building_both_halves_of_a_split() -> None
     assert costs[support].sum() <= 2.0
 
 
-def test_max_coverage_keeps_the_budget_with_both_roundings() -> None:
+def test_max_coverage_on_a_random_instance_keeps_budget_and_bound() -> None:
     rng = np.random.default_rng(7)
     cov = sp.random(400, 60, density=0.06, random_state=rng, format="csr").astype(bool)
     pop = rng.integers(1, 100, 400).astype(float)

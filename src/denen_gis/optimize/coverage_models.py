@@ -424,7 +424,7 @@ def solve_max_coverage(
         # swaps on the final answer (the MIP may stop on a plan a 1-swap improves),
         # and on the rounding not taken when there is one
         best = _covered_weight(red.matrix, w, chosen)
-        starts = [chosen, *other_starts]
+        starts = [chosen, *(o for o in other_starts if not np.array_equal(o, chosen))]
         for start in starts:
             plan, _ = local_search_max_coverage(
                 red.matrix,
