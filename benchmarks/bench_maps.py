@@ -54,13 +54,14 @@ def main() -> None:
     args = parser.parse_args()
     record: dict[str, object] = {"when": time.strftime("%Y-%m-%dT%H:%M:%S")}
     if args.plan_dir is None:
-        from denen_gis.pipeline import prefecture_table, prepare_inputs
+        from denen_gis.pipeline import prepare_inputs
+        from denen_gis.plan_tables import prefecture_before_after
         from denen_gis.render import coverage_map, save_map
 
         t0 = time.perf_counter()
         inputs = prepare_inputs()
         t1 = time.perf_counter()
-        by_pref = prefecture_table(
+        by_pref = prefecture_before_after(
             inputs.before, inputs.before, inputs.prefectures, target_prefecture=None
         )
         m = coverage_map(

@@ -10,7 +10,9 @@ import pytest
 import denen_gis
 from denen_gis.budget_sweep import sweep
 from denen_gis.errors import InputError
-from denen_gis.pipeline import plan, plan_rollout, site_contributions
+from denen_gis.outputs import write_plan
+from denen_gis.pipeline import plan, plan_rollout
+from denen_gis.plan_tables import site_contributions
 from denen_gis.scenario import scenario_from_dict
 
 FAST = {"datacenters": {"enabled": False}, "landings": {"enabled": False}, "resilience": False}
@@ -54,7 +56,7 @@ def test_plan_is_deterministic(tottori):
 
 
 def test_write_produces_every_output(tottori, tmp_path):
-    out = tottori.write(tmp_path / "run")
+    out = write_plan(tottori, tmp_path / "run")
     names = {p.name for p in out.iterdir()}
     assert {
         "plan.json",
@@ -76,7 +78,7 @@ def test_write_produces_every_output(tottori, tmp_path):
 
 
 def test_failed_write_keeps_the_previous_folder(tottori, tmp_path, monkeypatch):
-    out = tottori.write(tmp_path / "run", maps=False)
+    out = write_plan(tottori, tmp_path / "run", maps=False)
     before = sorted(p.name for p in out.iterdir())
     from denen_gis import outputs
 
@@ -85,7 +87,7 @@ def test_failed_write_keeps_the_previous_folder(tottori, tmp_path, monkeypatch):
 
     monkeypatch.setattr(outputs, "write_plan_outputs", boom)
     with pytest.raises(RuntimeError, match="disk full"):
-        tottori.write(tmp_path / "run")
+        write_plan(tottori, tmp_path / "run")
     assert sorted(p.name for p in out.iterdir()) == before
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary folder left
 
@@ -240,7 +242,7 @@ def test_full_plan_runs_every_step(tottori_full):
 
 
 def test_full_plan_writes_the_infrastructure_outputs(tottori_full, tmp_path):
-    out = tottori_full.write(tmp_path / "full")
+    out = write_plan(tottori_full, tmp_path / "full")
     html = (out / "infrastructure_map.html").read_text(encoding="utf-8")
     for landing in tottori_full.summary["landings"]["chosen"]:
         assert landing in html

@@ -42,7 +42,7 @@ k = 5
 """,
     )
     s = load_scenario(p)
-    assert s.scenario.name == "Tohoku" and s.scenario.seed == 3
+    assert s.run.name == "Tohoku" and s.run.seed == 3
     assert s.region.blocks == ("Tohoku",)
     assert s.fiveg.include_sites == ("c1", "c2")
     assert s.resolve(s.inputs.population) == tmp_path.resolve() / "grid.csv"
@@ -89,7 +89,7 @@ def test_missing_file(tmp_path):
 def test_toml_cannot_execute_code(tmp_path):
     p = _write(tmp_path, "[scenario]\nname = \"__import__('os').system('touch pwned')\"\n")
     s = load_scenario(p)
-    assert s.scenario.name.startswith("__import__")
+    assert s.run.name.startswith("__import__")
     assert not (tmp_path / "pwned").exists()
 
 

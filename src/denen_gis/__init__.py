@@ -18,6 +18,7 @@ except PackageNotFoundError:  # running from a source tree without install
 
 __all__ = [
     "DenenError",
+    "Headline",
     "InfeasibleError",
     "InputError",
     "Plan",
@@ -27,17 +28,20 @@ __all__ = [
     "plan",
     "plan_rollout",
     "sweep",
+    "write_plan",
 ]
 
 # The planning API pulls in geopandas, OR-Tools and folium: load it on first use so
 # that `denen-gis --help` and the low-level modules stay quick to import.
 _LAZY = {
+    "Headline": "denen_gis.headline",
     "Plan": "denen_gis.pipeline",
     "plan": "denen_gis.pipeline",
     "plan_rollout": "denen_gis.pipeline",
     "sweep": "denen_gis.budget_sweep",
     "Scenario": "denen_gis.scenario",
     "load_scenario": "denen_gis.scenario",
+    "write_plan": "denen_gis.outputs",
 }
 
 

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from denen_gis.errors import InputError
-from denen_gis.pipeline import PlanInputs, ProgressCallback, _as_scenario, prepare_inputs
+from denen_gis.pipeline import PreparedRun, ProgressCallback, as_scenario, prepare_inputs
 from denen_gis.scenario import Scenario
 
 __all__ = ["sweep"]
 
 
-def _sweep_one(inputs: PlanInputs, matrix: Any, budget_myen: float) -> dict[str, Any]:
+def _sweep_one(inputs: PreparedRun, matrix: Any, budget_myen: float) -> dict[str, Any]:
     result = inputs.select(matrix, budget_myen=budget_myen)
     m = inputs.metrics(np.asarray(result.covered_after, dtype=bool))
     return {
@@ -66,7 +66,7 @@ def sweep(
         ``lowest_pref_pct``, ``gini``, ``status``, ``gap``, ``wall_time_s``, and
         ``pareto`` (no other budget gives more coverage for less cost).
     """
-    s = _as_scenario(scenario)
+    s = as_scenario(scenario)
     if s.fiveg.objective not in ("coverage", "fairness"):
         msg = (
             f"{s.source}: a budget sweep needs fiveg.objective = 'coverage' or 'fairness', "
@@ -124,7 +124,7 @@ def sweep(
 
 
 def _sweep_dask(
-    inputs: PlanInputs, matrix: Any, budgets: list[float], scheduler: str, report: ProgressCallback
+    inputs: PreparedRun, matrix: Any, budgets: list[float], scheduler: str, report: ProgressCallback
 ) -> list[dict[str, Any]]:
     try:
         from distributed import Client, LocalCluster, as_completed

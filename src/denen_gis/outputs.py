@@ -1,22 +1,30 @@
-"""Maps and reports of a planning run, written into its output folder.
+"""Writing a planning run: ``plan.json``, tables, GeoPackage, maps and reports.
 
-Called by :meth:`denen_gis.pipeline.Plan.write` (inside its atomic folder) and by
-``denen-gis compare`` / ``denen-gis sweep``. Wires the plan's layers and
-tables to :mod:`denen_gis.render`.
+:func:`write_plan` puts every output of a :class:`~denen_gis.pipeline.Plan`
+into a folder atomically: a failed or interrupted run never leaves a
+half-written folder where a good one stood. ``denen-gis compare`` uses
+:func:`write_comparison`. Wires the plan's layers and tables to
+:mod:`denen_gis.render`.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from denen_gis._json import to_jsonable
+from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG
+from denen_gis.io.files import atomic_directory, write_layers, write_text_atomic
 from denen_gis.io.sources import prefectures_input
+from denen_gis.pipeline import Plan
 from denen_gis.render import (
     CoverageView,
     comparison_map,
@@ -26,17 +34,68 @@ from denen_gis.render import (
     write_report,
 )
 
-if TYPE_CHECKING:
-    from denen_gis.pipeline import Plan
-
 __all__ = [
     "backbone_lines",
     "comparison_table",
+    "gpkg_layers",
     "headline_comparison",
     "plan_infrastructure_map",
+    "plan_json",
     "write_comparison",
+    "write_plan",
     "write_plan_outputs",
 ]
+
+
+def plan_json(plan: Plan) -> str:
+    """``plan.json`` as text: the plan's summary, JSON-ready (NaN as ``null``)."""
+    return json.dumps(to_jsonable(plan.summary), ensure_ascii=False, indent=2)
+
+
+def gpkg_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
+    """The layers that go into ``plan.gpkg``, by layer name."""
+    layers = {
+        "prefectures": plan.prefectures,
+        "cells": plan.cells[plan.cells["population"] > 0].reset_index(drop=True),
+        "stations_existing": plan.stations,
+    }
+    if len(plan.new_sites):
+        layers["sites_new"] = plan.new_sites
+    for name, value in plan.infrastructure.items():
+        if isinstance(value, gpd.GeoDataFrame) and len(value):
+            layers[name] = value
+    return layers
+
+
+def write_plan(plan: Plan, out_dir: str | Path | None = None, *, maps: bool = True) -> Path:
+    """Write every output of a plan into ``out_dir`` atomically and return the folder.
+
+    ``out_dir`` defaults to the scenario's ``output`` (relative to the scenario
+    file). Files: ``plan.json``, ``by_prefecture.csv``, ``urban_rural.csv``,
+    ``new_sites.csv``, ``plan.gpkg`` (all layers), ``summary.html``/``summary.md``
+    and the maps (``coverage_map.html``, ``infrastructure_map.html`` when
+    DC/cable results exist; none with ``maps=False``).
+
+    Raises
+    ------
+    InputError
+        No ``out_dir`` and no output folder in the scenario.
+    """
+    target = (
+        Path(out_dir) if out_dir is not None else plan.scenario.resolve(plan.scenario.run.output)
+    )
+    if target is None:
+        msg = "no output folder: pass out_dir or set scenario.output"
+        raise InputError(msg)
+    with atomic_directory(target) as tmp:
+        folder = Path(tmp)
+        write_text_atomic(folder / "plan.json", plan_json(plan))
+        plan.by_prefecture.to_csv(folder / "by_prefecture.csv", index=False)
+        plan.urban_rural.to_csv(folder / "urban_rural.csv", index=False)
+        plan.new_sites.drop(columns="geometry").to_csv(folder / "new_sites.csv", index=False)
+        write_layers(gpkg_layers(plan), folder / "plan.gpkg")
+        write_plan_outputs(plan, folder, maps=maps)
+    return target
 
 
 def backbone_lines() -> gpd.GeoDataFrame:
@@ -66,44 +125,47 @@ def backbone_lines() -> gpd.GeoDataFrame:
     )
 
 
-def _solver_report(summary: dict[str, Any]) -> dict[str, Any] | None:
-    f = summary.get("fiveg")
-    if not f:
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _solver_report(p: Plan) -> dict[str, Any] | None:
+    r = p.fiveg
+    if r is None:
         return None
-    keys = (
-        "objective_name",
-        "objective",
-        "best_bound",
-        "gap",
-        "status",
-        "engine",
-        "wall_time_s",
-        "cost_myen",
-    )
-    out = {k: f.get(k) for k in keys}
-    out["model_before"] = "{cells} cells x {sites} sites".format(**f["size_before"])
-    out["model_after"] = "{cells} cells x {sites} sites".format(**f["size_after"])
-    return out
+    return {
+        "objective_name": r.objective_name,
+        "objective": _finite(r.objective),
+        "best_bound": _finite(r.best_bound),
+        "gap": _finite(r.gap),
+        "status": r.status,
+        "engine": r.engine,
+        "wall_time_s": float(r.wall_time_s),
+        "cost_myen": float(r.cost_myen),
+        "model_before": f"{r.size_before.cells} cells x {r.size_before.sites} sites",
+        "model_after": f"{r.size_after.cells} cells x {r.size_after.sites} sites",
+    }
 
 
-def _headline(summary: dict[str, Any], lang: str) -> dict[str, Any]:
-    h = summary["headline"]
+def _headline_rows(p: Plan, lang: str) -> dict[str, Any]:
+    h, summary = p.headline, p.summary
     ja = lang == "ja"
     rows = {
-        ("人口" if ja else "Population"): f"{h['population']:,}",
+        ("人口" if ja else "Population"): f"{h.population:,}",
         (
             "5Gカバー率(前→後)" if ja else "5G coverage before → after"
-        ): f"{h['coverage_before_pct']:.2f}% → {h['coverage_after_pct']:.2f}%",
-        ("新たにカバーされる人口" if ja else "People newly covered"): f"{h['people_added']:,}",
-        ("新設局" if ja else "New sites"): f"{h['new_sites']:,}",
-        ("費用(百万円)" if ja else "Cost [million yen]"): f"{h['cost_myen']:,.0f}",
+        ): f"{h.coverage_before_pct:.2f}% → {h.coverage_after_pct:.2f}%",
+        ("新たにカバーされる人口" if ja else "People newly covered"): f"{h.people_added:,}",
+        ("新設局" if ja else "New sites"): f"{h.new_sites:,}",
+        ("費用(百万円)" if ja else "Cost [million yen]"): f"{h.cost_myen:,.0f}",
         (
             "都市部−農村部の差(ポイント)" if ja else "Urban–rural gap [points]"
-        ): f"{h['urban_rural_gap_before_pp']:.1f} → {h['urban_rural_gap_after_pp']:.1f}",
+        ): f"{h.urban_rural_gap_before_pp:.1f} → {h.urban_rural_gap_after_pp:.1f}",
         (
             "最低の都道府県" if ja else "Lowest prefecture"
-        ): f"{h['lowest_pref_before']} {h['lowest_pref_before_pct']:.1f}% → "
-        f"{h['lowest_pref_after']} {h['lowest_pref_after_pct']:.1f}%",
+        ): f"{h.lowest_pref_before} {h.lowest_pref_before_pct:.1f}% → "
+        f"{h.lowest_pref_after} {h.lowest_pref_after_pct:.1f}%",
     }
     access = summary.get("access")
     if access:
@@ -147,22 +209,22 @@ def plan_infrastructure_map(p: Plan) -> Any:
             }
         )
     return infrastructure_map(
-        prefectures_input(p.scenario.resolve(p.scenario.inputs.prefectures)),
+        prefectures_input(p.scenario.resolved_inputs().prefectures),
         datacenters=layers["datacenters"],
         cables=layers["cables"],
         landings=landings,
         backbone=backbone_lines(),
         rtt=layers.get("rtt_by_prefecture"),
         resilience=resilience,
-        scenario_name=p.scenario.scenario.name,
-        lang=p.scenario.scenario.lang,
+        scenario_name=p.scenario.run.name,
+        lang=p.scenario.run.lang,
         modelled_layers=[m for m in p.summary["modelled_layers"] if "5G" not in m],
     )
 
 
 def write_plan_outputs(p: Plan, folder: Path, *, maps: bool = True) -> list[Path]:
     """Write the maps and the summary report of a plan into ``folder``."""
-    lang = p.scenario.scenario.lang
+    lang = p.scenario.run.lang
     written = []
     if maps:
         m = coverage_map(
@@ -171,7 +233,7 @@ def write_plan_outputs(p: Plan, folder: Path, *, maps: bool = True) -> list[Path
             by_prefecture=p.by_prefecture,
             new_sites=p.new_sites if len(p.new_sites) else None,
             stations=p.stations,
-            scenario_name=p.scenario.scenario.name,
+            scenario_name=p.scenario.run.name,
             lang=lang,
             modelled_layers=p.summary["modelled_layers"],
         )
@@ -183,11 +245,11 @@ def write_plan_outputs(p: Plan, folder: Path, *, maps: bool = True) -> list[Path
     )
     files = write_report(
         folder,
-        headline=_headline(p.summary, lang),
+        headline=_headline_rows(p, lang),
         by_prefecture=report_by_pref,
         urban_rural=p.urban_rural,
-        solver=_solver_report(p.summary),
-        scenario_name=p.scenario.scenario.name,
+        solver=_solver_report(p),
+        scenario_name=p.scenario.run.name,
         lang=lang,
     )
     written += [files.html, files.markdown, *files.plots]
@@ -208,13 +270,13 @@ def comparison_table(a: Plan, b: Plan) -> pd.DataFrame:
         }
     )
     table["difference_pp"] = table["coverage_b_pct"] - table["coverage_a_pct"]
-    ha, hb = a.summary["headline"], b.summary["headline"]
+    ha, hb = a.headline, b.headline
     national = {
         "pref_code": "all",
         "name_en": "Japan (region)",
-        "coverage_a_pct": ha["coverage_after_pct"],
-        "coverage_b_pct": hb["coverage_after_pct"],
-        "difference_pp": hb["coverage_after_pct"] - ha["coverage_after_pct"],
+        "coverage_a_pct": ha.coverage_after_pct,
+        "coverage_b_pct": hb.coverage_after_pct,
+        "difference_pp": hb.coverage_after_pct - ha.coverage_after_pct,
     }
     return pd.concat([pd.DataFrame([national]), table], ignore_index=True)
 
@@ -222,16 +284,20 @@ def comparison_table(a: Plan, b: Plan) -> pd.DataFrame:
 def headline_comparison(a: Plan, b: Plan) -> pd.DataFrame:
     """Headline figures of two plans side by side: coverage, cost, gap, RTT."""
     rows = []
-    for key, label in (
-        ("coverage_after_pct", "coverage after [%]"),
-        ("cost_myen", "cost [million yen]"),
-        ("new_sites", "new sites"),
-        ("people_added", "people newly covered"),
-        ("urban_rural_gap_after_pp", "urban-rural gap after [points]"),
-        ("rural_pct_after", "rural coverage after [%]"),
-        ("lowest_pref_after_pct", "lowest prefecture after [%]"),
+    ha, hb = a.headline, b.headline
+    for label, va, vb in (
+        ("coverage after [%]", ha.coverage_after_pct, hb.coverage_after_pct),
+        ("cost [million yen]", ha.cost_myen, hb.cost_myen),
+        ("new sites", ha.new_sites, hb.new_sites),
+        ("people newly covered", ha.people_added, hb.people_added),
+        (
+            "urban-rural gap after [points]",
+            ha.urban_rural_gap_after_pp,
+            hb.urban_rural_gap_after_pp,
+        ),
+        ("rural coverage after [%]", ha.rural_pct_after, hb.rural_pct_after),
+        ("lowest prefecture after [%]", ha.lowest_pref_after_pct, hb.lowest_pref_after_pct),
     ):
-        va, vb = a.summary["headline"][key], b.summary["headline"][key]
         rows.append({"figure": label, "a": va, "b": vb, "difference": vb - va})
     ra = (a.summary.get("access") or {}).get("rtt")
     rb = (b.summary.get("access") or {}).get("rtt")
@@ -255,7 +321,7 @@ def write_comparison(a: Plan, b: Plan, folder: Path) -> dict[str, Path]:
     views = [
         CoverageView(
             grid=p.cells,
-            scenario_name=p.scenario.scenario.name,
+            scenario_name=p.scenario.run.name,
             by_prefecture=p.by_prefecture,
             new_sites=p.new_sites if len(p.new_sites) else None,
         )
@@ -267,7 +333,7 @@ def write_comparison(a: Plan, b: Plan, folder: Path) -> dict[str, Path]:
         views[1],
         prefectures=prefs[["code", "name_ja", "name_en", "geometry"]],
         diff_table=diff,
-        lang=a.scenario.scenario.lang,
+        lang=a.scenario.run.lang,
     )
     paths = {"map": save_map(m, folder / "comparison_map.html")}
     diff.to_csv(folder / "comparison_by_prefecture.csv", index=False)

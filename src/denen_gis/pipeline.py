@@ -2,10 +2,10 @@
 
 :func:`plan` runs every step of a scenario (load and filter the layers,
 coverage today, the 5G site-selection model, the data-centre and landing models
-and the resilience check) and returns a frozen :class:`Plan`. ``Plan.write``
-puts the maps, the summary report, the GeoPackage, the CSV tables and
-``plan.json`` into a folder atomically: a failed or interrupted run never
-leaves a half-written folder where a good one stood.
+and the resilience check) and returns a frozen :class:`Plan`, plain data.
+:func:`denen_gis.outputs.write_plan` writes it (maps, report, GeoPackage, CSV
+tables and ``plan.json``). :func:`prepare_inputs` loads and checks a run's
+layers once for :func:`plan`, :func:`plan_rollout` and budget sweeps.
 
 Examples
 --------
@@ -15,14 +15,13 @@ Examples
 ...                         "datacenters": {"enabled": False}, "landings": {"enabled": False},
 ...                         "resilience": False})
 >>> p = plan(s)
->>> p.summary["fiveg"]["cost_myen"] <= 500
+>>> p.fiveg.cost_myen <= 500 and p.headline.cost_myen == p.fiveg.cost_myen
 True
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -35,9 +34,8 @@ import numpy as np
 import pandas as pd
 
 from denen_gis import __version__
-from denen_gis._json import to_jsonable
 from denen_gis.errors import InputError
-from denen_gis.io.files import atomic_directory, write_layers, write_text_atomic
+from denen_gis.headline import Headline
 from denen_gis.io.sources import (
     candidates_input,
     filter_region,
@@ -53,17 +51,17 @@ from denen_gis.layers.metrics import CoverageMetrics, coverage_metrics
 from denen_gis.layers.radio import LinkBudget, check_station_frame
 from denen_gis.mesh import mesh_centroids
 from denen_gis.optimize import SiteSelectionResult, Targets, select_sites, solve_rollout
+from denen_gis.plan_tables import prefecture_before_after, site_contributions, urban_rural_table
 from denen_gis.scenario import Scenario, load_scenario
 
 __all__ = [
     "Plan",
-    "PlanInputs",
+    "PreparedRun",
     "ProgressCallback",
+    "as_scenario",
     "plan",
     "plan_rollout",
-    "prefecture_table",
     "prepare_inputs",
-    "site_contributions",
 ]
 
 logger = logging.getLogger(__name__)
@@ -83,12 +81,14 @@ _STEPS = (
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything a run produced.
+    """Everything a run produced, as plain data (written by :func:`denen_gis.write_plan`).
 
     Attributes
     ----------
     scenario
         The scenario that was run.
+    headline
+        Headline figures: coverage, urban-rural gap, cost, people added.
     summary
         The content of ``plan.json``: headline figures, per-prefecture and
         urban/rural tables, solver reports, scenario echo and versions.
@@ -109,6 +109,7 @@ class Plan:
     """
 
     scenario: Scenario
+    headline: Headline
     summary: dict[str, Any]
     prefectures: gpd.GeoDataFrame
     cells: gpd.GeoDataFrame
@@ -118,115 +119,6 @@ class Plan:
     urban_rural: pd.DataFrame
     fiveg: SiteSelectionResult | None
     infrastructure: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        """``plan.json`` as text."""
-        return json.dumps(to_jsonable(self.summary), ensure_ascii=False, indent=2)
-
-    def write(self, out_dir: str | Path | None = None, *, maps: bool = True) -> Path:
-        """Write every output into ``out_dir`` (default: the scenario's output) atomically.
-
-        Returns the folder. Files: ``plan.json``, ``by_prefecture.csv``,
-        ``urban_rural.csv``, ``new_sites.csv``, ``plan.gpkg`` (all layers),
-        ``summary.html``/``summary.md`` and the maps (``coverage_map.html``,
-        ``infrastructure_map.html`` when DC/cable results exist).
-        """
-        target = (
-            Path(out_dir)
-            if out_dir is not None
-            else self.scenario.resolve(self.scenario.scenario.output)
-        )
-        if target is None:
-            msg = "no output folder: pass out_dir or set scenario.output"
-            raise InputError(msg)
-        from denen_gis import outputs
-
-        with atomic_directory(target) as tmp:
-            folder = Path(tmp)
-            write_text_atomic(folder / "plan.json", self.to_json())
-            self.by_prefecture.to_csv(folder / "by_prefecture.csv", index=False)
-            self.urban_rural.to_csv(folder / "urban_rural.csv", index=False)
-            self.new_sites.drop(columns="geometry").to_csv(folder / "new_sites.csv", index=False)
-            write_layers(self.gpkg_layers(), folder / "plan.gpkg")
-            outputs.write_plan_outputs(self, folder, maps=maps)
-        return target
-
-    def gpkg_layers(self) -> dict[str, gpd.GeoDataFrame]:
-        """The layers that go into ``plan.gpkg``, by layer name."""
-        layers = {
-            "prefectures": self.prefectures,
-            "cells": self.cells[self.cells["population"] > 0].reset_index(drop=True),
-            "stations_existing": self.stations,
-        }
-        if len(self.new_sites):
-            layers["sites_new"] = self.new_sites
-        for name, value in self.infrastructure.items():
-            if isinstance(value, gpd.GeoDataFrame) and len(value):
-                layers[name] = value
-        return layers
-
-
-def site_contributions(
-    coverage: Any, chosen: np.ndarray, population: np.ndarray, newly_covered: np.ndarray
-) -> np.ndarray:
-    """People each chosen site adds [persons], shared equally where chosen sites overlap.
-
-    The contributions sum to the population of the newly covered cells.
-
-    Examples
-    --------
-    >>> import scipy.sparse as sp
-    >>> m = sp.csr_matrix(np.array([[1, 1], [0, 1]], dtype=bool))
-    >>> site_contributions(m, np.array([0, 1]), np.array([10, 6]), np.array([True, True]))
-    array([ 5., 11.])
-    """
-    sub = coverage.tocsc()[:, chosen].tocsr().astype(np.float64)
-    sub = sub.multiply(newly_covered[:, None].astype(np.float64)).tocsr()
-    n_sites = np.asarray(sub.sum(axis=1)).ravel()
-    share = np.divide(
-        population.astype(np.float64), n_sites, out=np.zeros(len(n_sites)), where=n_sites > 0
-    )
-    return np.asarray(sub.T @ share).ravel()
-
-
-def prefecture_table(
-    before: CoverageMetrics,
-    after: CoverageMetrics,
-    prefectures: pd.DataFrame,
-    *,
-    target_prefecture: float | None,
-) -> pd.DataFrame:
-    """Per-prefecture before/after coverage [%] with names and the gap to the target."""
-    b = before.by_pref.set_index("pref_code")
-    a = after.by_pref.set_index("pref_code")
-    names = prefectures.set_index("code")
-    table = pd.DataFrame(
-        {
-            "pref_code": b.index,
-            "name_en": names["name_en"].reindex(b.index).to_numpy(),
-            "name_ja": names["name_ja"].reindex(b.index).to_numpy(),
-            "population": b["population"].to_numpy(),
-            "covered_before": b["covered_population"].to_numpy(),
-            "covered_after": a["covered_population"].reindex(b.index).to_numpy(),
-            "coverage_before_pct": b["coverage_pct"].to_numpy(),
-            "coverage_after_pct": a["coverage_pct"].reindex(b.index).to_numpy(),
-        }
-    )
-    table["gain_pp"] = table["coverage_after_pct"] - table["coverage_before_pct"]
-    if target_prefecture is not None:
-        table["target_pct"] = 100.0 * target_prefecture
-        table["gap_pp"] = np.maximum(table["target_pct"] - table["coverage_after_pct"], 0.0)
-    return table.reset_index(drop=True)
-
-
-def _urban_rural_table(before: CoverageMetrics, after: CoverageMetrics) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "group": ["urban", "rural", "all"],
-            "coverage_before_pct": [before.urban_pct, before.rural_pct, before.coverage_pct],
-            "coverage_after_pct": [after.urban_pct, after.rural_pct, after.coverage_pct],
-        }
-    )
 
 
 def _targets(s: Scenario) -> Targets | None:
@@ -239,7 +131,7 @@ def _targets(s: Scenario) -> Targets | None:
 
 
 @dataclass(frozen=True)
-class PlanInputs:
+class PreparedRun:
     """The prepared arrays and layers of a run, before any solving.
 
     Built once by :func:`prepare_inputs` and shared by :func:`plan` and
@@ -256,7 +148,7 @@ class PlanInputs:
     covered_before: np.ndarray
     before: CoverageMetrics
     block: np.ndarray
-    budget: LinkBudget
+    link_budget: LinkBudget
     timings: dict[str, float]
 
     @property
@@ -296,14 +188,14 @@ class PlanInputs:
             exclude_ids=s.fiveg.exclude_sites,
             rural_weight=s.fiveg.rural_weight,
             fairness_on=s.fiveg.fairness_on,
-            time_limit_s=s.scenario.time_limit_s,
-            seed=s.scenario.seed,
-            workers=s.scenario.workers,
+            time_limit_s=s.run.time_limit_s,
+            seed=s.run.seed,
+            workers=s.run.workers,
         )
 
     def candidate_matrix(self) -> Any:
         """The cells x candidates coverage matrix (CSR)."""
-        return site_coverage_matrix(self.grid, self.candidates, budget=self.budget)
+        return site_coverage_matrix(self.grid, self.candidates, budget=self.link_budget)
 
 
 def _grid_metrics(grid: pd.DataFrame, block: np.ndarray, covered: np.ndarray) -> CoverageMetrics:
@@ -317,18 +209,20 @@ def _grid_metrics(grid: pd.DataFrame, block: np.ndarray, covered: np.ndarray) ->
     )
 
 
-def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
+def as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
+    """A scenario as given, loaded from a TOML path, or the defaults for ``None``."""
     if isinstance(scenario, Scenario):
         return scenario
     return Scenario() if scenario is None else load_scenario(scenario)
 
 
-def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PlanInputs:
+def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun:
     """Load, check and filter the layers of a scenario and compute coverage today."""
-    s = _as_scenario(scenario)
+    s = as_scenario(scenario)
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    prefs_all = prefectures_input(s.resolve(s.inputs.prefectures))
+    paths = s.resolved_inputs()
+    prefs_all = prefectures_input(paths.prefectures)
     try:
         codes = region_codes(
             prefs_all,
@@ -340,10 +234,9 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PlanInputs:
         msg = f"{s.source}: [region] {exc}"
         raise InputError(msg) from None
     prefs = prefs_all[prefs_all["code"].isin(codes)].reset_index(drop=True)
-    grid = population_input(s.resolve(s.inputs.population), prefectures=prefs_all)
-    candidates_path = s.resolve(s.inputs.candidates)
-    candidates = candidates_input(candidates_path)
-    if s.inputs.prefectures:
+    grid = population_input(paths.population, prefectures=prefs_all)
+    candidates = candidates_input(paths.candidates)
+    if paths.prefectures is not None:
         # The user's own regions (e.g. N03 municipalities): key cells and candidate
         # sites by the region that contains them, whatever codes their files carry.
         grid = grid.assign(
@@ -360,15 +253,14 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PlanInputs:
         raise InputError(msg)
     if "pref_code" in candidates.columns:
         candidates = filter_region(candidates, codes)
-    stations_path = s.resolve(s.inputs.stations)
     # Existing stations just across the region's border cover its border cells too.
-    stations = stations_near(stations_input(stations_path), grid)
-    check_station_frame(stations, source=str(stations_path or "embedded stations"))
-    check_station_frame(candidates, source=str(candidates_path or "embedded candidates"))
+    stations = stations_near(stations_input(paths.stations), grid)
+    check_station_frame(stations, source=str(paths.stations or "embedded stations"))
+    check_station_frame(candidates, source=str(paths.candidates or "embedded candidates"))
     timings["load_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    budget = LinkBudget(
+    link_budget = LinkBudget(
         ue_height_m=s.radio.ue_height_m,
         indoor_penetration_db=s.radio.indoor_penetration_db,
         shadowing_margin_db=s.radio.shadowing_margin_db,
@@ -379,13 +271,15 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PlanInputs:
         else {}
     )
     if len(stations):
-        covered_before = compute_coverage(grid, stations, budget=budget).cells["covered"].to_numpy()
+        covered_before = (
+            compute_coverage(grid, stations, budget=link_budget).cells["covered"].to_numpy()
+        )
     else:
         covered_before = np.zeros(len(grid), dtype=bool)
     block = np.array([blocks.get(p, "") for p in grid["pref_code"].astype(str)], dtype=object)
     before = _grid_metrics(grid, block, covered_before)
     timings["coverage_s"] = time.perf_counter() - t
-    return PlanInputs(
+    return PreparedRun(
         scenario=s,
         prefectures_all=prefs_all,
         prefectures=prefs,
@@ -396,7 +290,7 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PlanInputs:
         covered_before=covered_before,
         before=before,
         block=block,
-        budget=budget,
+        link_budget=link_budget,
         timings=timings,
     )
 
@@ -413,7 +307,7 @@ def plan(
     InfeasibleError
         A 5G target that cannot be met even with every candidate built.
     """
-    s = _as_scenario(scenario)
+    s = as_scenario(scenario)
     report = progress or (lambda step, frac: None)
     t_start = time.perf_counter()
 
@@ -469,7 +363,7 @@ def plan_rollout(
     limits; the yearly budgets [million yen] and targets replace its 5G
     objective. ``new_sites`` gets a ``year`` column.
     """
-    s = _as_scenario(scenario)
+    s = as_scenario(scenario)
     report = progress or (lambda step, frac: None)
     t_start = time.perf_counter()
     report(_STEPS[0], 0.0)
@@ -502,9 +396,9 @@ def plan_rollout(
         groups=inputs.pref_code,
         include=[index[w] for w in s.fiveg.include_sites],
         exclude=[index[w] for w in s.fiveg.exclude_sites],
-        time_limit_s=s.scenario.time_limit_s,
-        seed=s.scenario.seed,
-        workers=s.scenario.workers,
+        time_limit_s=s.run.time_limit_s,
+        seed=s.run.seed,
+        workers=s.run.workers,
     )
     timings["solve_s"] = time.perf_counter() - t
     new_sites = _chosen_sites(inputs, matrix, result)
@@ -530,7 +424,7 @@ def plan_rollout(
 
 
 def _rollout_by_year(
-    inputs: PlanInputs, matrix: Any, result: SiteSelectionResult, budgets: dict[int, float]
+    inputs: PreparedRun, matrix: Any, result: SiteSelectionResult, budgets: dict[int, float]
 ) -> list[dict[str, Any]]:
     rows = []
     years = np.asarray(result.year)
@@ -565,7 +459,9 @@ def _empty_sites(candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return sites
 
 
-def _chosen_sites(inputs: PlanInputs, matrix: Any, result: SiteSelectionResult) -> gpd.GeoDataFrame:
+def _chosen_sites(
+    inputs: PreparedRun, matrix: Any, result: SiteSelectionResult
+) -> gpd.GeoDataFrame:
     covered_after = np.asarray(result.covered_after, dtype=bool)
     sites = inputs.candidates.iloc[result.chosen].reset_index(drop=True)
     sites["people_added"] = np.round(
@@ -580,7 +476,7 @@ def _chosen_sites(inputs: PlanInputs, matrix: Any, result: SiteSelectionResult) 
 
 
 def _assemble(
-    inputs: PlanInputs,
+    inputs: PreparedRun,
     result: SiteSelectionResult | None,
     covered_after: np.ndarray,
     new_sites: gpd.GeoDataFrame,
@@ -592,13 +488,13 @@ def _assemble(
     s = inputs.scenario
     before = inputs.before
     after = inputs.metrics(covered_after)
-    by_pref = prefecture_table(
+    by_pref = prefecture_before_after(
         before,
         after,
         inputs.prefectures,
         target_prefecture=s.fiveg.target_prefecture if s.fiveg.objective == "min-cost" else None,
     )
-    ur = _urban_rural_table(before, after)
+    ur = urban_rural_table(before, after)
     cells = inputs.grid.assign(covered_before=inputs.covered_before, covered_after=covered_after)
     prefs_out = inputs.prefectures.merge(
         by_pref.drop(columns=["name_en", "name_ja", "population"]),
@@ -610,32 +506,19 @@ def _assemble(
     if result is not None:
         fiveg = {**result.to_dict(), "chosen_site_ids": new_sites["site_id"].tolist()}
         fiveg.pop("chosen", None)
+    headline = Headline.from_metrics(
+        before,
+        after,
+        new_sites=len(new_sites),
+        cost_myen=float(new_sites["cost_myen"].sum()) if len(new_sites) else 0.0,
+    )
     summary = {
         "tool": {"name": "denen-gis", "version": __version__, **_solver_versions()},
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scenario": s.to_dict(),
         "region": inputs.region,
         "modelled_layers": _modelled_layers(s),
-        "headline": {
-            "population": before.population,
-            "coverage_before_pct": before.coverage_pct,
-            "coverage_after_pct": after.coverage_pct,
-            "urban_pct_before": before.urban_pct,
-            "urban_pct_after": after.urban_pct,
-            "rural_pct_before": before.rural_pct,
-            "rural_pct_after": after.rural_pct,
-            "urban_rural_gap_before_pp": before.urban_rural_gap_pp,
-            "urban_rural_gap_after_pp": after.urban_rural_gap_pp,
-            "lowest_pref_before": before.lowest_pref,
-            "lowest_pref_before_pct": before.lowest_pref_pct,
-            "lowest_pref_after": after.lowest_pref,
-            "lowest_pref_after_pct": after.lowest_pref_pct,
-            "gini_before": before.gini,
-            "gini_after": after.gini,
-            "new_sites": len(new_sites),
-            "cost_myen": float(new_sites["cost_myen"].sum()) if len(new_sites) else 0.0,
-            "people_added": int(after.covered_population - before.covered_population),
-        },
+        "headline": headline.to_dict(),
         "coverage_before": before.to_dict(),
         "coverage_after": after.to_dict(),
         "by_prefecture": by_pref.to_dict(orient="records"),
@@ -646,6 +529,7 @@ def _assemble(
     }
     return Plan(
         scenario=s,
+        headline=headline,
         summary=summary,
         prefectures=prefs_out,
         cells=cells,

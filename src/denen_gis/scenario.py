@@ -27,10 +27,11 @@ __all__ = [
     "BLOCKS",
     "DatacenterSettings",
     "FiveGSettings",
-    "Inputs",
+    "InputFiles",
     "LandingSettings",
     "RadioSettings",
     "RegionFilter",
+    "ResolvedInputs",
     "RunSettings",
     "Scenario",
     "load_scenario",
@@ -56,10 +57,11 @@ class RunSettings:
 
 
 @dataclass(frozen=True)
-class Inputs:
-    """``[inputs]``: paths to the user's files; empty means the embedded dataset.
+class InputFiles:
+    """``[inputs]``: paths to the user's files, as written; empty means the embedded dataset.
 
-    Relative paths are resolved against the scenario file's folder.
+    Relative paths are resolved against the scenario file's folder by
+    :meth:`Scenario.resolved_inputs`.
     """
 
     population: str = ""
@@ -69,6 +71,23 @@ class Inputs:
     datacenters: str = ""
     cables: str = ""
     landing_points: str = ""
+
+
+@dataclass(frozen=True)
+class ResolvedInputs:
+    """The ``[inputs]`` of a scenario resolved against its folder (checked to exist).
+
+    ``None`` means the embedded dataset. Built once per run by
+    :meth:`Scenario.resolved_inputs`, which has checked that every path exists.
+    """
+
+    population: Path | None = None
+    stations: Path | None = None
+    candidates: Path | None = None
+    prefectures: Path | None = None
+    datacenters: Path | None = None
+    cables: Path | None = None
+    landing_points: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -138,10 +157,14 @@ class LandingSettings:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A whole scenario; ``base_dir`` is the folder relative paths start from."""
+    """A whole scenario; ``base_dir`` is the folder relative paths start from.
 
-    scenario: RunSettings = field(default_factory=RunSettings)
-    inputs: Inputs = field(default_factory=Inputs)
+    Each attribute is one TOML section; ``run`` holds the ``[scenario]`` section
+    (name, solver limits, output folder, language).
+    """
+
+    run: RunSettings = field(default_factory=RunSettings)
+    inputs: InputFiles = field(default_factory=InputFiles)
     region: RegionFilter = field(default_factory=RegionFilter)
     radio: RadioSettings = field(default_factory=RadioSettings)
     fiveg: FiveGSettings = field(default_factory=FiveGSettings)
@@ -158,6 +181,23 @@ class Scenario:
         p = Path(path).expanduser()
         return p if p.is_absolute() else Path(self.base_dir) / p
 
+    def resolved_inputs(self) -> ResolvedInputs:
+        """Every ``[inputs]`` path resolved against :attr:`base_dir`, checked to exist.
+
+        Raises
+        ------
+        InputError
+            A path that does not exist, naming the TOML key and the path.
+        """
+        paths: dict[str, Path | None] = {}
+        for f in fields(InputFiles):
+            path = self.resolve(getattr(self.inputs, f.name))
+            if path is not None and not path.exists():
+                msg = f"{self.source}: inputs.{f.name}: {path}: file not found; check the path"
+                raise InputError(msg)
+            paths[f.name] = path
+        return ResolvedInputs(**paths)
+
     def with_budget(self, budget_myen: float) -> Scenario:
         """A copy with another 5G budget (used by budget sweeps)."""
         return replace(self, fiveg=replace(self.fiveg, budget_myen=float(budget_myen)))
@@ -167,10 +207,11 @@ class Scenario:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            key = _SECTION_OF_FIELD.get(f.name, f.name)
             if hasattr(value, "__dataclass_fields__"):
-                out[f.name] = {g.name: _plain(getattr(value, g.name)) for g in fields(value)}
+                out[key] = {g.name: _plain(getattr(value, g.name)) for g in fields(value)}
             else:
-                out[f.name] = value
+                out[key] = value
         return out
 
 
@@ -180,13 +221,16 @@ def _plain(value: Any) -> Any:
 
 _SECTIONS: dict[str, type] = {
     "scenario": RunSettings,
-    "inputs": Inputs,
+    "inputs": InputFiles,
     "region": RegionFilter,
     "radio": RadioSettings,
     "fiveg": FiveGSettings,
     "datacenters": DatacenterSettings,
     "landings": LandingSettings,
 }
+#: The TOML section of each :class:`Scenario` attribute whose name differs from it.
+_SECTION_OF_FIELD = {"run": "scenario"}
+_FIELD_OF_SECTION = {v: k for k, v in _SECTION_OF_FIELD.items()}
 
 
 class _Where:
@@ -269,7 +313,7 @@ def _share(value: float | None) -> bool:
 
 
 def _validate(s: Scenario, where: _Where) -> None:
-    run, f, dc, ld = s.scenario, s.fiveg, s.datacenters, s.landings
+    run, f, dc, ld = s.run, s.fiveg, s.datacenters, s.landings
     both = set(f.include_sites) & set(f.exclude_sites)
     checks: list[tuple[bool, str, str, str]] = [
         (run.workers >= 1, "scenario", "workers", "must be at least 1"),
@@ -376,7 +420,9 @@ def scenario_from_dict(
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key in _SECTIONS:
-            kwargs[key] = _build_section(_SECTIONS[key], value, key, where)
+            kwargs[_FIELD_OF_SECTION.get(key, key)] = _build_section(
+                _SECTIONS[key], value, key, where
+            )
         elif key == "resilience":
             if isinstance(value, dict):
                 unknown = [k for k in value if k != "enabled"]

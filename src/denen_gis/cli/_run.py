@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from denen_gis.cli._common import console, err_console
+
+if TYPE_CHECKING:  # the planning API loads geopandas and OR-Tools: not at CLI start
+    from denen_gis.pipeline import Plan
 
 __all__ = ["print_plan", "progress_bar"]
 
@@ -35,20 +39,20 @@ def progress_bar(*, quiet: bool) -> Iterator[Any]:
         yield update
 
 
-def _pref_name(summary: dict[str, Any], code: str | None) -> str:
-    names = {r["pref_code"]: r["name_en"] for r in summary["by_prefecture"]}
+def _pref_name(p: Plan, code: str | None) -> str:
+    names = dict(zip(p.by_prefecture["pref_code"], p.by_prefecture["name_en"], strict=True))
     return f"{names.get(code, '')} ({code})".strip() if code else "none"
 
 
 def _bound(v: Any) -> str:
-    return "unknown" if v is None or v != v else f"{v:,.1f}"
+    return "unknown" if v is None or not math.isfinite(v) else f"{v:,.1f}"
 
 
 def _pct(v: Any) -> str:
     return "" if v is None or v != v else f"{v:.1f}"
 
 
-def print_plan(summary: dict[str, Any], *, title: str) -> None:
+def print_plan(p: Plan, *, title: str) -> None:
     """Print the per-prefecture before/after table, the headline and the solver report."""
     table = Table(title=title)
     cols = [
@@ -59,13 +63,13 @@ def print_plan(summary: dict[str, Any], *, title: str) -> None:
         ("after %", "right"),
         ("gain pp", "right"),
     ]
-    rows = summary["by_prefecture"]
-    has_target = rows and "target_pct" in rows[0]
+    rows = p.by_prefecture
+    has_target = "target_pct" in rows.columns
     if has_target:
         cols.append(("gap to target pp", "right"))
     for name, justify in cols:
         table.add_column(name, justify=justify)
-    for r in rows:
+    for r in rows.to_dict(orient="records"):
         cells = [
             r["pref_code"],
             f"{r['name_en']} {r['name_ja']}",
@@ -78,24 +82,24 @@ def print_plan(summary: dict[str, Any], *, title: str) -> None:
             cells.append(_pct(r["gap_pp"]))
         table.add_row(*cells)
     console.print(table)
-    h = summary["headline"]
+    h = p.headline
     console.print(
-        f"Coverage {h['coverage_before_pct']:.2f}% -> {h['coverage_after_pct']:.2f}% "
-        f"(+{h['people_added']:,} people) with {h['new_sites']:,} new sites for "
-        f"{h['cost_myen']:,.0f} million yen. Rural {h['rural_pct_before']:.1f}% -> "
-        f"{h['rural_pct_after']:.1f}%; urban-rural gap {h['urban_rural_gap_before_pp']:.1f} -> "
-        f"{h['urban_rural_gap_after_pp']:.1f} points; lowest prefecture "
-        f"{_pref_name(summary, h['lowest_pref_after'])} at {h['lowest_pref_after_pct']:.1f}%.",
+        f"Coverage {h.coverage_before_pct:.2f}% -> {h.coverage_after_pct:.2f}% "
+        f"(+{h.people_added:,} people) with {h.new_sites:,} new sites for "
+        f"{h.cost_myen:,.0f} million yen. Rural {h.rural_pct_before:.1f}% -> "
+        f"{h.rural_pct_after:.1f}%; urban-rural gap {h.urban_rural_gap_before_pp:.1f} -> "
+        f"{h.urban_rural_gap_after_pp:.1f} points; lowest prefecture "
+        f"{_pref_name(p, h.lowest_pref_after)} at {h.lowest_pref_after_pct:.1f}%.",
         markup=False,
     )
-    f = summary.get("fiveg")
-    if f:
-        gap = "n/a" if f["gap"] is None else f"{100 * f['gap']:.3f}%"
-        sb, sa = f["size_before"], f["size_after"]
+    f = p.fiveg
+    if f is not None:
+        gap = f"{100 * f.gap:.3f}%" if math.isfinite(f.gap) else "n/a"
+        sb, sa = f.size_before, f.size_after
         console.print(
-            f"Solver: {f['engine']} {f['status']}, objective {f['objective']:,.1f} "
-            f"({f['objective_name']}), bound {_bound(f['best_bound'])}, gap {gap}, "
-            f"{f['wall_time_s']:.1f} s; model {sb['cells']:,}x{sb['sites']:,} -> "
-            f"{sa['cells']:,}x{sa['sites']:,} after reduction.",
+            f"Solver: {f.engine} {f.status}, objective {f.objective:,.1f} "
+            f"({f.objective_name}), bound {_bound(f.best_bound)}, gap {gap}, "
+            f"{f.wall_time_s:.1f} s; model {sb.cells:,}x{sb.sites:,} -> "
+            f"{sa.cells:,}x{sa.sites:,} after reduction.",
             markup=False,
         )

@@ -85,12 +85,13 @@ def coverage(
         stations_source=str(stations) if stations else "embedded stations",
     )
     m = result.summary
+    seconds = round(time.perf_counter() - t0, 2)
     summary = {
         "population_source": str(population) if population else "embedded (modelled)",
         "stations_source": str(stations) if stations else "embedded (modelled, FY2022)",
         "cells": len(result.cells),
         "stations": len(result.site_ids),
-        "seconds": round(time.perf_counter() - t0, 2),
+        "seconds": seconds,
         **m.to_dict(),
     }
     if out is not None:
@@ -119,7 +120,7 @@ def coverage(
         f"rural {m.rural_pct:.1f}% (gap {m.urban_rural_gap_pp:.1f} points); lowest "
         f"{_name(prefs, m.lowest_pref)} at {m.lowest_pref_pct:.1f}%; Gini {m.gini:.3f}. "
         f"{len(result.cells):,} cells x {len(result.site_ids):,} stations in "
-        f"{summary['seconds']:.1f} s."
+        f"{seconds:.1f} s."
     )
 
 

@@ -115,12 +115,14 @@ def optimize_5g(
     with progress_bar(quiet=quiet or json_out) as bar:
         result = plan(s, progress=bar)
     if out is not None:
-        result.write(out)
+        from denen_gis.outputs import write_plan
+
+        write_plan(result, out)
         err_console.print(f"wrote {out}", markup=False)
     if json_out:
         print_json(result.summary)
     else:
-        print_plan(result.summary, title=f"5G plan ({s.fiveg.objective})")
+        print_plan(result, title=f"5G plan ({s.fiveg.objective})")
 
 
 def _without_infrastructure(s: Any) -> Any:
@@ -219,7 +221,9 @@ def rollout(
             progress=bar,
         )
     if out is not None:
-        result.write(out)
+        from denen_gis.outputs import write_plan
+
+        write_plan(result, out)
         err_console.print(f"wrote {out}", markup=False)
     if json_out:
         print_json(result.summary)
@@ -248,7 +252,7 @@ def rollout(
             f"{r['lowest_pref']} {r['lowest_pref_pct']:.1f}%",
         )
     console.print(table)
-    print_plan(result.summary, title="Rollout: before and after the last year")
+    print_plan(result, title="Rollout: before and after the last year")
 
 
 def register(app: typer.Typer) -> None:

@@ -33,21 +33,22 @@ def plan_cmd(
     no_maps: bool = typer.Option(False, "--no-maps", help="Skip the HTML maps."),
 ) -> None:
     """Run a scenario: coverage, 5G sites, data centres, landings, resilience; write outputs."""
+    from denen_gis.outputs import write_plan
     from denen_gis.pipeline import plan
 
     s = _scenario_arg(scenario)
-    target = out if out is not None else s.resolve(s.scenario.output)
+    target = out if out is not None else s.resolve(s.run.output)
     if target is not None and target.exists() and not target.is_dir():
         msg = f"{target}: exists and is not a folder; choose another output (--out)"
         raise InputError(msg)
     with progress_bar(quiet=quiet or json_out) as bar:
         result = plan(s, progress=bar)
-    folder = result.write(out, maps=not no_maps)
+    folder = write_plan(result, out, maps=not no_maps)
     if json_out:
         print_json(result.summary)
         return
     if not quiet:
-        print_plan(result.summary, title=f"{s.scenario.name}: 5G coverage by prefecture")
+        print_plan(result, title=f"{s.run.name}: 5G coverage by prefecture")
         _print_infrastructure(result.summary)
         t = result.summary["timings"]["total_s"]
         console.print(
@@ -92,7 +93,12 @@ def compare_cmd(
 ) -> None:
     """Run two scenarios; write the side-by-side map and the difference tables."""
     from denen_gis.io.files import atomic_directory
-    from denen_gis.outputs import comparison_table, headline_comparison, write_comparison
+    from denen_gis.outputs import (
+        comparison_table,
+        headline_comparison,
+        write_comparison,
+        write_plan,
+    )
     from denen_gis.pipeline import plan
 
     plans = []
@@ -102,8 +108,8 @@ def compare_cmd(
     a, b = plans
     with atomic_directory(out) as tmp:
         write_comparison(a, b, Path(tmp))
-        a.write(Path(tmp) / "a", maps=False)
-        b.write(Path(tmp) / "b", maps=False)
+        write_plan(a, Path(tmp) / "a", maps=False)
+        write_plan(b, Path(tmp) / "b", maps=False)
     heads = headline_comparison(a, b)
     diff = comparison_table(a, b)
     if json_out:
@@ -116,7 +122,7 @@ def compare_cmd(
             }
         )
         return
-    table = Table(title=f"A = {a.scenario.scenario.name}   B = {b.scenario.scenario.name}")
+    table = Table(title=f"A = {a.scenario.run.name}   B = {b.scenario.run.name}")
     for col in ("figure", "A", "B", "B - A"):
         table.add_column(col, justify="left" if col == "figure" else "right")
     for r in heads.itertuples():
@@ -177,16 +183,16 @@ def sweep_cmd(
             Scenario(), fiveg=replace(Scenario().fiveg, objective="coverage", budget_myen=0.0)
         )
     if time_limit is not None:
-        s = replace(s, scenario=replace(s.scenario, time_limit_s=time_limit))
+        s = replace(s, run=replace(s.run, time_limit_s=time_limit))
     with progress_bar(quiet=quiet or json_out) as bar:
         table = sweep(s, _budgets(budgets), parallel=parallel, scheduler=scheduler, progress=bar)
     with atomic_directory(out) as tmp:
         table.to_csv(Path(tmp) / "sweep.csv", index=False)
-        plot_budget_curve(table, Path(tmp) / "budget_curve.png", lang=s.scenario.lang)
+        plot_budget_curve(table, Path(tmp) / "budget_curve.png", lang=s.run.lang)
     if json_out:
         print_json(table.to_dict(orient="records"))
         return
-    t = Table(title=f"Budget sweep: {s.scenario.name}")
+    t = Table(title=f"Budget sweep: {s.run.name}")
     for col in (
         "budget M yen",
         "cost M yen",
@@ -230,11 +236,12 @@ def map_coverage(
     ),
 ) -> None:
     """Coverage today: population, urban/rural, uncovered people, per-prefecture choropleth."""
-    from denen_gis.pipeline import prefecture_table, prepare_inputs
+    from denen_gis.pipeline import prepare_inputs
+    from denen_gis.plan_tables import prefecture_before_after
     from denen_gis.render import coverage_map, save_map
 
     inputs = prepare_inputs(_scenario_arg(scenario))
-    by_pref = prefecture_table(
+    by_pref = prefecture_before_after(
         inputs.before, inputs.before, inputs.prefectures, target_prefecture=None
     )
     cells = inputs.grid.assign(covered_before=inputs.covered_before)
@@ -243,7 +250,7 @@ def map_coverage(
         inputs.prefectures,
         by_prefecture=by_pref,
         stations=inputs.stations,
-        scenario_name=inputs.scenario.scenario.name,
+        scenario_name=inputs.run.run.name,
         lang=lang,
         offline_only=offline_only,
     )
@@ -265,7 +272,7 @@ def map_infrastructure(
     from denen_gis.render import save_map
 
     s = _scenario_arg(scenario)
-    s = replace(s, fiveg=replace(s.fiveg, enabled=False), scenario=replace(s.scenario, lang=lang))
+    s = replace(s, fiveg=replace(s.fiveg, enabled=False), run=replace(s.run, lang=lang))
     result = plan(s)
 
     path = save_map(plan_infrastructure_map(result), out)
