@@ -46,6 +46,33 @@ def test_plan_respects_budget_and_improves_coverage(tottori):
     assert tottori.summary["tool"]["ortools"]
 
 
+def test_headline_is_typed_and_plan_json_keeps_its_keys(tottori):
+    h = tottori.headline
+    assert tottori.summary["headline"] == h.to_dict()
+    assert list(h.to_dict()) == [
+        "population",
+        "coverage_before_pct",
+        "coverage_after_pct",
+        "urban_pct_before",
+        "urban_pct_after",
+        "rural_pct_before",
+        "rural_pct_after",
+        "urban_rural_gap_before_pp",
+        "urban_rural_gap_after_pp",
+        "lowest_pref_before",
+        "lowest_pref_before_pct",
+        "lowest_pref_after",
+        "lowest_pref_after_pct",
+        "gini_before",
+        "gini_after",
+        "new_sites",
+        "cost_myen",
+        "people_added",
+    ]
+    assert h.new_sites == len(tottori.new_sites)
+    assert h.cost_myen == pytest.approx(tottori.new_sites["cost_myen"].sum())
+
+
 def test_public_api_is_the_same_function():
     assert denen_gis.plan is plan
 

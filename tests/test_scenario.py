@@ -51,6 +51,25 @@ k = 5
     assert s.to_dict()["fiveg"]["include_sites"] == ["c1", "c2"]
 
 
+def test_resolved_inputs_are_checked_once_against_the_scenario_folder(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "grid.csv").write_text("mesh_code,population\n", encoding="utf-8")
+    p = _write(tmp_path, '[inputs]\npopulation = "data/grid.csv"\n')
+    paths = load_scenario(p).resolved_inputs()
+    assert paths.population == tmp_path.resolve() / "data" / "grid.csv"
+    assert paths.stations is None and paths.cables is None
+    missing = _write(tmp_path, '[inputs]\nstations = "data/none.gpkg"\n')
+    with pytest.raises(InputError, match=r"inputs\.stations: .*none\.gpkg: file not found"):
+        load_scenario(missing).resolved_inputs()
+
+
+def test_the_scenario_section_is_run_in_python_and_scenario_in_json():
+    s = scenario_from_dict({"scenario": {"name": "x", "lang": "ja"}})
+    assert s.run.name == "x" and s.run.lang == "ja"
+    assert s.to_dict()["scenario"]["lang"] == "ja"
+    assert "run" not in s.to_dict()
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
