@@ -250,7 +250,7 @@ def map_coverage(
         inputs.prefectures,
         by_prefecture=by_pref,
         stations=inputs.stations,
-        scenario_name=inputs.run.run.name,
+        scenario_name=inputs.scenario.run.name,
         lang=lang,
         offline_only=offline_only,
     )
