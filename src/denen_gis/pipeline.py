@@ -15,7 +15,7 @@ Examples
 ...                         "datacenters": {"enabled": False}, "landings": {"enabled": False},
 ...                         "resilience": False})
 >>> p = plan(s)
->>> p.fiveg.cost_myen <= 500 and p.headline.cost_myen == p.fiveg.cost_myen
+>>> p.fiveg.cost_myen <= 500 and p.headline.new_sites == len(p.new_sites)
 True
 """
 
