@@ -335,7 +335,7 @@ def plan(
 
     step(4)
     t = time.perf_counter()
-    from denen_gis import infrastructure_step
+    from denen_gis import infrastructure as infrastructure_step
 
     infra = infrastructure_step.run(
         s, prefectures=inputs.prefectures_all, region=inputs.region, grid=inputs.grid

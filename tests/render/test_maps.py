@@ -265,9 +265,9 @@ def test_folium_save_is_offline_too(tmp_path, grid, prefectures):
 
 
 def test_large_grid_falls_back_to_10km_pixels(monkeypatch, grid, prefectures):
-    import denen_gis.render.maps as maps
+    import denen_gis.render._coverage as coverage_layers
 
-    monkeypatch.setattr(maps, "MAX_PIXELS", 10)
+    monkeypatch.setattr(coverage_layers, "MAX_PIXELS", 10)
     html = coverage_map(grid, prefectures, date=DATE).get_root().render()
     assert json.dumps("Uncovered people, after") in html
     uris = re.findall(r'"(data:image/png;base64,[^"]+)"', html)

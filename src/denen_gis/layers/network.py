@@ -1,16 +1,7 @@
-"""The national backbone graph and the latency model for data-centre access.
+"""Latency over the backbone: the RTT model, shortest paths and access to the nearest DC.
 
-The backbone is a :class:`networkx.Graph` whose nodes are
-
-- ``hub:<code>``: one hub per prefecture (the prefectural office);
-- ``landing:<landing_id>``: cable landing stations (also pass-through points of
-  a cable where no station is built);
-- ``dc:<site_id>``: data-centre sites, each joined to its prefecture hub by a
-  local link.
-
-Every edge has ``length_km`` [km], ``kind`` (``land``, ``strait``, ``cable``,
-``backhaul``, ``dc_access``) and ``id``; cable edges also ``system`` and
-``status``.
+The backbone graph itself is built in :mod:`denen_gis.layers.backbone`
+(:func:`build_backbone`, re-exported here for existing callers).
 
 Latency model (:class:`LatencyModel`): light in fibre travels at c/n with a
 group index n of about 1.47, i.e. 1/(299,792.458 km/s / 1.47) = 4.9 µs/km one
@@ -27,8 +18,6 @@ prefecture hub over great-circle km x the same factor.
 
 from __future__ import annotations
 
-import itertools
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -36,12 +25,12 @@ import networkx as nx
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
 from denen_gis.errors import InputError
 from denen_gis.geodesy import haversine_km
+from denen_gis.layers.backbone import ROUTE_FACTOR, build_backbone, hub_node
 from denen_gis.mesh import mesh_centroids
 
 __all__ = [
@@ -60,16 +49,15 @@ __all__ = [
     "summarize_rtt",
 ]
 
-log = logging.getLogger(__name__)
-
-#: Ratio of fibre route km to great-circle km on land (fibre follows roads and rail).
-ROUTE_FACTOR = 1.4
 #: One-way delay in fibre [µs/km]: 1/(c/n) with n = 1.47 is 4.9 µs/km, rounded up.
 FIBRE_DELAY_US_PER_KM = 5.0
-#: Landings without a prefecture code join the nearest hub only within this range [km].
-MAX_BACKHAUL_KM = 150.0
-#: A landing without ``cable_id`` lies on every cable passing within this distance [km].
-TOUCH_KM = 2.0
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = f"{source}: missing column(s) {missing}; columns present: {list(frame.columns)}"
+        raise InputError(msg)
 
 
 @dataclass(frozen=True)
@@ -117,301 +105,6 @@ class LatencyModel:
             * self.delay_us_per_km
             / 1000.0
         )
-
-
-def hub_node(code: str) -> str:
-    """Node name of a prefecture hub."""
-    return f"hub:{code}"
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = f"{source}: missing column(s) {missing}; columns present: {list(frame.columns)}"
-        raise InputError(msg)
-
-
-def _xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    if "lon" in frame.columns and "lat" in frame.columns:
-        return frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
-    geom = frame.geometry.to_numpy()
-    return shapely.get_x(geom), shapely.get_y(geom)
-
-
-def _add_edge(g: nx.Graph, u: str, v: str, **attrs: object) -> None:
-    # Parallel links collapse into one edge: the shorter one carries the traffic.
-    if g.has_edge(u, v) and g.edges[u, v]["length_km"] <= attrs["length_km"]:
-        return
-    g.add_edge(u, v, **attrs)
-
-
-def _add_cables(
-    g: nx.Graph,
-    cables: pd.DataFrame,
-    landings: pd.DataFrame,
-    hubs: pd.DataFrame,
-    *,
-    route_factor: float,
-    include_planned: bool,
-    active_landings: Iterable[str] | None,
-) -> None:
-    _require(cables, ["cable_id"], "cables")
-    _require(landings, ["landing_id", "cable_id"], "landings")
-    cables = cables.reset_index(drop=True)
-    if not include_planned and "status" in cables.columns:
-        cables = cables[cables["status"].astype(str) != "planned"]
-    lon, lat = _xy(landings)
-    landing_pos = {lid: (x, y) for lid, x, y in zip(landings["landing_id"], lon, lat, strict=True)}
-    on_cable: dict[str, list[str]] = {}
-    for lid, ids in zip(landings["landing_id"], landings["cable_id"].astype(str), strict=True):
-        for cid in filter(None, (c.strip() for c in ids.split(","))):
-            on_cable.setdefault(cid, []).append(lid)
-    # TeleGeography landing points do not name their cables: a landing without
-    # cable_id joins every cable that passes within TOUCH_KM of it.
-    blank = landings["cable_id"].astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
-    if blank.any() and len(cables):
-        tree = shapely.STRtree(cables.geometry.to_numpy())
-        pts = shapely.points(lon[blank], lat[blank])
-        tol_deg = TOUCH_KM / 111.0
-        li, ci = tree.query(pts, predicate="dwithin", distance=tol_deg)
-        blank_ids = landings["landing_id"].to_numpy()[blank]
-        for a, c in zip(li, ci, strict=True):
-            on_cable.setdefault(str(cables["cable_id"].iloc[c]), []).append(blank_ids[a])
-    used: set[str] = set()
-    for row in cables.itertuples(index=False):
-        cid = str(row.cable_id)
-        members = on_cable.get(cid, [])
-        if len(members) < 2:
-            log.warning(
-                "cable %s has %d landing(s) in the landings layer; skipped", cid, len(members)
-            )
-            continue
-        line = row.geometry
-        if isinstance(line, shapely.MultiLineString):
-            line = shapely.line_merge(line)
-        xy = shapely.get_coordinates(line)
-        geo_km = float(haversine_km(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1]).sum())
-        total_km = float(getattr(row, "length_km", geo_km) or geo_km)
-        if not np.isfinite(total_km) or total_km <= 0:
-            total_km = geo_km
-        pts = shapely.points([landing_pos[m] for m in members])
-        frac = np.asarray(shapely.line_locate_point(line, pts, normalized=True), dtype=float)
-        order = np.argsort(frac, kind="stable")
-        status = str(getattr(row, "status", "existing"))
-        system = str(getattr(row, "system", cid))
-        for a, b in itertools.pairwise(order):
-            km = max(float(frac[b] - frac[a]) * total_km, 0.1)
-            _add_edge(
-                g,
-                f"landing:{members[a]}",
-                f"landing:{members[b]}",
-                length_km=km,
-                kind="cable",
-                id=cid,
-                system=system,
-                status=status,
-            )
-        used.update(members)
-    if active_landings is None:
-        if "status" in landings.columns:
-            active = set(landings.loc[landings["status"].astype(str) != "candidate", "landing_id"])
-        else:
-            active = set(landings["landing_id"])
-    else:
-        active = set(active_landings)
-        unknown = sorted(active - set(landings["landing_id"]))
-        if unknown:
-            msg = f"active_landings: unknown landing id(s) {unknown}; use ids of the landings layer"
-            raise InputError(msg)
-    hx, hy = _xy(hubs)
-    codes = hubs["code"].astype(str).to_numpy()
-    pref = (
-        landings["pref_code"].astype(str)
-        if "pref_code" in landings.columns
-        else pd.Series([""] * len(landings))
-    )
-    for lid, code, x, y in zip(landings["landing_id"], pref, lon, lat, strict=True):
-        node = f"landing:{lid}"
-        if lid not in used:
-            continue
-        g.nodes[node].update(
-            kind="landing", lon=float(x), lat=float(y), pref_code=code, active=lid in active
-        )
-        if lid not in active:
-            continue
-        d = haversine_km(x, y, hx, hy)
-        if code in set(codes):
-            k = int(np.flatnonzero(codes == code)[0])
-        else:
-            k = int(np.argmin(d))
-            if d[k] > MAX_BACKHAUL_KM:
-                continue
-        _add_edge(
-            g,
-            node,
-            hub_node(codes[k]),
-            length_km=float(d[k]) * route_factor,
-            kind="backhaul",
-            id=f"BH-{lid}",
-            system="",
-            status="existing",
-        )
-
-
-def build_backbone(
-    hubs: pd.DataFrame,
-    links: pd.DataFrame,
-    cables: pd.DataFrame | None = None,
-    landings: pd.DataFrame | None = None,
-    *,
-    datacenters: pd.DataFrame | None = None,
-    route_factor: float = ROUTE_FACTOR,
-    include_planned: bool = True,
-    active_landings: Iterable[str] | None = None,
-    require_connected: bool = True,
-) -> nx.Graph:
-    """Backbone graph of prefecture hubs, land links, cables and DC sites.
-
-    Parameters
-    ----------
-    hubs
-        One row per prefecture: ``code`` and ``lon``/``lat`` [degrees] (or a
-        point geometry); ``population`` [persons] and ``name_en`` are kept as
-        node attributes when present.
-    links
-        Land links: ``from_code``, ``to_code``; optional ``link_id``, ``kind``
-        and ``length_km`` [km] (else great-circle km x ``route_factor``).
-    cables, landings
-        Cable layers (embedded or TeleGeography-style). Each landing lists the
-        cables it is on in ``cable_id`` (comma-separated); the landings of a
-        cable are ordered along its line and joined in sequence, with lengths
-        in proportion to the cable's ``length_km``.
-    datacenters
-        DC sites (``site_id``, ``pref_code``, point geometry or lon/lat), each
-        joined to its prefecture hub by a local link.
-    route_factor
-        Route km per great-circle km of land, backhaul and DC access links.
-    include_planned
-        Keep cables whose ``status`` is ``planned`` (the Sea of Japan cable).
-    active_landings
-        Landing ids that have a station with backhaul to the hub; the others
-        are pass-through points of the cable. Default: every landing whose
-        ``status`` is not ``candidate``.
-    require_connected
-        Raise when the graph falls apart.
-
-    Raises
-    ------
-    InputError
-        Missing columns, unknown prefecture codes, or (with
-        ``require_connected``) a disconnected backbone: the message names the
-        components that cannot reach the main one.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> hubs = pd.DataFrame({"code": ["01", "02"], "lon": [141.35, 140.74],
-    ...                      "lat": [43.06, 40.82]})
-    >>> links = pd.DataFrame({"from_code": ["01"], "to_code": ["02"]})
-    >>> g = build_backbone(hubs, links)
-    >>> round(g.edges["hub:01", "hub:02"]["length_km"])  # 254 km great circle x 1.4
-    356
-    """
-    if not route_factor >= 1:
-        msg = f"route_factor must be >= 1, got {route_factor}"
-        raise InputError(msg)
-    _require(hubs, ["code"], "hubs")
-    _require(links, ["from_code", "to_code"], "backbone links")
-    hubs = hubs.reset_index(drop=True)
-    hx, hy = _xy(hubs)
-    codes = hubs["code"].astype(str).to_numpy()
-    g = nx.Graph()
-    for i, code in enumerate(codes):
-        attrs = {"kind": "hub", "lon": float(hx[i]), "lat": float(hy[i]), "pref_code": code}
-        for col in ("population", "name_en", "block"):
-            if col in hubs.columns:
-                attrs[col] = hubs[col].iloc[i]
-        g.add_node(hub_node(code), **attrs)
-    pos = {c: (hx[i], hy[i]) for i, c in enumerate(codes)}
-    for i, row in enumerate(links.reset_index(drop=True).itertuples(index=False)):
-        a, b = str(row.from_code), str(row.to_code)
-        for c in (a, b):
-            if c not in pos:
-                msg = (
-                    f"backbone links row {i}: prefecture code {c!r} has no hub; "
-                    "add it to the hubs table or fix the link"
-                )
-                raise InputError(msg)
-        length = getattr(row, "length_km", None)
-        if length is None or not np.isfinite(float(length)):
-            length = float(haversine_km(*pos[a], *pos[b])) * route_factor
-        _add_edge(
-            g,
-            hub_node(a),
-            hub_node(b),
-            length_km=float(length),
-            kind=str(getattr(row, "kind", "land")),
-            id=str(getattr(row, "link_id", f"L-{a}-{b}")),
-            system="",
-            status="existing",
-        )
-    if cables is not None and landings is not None:
-        _add_cables(
-            g,
-            cables,
-            landings,
-            hubs,
-            route_factor=route_factor,
-            include_planned=include_planned,
-            active_landings=active_landings,
-        )
-    if datacenters is not None:
-        _require(datacenters, ["site_id", "pref_code"], "datacenters")
-        dx, dy = _xy(datacenters)
-        for i, (sid, code) in enumerate(
-            zip(
-                datacenters["site_id"].astype(str),
-                datacenters["pref_code"].astype(str),
-                strict=True,
-            )
-        ):
-            if code not in pos:
-                msg = f"datacenters row {i} ({sid}): prefecture code {code!r} has no hub"
-                raise InputError(msg)
-            km = max(float(haversine_km(dx[i], dy[i], *pos[code])) * route_factor, 0.1)
-            attrs = {
-                "kind": "dc",
-                "lon": float(dx[i]),
-                "lat": float(dy[i]),
-                "pref_code": code,
-                "site_id": sid,
-            }
-            for col in ("status", "capacity_mw", "name"):
-                if col in datacenters.columns:
-                    attrs[col] = datacenters[col].iloc[i]
-            g.add_node(f"dc:{sid}", **attrs)
-            g.add_edge(
-                f"dc:{sid}",
-                hub_node(code),
-                length_km=km,
-                kind="dc_access",
-                id=f"DA-{sid}",
-                system="",
-                status="existing",
-            )
-    if require_connected:
-        parts = sorted(nx.connected_components(g), key=len, reverse=True)
-        if len(parts) > 1:
-            cut = "; ".join(
-                ",".join(sorted(p)[:6]) + (" ..." if len(p) > 6 else "") for p in parts[1:4]
-            )
-            msg = (
-                f"backbone is disconnected: {len(parts) - 1} component(s) cannot reach the "
-                f"main network ({cut}); add a link to the backbone links or a cable"
-            )
-            raise InputError(msg)
-    log.info("backbone: %d nodes, %d edges", g.number_of_nodes(), g.number_of_edges())
-    return g
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,14 @@ from typing import Any
 
 import branca.element as be
 import folium
+import geopandas as gpd
 import pandas as pd
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.plugins import MarkerCluster
 from folium.template import Template
+
+from denen_gis.errors import InputError
 
 __all__ = [
     "PANES",
@@ -33,6 +36,7 @@ __all__ = [
     "ScaleBar",
     "add_panes",
     "bin_labels",
+    "checked_points",
     "esc",
     "fmt_num",
     "js_json",
@@ -184,6 +188,34 @@ def legend_section(title: str, entries: Sequence[tuple[str, str, str]]) -> str:
             mark = f'<span class="denen-sw" style="background:{c}"></span>'
         items.append(f"<div>{mark}{esc(label)}</div>")
     return f"<h5>{esc(title)}</h5>" + "".join(items)
+
+
+def checked_points(
+    frame: gpd.GeoDataFrame | None, required: Sequence[str], source: str
+) -> gpd.GeoDataFrame | None:
+    """The points layer in EPSG:6668 after checking columns, CRS and geometry type;
+    ``None`` when ``frame`` is ``None`` or empty.
+    """
+    if frame is None:
+        return None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        msg = f"{source}: expected a GeoDataFrame of points"
+        raise InputError(msg)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        msg = f"{source}: missing column(s) {missing}; columns present: {list(frame.columns)}"
+        raise InputError(msg)
+    if len(frame) == 0:
+        return None
+    if frame.crs is None:
+        msg = f"{source}: the layer has no CRS; set one (e.g. EPSG:6668)"
+        raise InputError(msg)
+    out = frame.to_crs(6668) if frame.crs.to_epsg() != 6668 else frame
+    kinds = set(out.geom_type.unique())
+    if kinds != {"Point"}:
+        msg = f"{source}: geometry must be points, found {sorted(kinds)}"
+        raise InputError(msg)
+    return out.reset_index(drop=True)
 
 
 def _ensure_css(element: be.Element) -> None:

@@ -28,7 +28,7 @@ __all__ = [
     "bin_colours",
     "choropleth_layer",
     "pref_names",
-    "prefecture_table",
+    "prefecture_map_table",
 ]
 
 #: Coverage classes [%] of the prefecture choropleth.
@@ -50,7 +50,7 @@ def _pct(num: pd.Series, den: pd.Series) -> pd.Series:
     return (100.0 * num / den.where(den > 0)).astype(float)
 
 
-def prefecture_table(cells: pd.DataFrame, by_prefecture: pd.DataFrame | None) -> pd.DataFrame:
+def prefecture_map_table(cells: pd.DataFrame, by_prefecture: pd.DataFrame | None) -> pd.DataFrame:
     """Population and coverage per prefecture, indexed by ``pref_code``.
 
     Columns: ``population`` [persons], ``coverage_before_pct``,

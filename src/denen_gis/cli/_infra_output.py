@@ -1,0 +1,224 @@
+"""Tables and output files of the infrastructure commands (``cli/infra.py``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+from rich.table import Table
+
+from denen_gis.cli._common import console, err_console, to_jsonable
+
+if TYPE_CHECKING:  # the commands import the models lazily, so --help stays fast
+    from denen_gis.infrastructure import DatacenterSiting, LandingStudy, ResilienceStudy
+
+__all__ = [
+    "csv_file",
+    "gpkg_file",
+    "json_file",
+    "print_landings",
+    "print_resilience",
+    "print_siting",
+    "write_files",
+]
+
+Writer = Callable[[Path], None]
+
+
+def _atomic(path: Path, write: Writer) -> None:
+    from denen_gis.io.files import atomic_path
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        write(tmp)
+
+
+def write_files(out: Path, files: Mapping[str, Writer], *, shown: str | None = None) -> None:
+    """Write each file atomically into ``out`` and say so on stderr."""
+    for name, write in files.items():
+        _atomic(out / name, write)
+    err_console.print(f"wrote {out}/{shown or ', '.join(files)}", markup=False)
+
+
+def csv_file(frame: pd.DataFrame) -> Writer:
+    return lambda p: frame.to_csv(p, index=False)
+
+
+def json_file(value: Any) -> Writer:
+    text = json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)
+    return lambda p: p.write_text(text, encoding="utf-8")
+
+
+def gpkg_file(layers: Mapping[str, pd.DataFrame]) -> Writer:
+    def write(p: Path) -> None:
+        for name, frame in layers.items():
+            _points(frame).to_file(p, layer=name, driver="GPKG", engine="pyogrio")
+
+    return write
+
+
+def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=6668
+    )
+
+
+def _table(title: str, columns: tuple[str, ...], left: int = 1) -> Table:
+    """A table whose first ``left`` columns are text and the rest numbers."""
+    table = Table(title=title)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i < left else "right")
+    return table
+
+
+def _rtt_table(title: str, rows: Mapping[str, Any]) -> Table:
+    table = _table(
+        title, ("scenario", "mean RTT ms", "urban ms", "rural ms", "worst cell ms", "cut off")
+    )
+    for name, r in rows.items():
+        table.add_row(
+            name,
+            f"{r.mean_rtt_ms:.3f}",
+            f"{r.urban_rtt_ms:.3f}",
+            f"{r.rural_rtt_ms:.3f}",
+            f"{r.max_rtt_ms:.3f}",
+            f"{r.population_cut_off:,.0f}",
+        )
+    return table
+
+
+def _capacity_table(rows: Mapping[str, Any]) -> Table:
+    table = _table(
+        "Capacity concentration (share of MW)",
+        ("scenario", "total MW", "Tokyo area", "Tokyo+Osaka", "southern Kanto", "Nankai trough"),
+    )
+    for name, c in rows.items():
+        table.add_row(
+            name,
+            f"{c.total_mw:,.0f}",
+            f"{100 * c.tokyo_area_share:.1f}%",
+            f"{100 * c.tokyo_osaka_share:.1f}%",
+            f"{100 * c.seismic_shares['southern_kanto']:.1f}%",
+            f"{100 * c.seismic_shares['nankai_trough']:.1f}%",
+        )
+    return table
+
+
+def _solver_line(s: Any) -> str:
+    return (
+        f"solver {s.status}: objective {s.objective:.4f}, best bound "
+        f"{s.best_bound:.4f}, gap {100 * s.gap:.2f}%, {s.wall_time_s:.2f} s"
+    )
+
+
+def print_siting(siting: DatacenterSiting, *, title: str) -> None:
+    """Chosen sites, RTT before and after, capacity shares and the solver line."""
+    table = _table(
+        title,
+        ("site", "name", "pref", "block", "status", "MW", "cost myen", "people served"),
+        left=5,
+    )
+    for row in siting.chosen_sites.itertuples(index=False):
+        table.add_row(
+            row.site_id,
+            f"{row.name} {row.name_ja}",
+            row.pref_code,
+            str(getattr(row, "block", "")),
+            row.status,
+            f"{row.capacity_mw:,.0f}",
+            f"{row.cost_myen:,.0f}",
+            f"{row.population_served:,}",
+        )
+    console.print(table)
+    console.print(
+        _rtt_table(
+            "RTT to the nearest DC (population-weighted)",
+            {"existing DCs": siting.before, "with the plan": siting.after},
+        )
+    )
+    console.print(
+        _capacity_table(
+            {"existing": siting.capacity_before, "with the plan": siting.capacity_after}
+        )
+    )
+    console.print(
+        f"new capacity {siting.new_capacity_mw:,.0f} MW for "
+        f"{siting.new_cost_myen:,.0f} million yen; " + _solver_line(siting.solver)
+    )
+
+
+def print_landings(study: LandingStudy) -> None:
+    """Candidate landings, RTT without and with the cable, capacity and costs."""
+    choice = study.choice
+    candidates = choice.plan.candidates
+    table = _table(
+        "Sea of Japan cable: landing stations",
+        ("landing", "name", "pref", "status", "chosen", "people served"),
+        left=5,
+    )
+    for row in candidates.itertuples(index=False):
+        table.add_row(
+            row.landing_id,
+            f"{row.name} {getattr(row, 'name_ja', '')}",
+            row.pref_code,
+            str(getattr(row, "status", "")),
+            "yes" if row.chosen else "",
+            f"{row.population_served:,}",
+        )
+    console.print(table)
+    console.print(_rtt_table("RTT to the nearest existing DC (population-weighted)", study.rtt))
+    console.print(_capacity_table({"existing": study.capacity}))
+    console.print(
+        f"{choice.count} stations: {choice.station_cost_myen:,.0f} + backhaul "
+        f"{choice.backhaul_mperson_km:,.0f} million person-km (mean "
+        f"{choice.mean_backhaul_km:.0f} km) = {choice.total_cost_myen:,.0f} million yen; "
+        + _solver_line(choice.solver)
+    )
+
+
+def print_resilience(study: ResilienceStudy, *, top: int) -> None:
+    """RTT with nothing cut, the worst cut per case, the top cuts, capacity and relief."""
+    names = list(study.reports)
+    console.print(
+        _rtt_table("RTT to the nearest DC, nothing cut", {n: study.baseline(n) for n in names})
+    )
+    worst = _table(
+        "Worst single cut per scenario",
+        ("scenario", "element", "between", "cut off", "urban cut off", "rural cut off", "RTT +ms"),
+        left=3,
+    )
+    for name in names:
+        w = study.worst(name)
+        worst.add_row(
+            name,
+            f"{w.kind} {w.id}",
+            f"{w.a} {w.b}".strip(),
+            f"{w.population_cut_off:,.0f}",
+            f"{w.urban_cut_off:,.0f}",
+            f"{w.rural_cut_off:,.0f}",
+            f"{w.rtt_increase_ms:+.3f}",
+        )
+    console.print(worst)
+    cuts = _table(
+        f"Top {top} cuts: {names[2]}",
+        ("element", "between", "cut off", "mean ms", "urban ms", "rural ms", "RTT +ms"),
+        left=2,
+    )
+    for row in study.reports[names[2]].cuts.head(top).itertuples(index=False):
+        cuts.add_row(
+            f"{row.kind} {row.id}",
+            f"{row.a} {row.b}".strip(),
+            f"{row.population_cut_off:,.0f}",
+            f"{row.mean_rtt_ms:.3f}",
+            f"{row.urban_rtt_ms:.3f}",
+            f"{row.rural_rtt_ms:.3f}",
+            f"{row.rtt_increase_ms:+.3f}",
+        )
+    console.print(cuts)
+    console.print(_capacity_table(study.capacity))
+    for line in study.relief_from_cable_and_dcs or ["no single cut cuts off fewer people"]:
+        console.print(f"- {line}", markup=False)

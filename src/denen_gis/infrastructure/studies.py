@@ -1,0 +1,201 @@
+"""The CLI's infrastructure studies on the embedded dataset.
+
+``optimize datacenters``, ``optimize landings`` and ``resilience`` each call
+one function here; it runs the steps of :mod:`denen_gis.infrastructure.steps`
+and returns a frozen typed result whose ``to_dict()`` is the ``--json`` output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from denen_gis.infrastructure.figures import (
+    CapacityShares,
+    CutFigures,
+    DatacenterOptions,
+    LandingOptions,
+    RttFigures,
+    SolverLimits,
+)
+from denen_gis.infrastructure.steps import (
+    DatacenterSiting,
+    InfrastructureInputs,
+    LandingChoice,
+    active_landings,
+    backbone,
+    choose_landings,
+    dc_access,
+    embedded_inputs,
+    site_datacenters,
+)
+from denen_gis.layers.network import demand_groups
+from denen_gis.layers.resilience import (
+    ResilienceReport,
+    capacity_concentration,
+    compare_cuts,
+    n_minus_1,
+    relief_statements,
+)
+
+__all__ = [
+    "LandingStudy",
+    "ResilienceStudy",
+    "datacenter_study",
+    "landing_study",
+    "resilience_study",
+]
+
+
+# ---------------------------------------------------------------------------
+# the CLI's studies on the embedded dataset
+
+
+def datacenter_study(
+    options: DatacenterOptions,
+    solver: SolverLimits,
+    *,
+    include_planned: bool = True,
+    inputs: InfrastructureInputs | None = None,
+) -> DatacenterSiting:
+    """Backbone (with or without the planned cables), demand and DC siting."""
+    inputs = inputs or embedded_inputs()
+    graph = backbone(inputs, include_planned=include_planned)
+    return site_datacenters(inputs, graph, demand_groups(inputs.grid, graph), options, solver)
+
+
+@dataclass(frozen=True)
+class LandingStudy:
+    """Chosen landings, RTT to the existing DCs without and with the cable, capacity."""
+
+    choice: LandingChoice
+    rtt: Mapping[str, RttFigures]
+    capacity: CapacityShares
+
+    def to_dict(self) -> dict[str, Any]:
+        """The landing summary with ``rtt`` by case and ``capacity``."""
+        return {
+            **self.choice.plan.summary,
+            "rtt": {name: r.to_dict() for name, r in self.rtt.items()},
+            "capacity": self.capacity.to_dict(),
+        }
+
+
+def landing_study(
+    options: LandingOptions,
+    solver: SolverLimits,
+    *,
+    inputs: InfrastructureInputs | None = None,
+) -> LandingStudy:
+    """Choose the landings, then compare RTT to the existing DCs without and with the cable."""
+    inputs = inputs or embedded_inputs()
+    choice = choose_landings(inputs, options, solver)
+    existing = inputs.site_ids("existing")
+    cases = {
+        "without the cable": backbone(inputs, include_planned=False),
+        "cable, chosen landings": backbone(
+            inputs, include_planned=True, active=active_landings(inputs, choice)
+        ),
+    }
+    rtt = {name: dc_access(g, sites=existing, grid=inputs.grid).rtt for name, g in cases.items()}
+    capacity = CapacityShares.from_dict(capacity_concentration(inputs.datacenters))
+    return LandingStudy(choice=choice, rtt=rtt, capacity=capacity)
+
+
+@dataclass(frozen=True)
+class ResilienceStudy:
+    """N-1 in three cases: today, with the cable, with the cable and the plan's DCs.
+
+    ``reports`` are in that order; ``comparison`` compares the first with the last.
+    """
+
+    plan_sites: tuple[str, ...]
+    max_rtt_ms: float | None
+    reports: Mapping[str, ResilienceReport] = field(repr=False)
+    capacity: Mapping[str, CapacityShares]
+    relief_from_cable: tuple[str, ...]
+    relief_from_cable_and_dcs: tuple[str, ...]
+    comparison: pd.DataFrame = field(repr=False)
+
+    def baseline(self, name: str) -> RttFigures:
+        """RTT figures of case ``name`` with nothing cut."""
+        return RttFigures.from_dict(self.reports[name].baseline)
+
+    def worst(self, name: str) -> CutFigures:
+        """The worst single cut of case ``name``."""
+        return CutFigures.from_dict(self.reports[name].worst)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``resilience --json`` object."""
+        return {
+            "plan_sites": list(self.plan_sites),
+            "max_rtt_ms": self.max_rtt_ms,
+            "scenarios": {
+                n: {"baseline": r.baseline, "worst_cut": r.worst} for n, r in self.reports.items()
+            },
+            "capacity": {n: c.to_dict() for n, c in self.capacity.items()},
+            "relief_from_cable": list(self.relief_from_cable),
+            "relief_from_cable_and_dcs": list(self.relief_from_cable_and_dcs),
+        }
+
+
+def resilience_study(
+    *,
+    plan_site_ids: Sequence[str] | None = None,
+    include_planned: bool = True,
+    max_rtt_ms: float | None = None,
+    inputs: InfrastructureInputs | None = None,
+) -> ResilienceStudy:
+    """N-1 analysis of each cable segment, land link and DC, in three cases.
+
+    ``plan_site_ids`` are the plan's new DC sites (default: the funded ones).
+
+    Raises
+    ------
+    InputError
+        An unknown site id.
+    """
+    from denen_gis.errors import InputError
+
+    inputs = inputs or embedded_inputs()
+    plan_ids = list(plan_site_ids) if plan_site_ids else inputs.site_ids("funded")
+    unknown = sorted(set(plan_ids) - set(inputs.datacenters["site_id"]))
+    if unknown:
+        msg = f"--sites: unknown site id(s) {unknown[:5]}; see the datacenters layer"
+        raise InputError(msg)
+    existing = inputs.site_ids("existing")
+    plan_sites = list(dict.fromkeys(existing + plan_ids))
+    g0 = backbone(inputs, include_planned=False)
+    g1 = backbone(inputs, include_planned=include_planned)
+    demand = demand_groups(inputs.grid, g0)
+    cable = "with the Sea of Japan cable" if include_planned else "without the new cable"
+    cases = {
+        "today (existing DCs, no new cable)": (g0, existing),
+        f"{cable}, existing DCs": (g1, existing),
+        f"{cable}, existing + plan DCs": (g1, plan_sites),
+    }
+    reports = {
+        name: n_minus_1(g, demand, sites=sites, max_rtt_ms=max_rtt_ms)
+        for name, (g, sites) in cases.items()
+    }
+    today, cable_only, cable_and_dcs = reports.values()
+    comparison = compare_cuts(today, cable_only)
+    comparison_all = compare_cuts(today, cable_and_dcs)
+    dcs = inputs.datacenters
+    return ResilienceStudy(
+        plan_sites=tuple(plan_ids),
+        max_rtt_ms=max_rtt_ms,
+        reports=reports,
+        capacity={
+            "existing": CapacityShares.from_dict(capacity_concentration(dcs)),
+            "existing + plan": CapacityShares.from_dict(
+                capacity_concentration(dcs, sites=plan_ids)
+            ),
+        },
+        relief_from_cable=tuple(relief_statements(comparison)),
+        relief_from_cable_and_dcs=tuple(relief_statements(comparison_all)),
+        comparison=comparison_all,
+    )
