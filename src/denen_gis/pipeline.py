@@ -52,7 +52,7 @@ from denen_gis.layers.radio import LinkBudget, check_station_frame
 from denen_gis.mesh import mesh_centroids
 from denen_gis.optimize import SiteSelectionResult, Targets, select_sites, solve_rollout
 from denen_gis.plan_tables import prefecture_before_after, site_contributions, urban_rural_table
-from denen_gis.scenario import Scenario, load_scenario
+from denen_gis.scenario import ResolvedInputs, Scenario, load_scenario
 
 __all__ = [
     "Plan",
@@ -139,6 +139,7 @@ class PreparedRun:
     """
 
     scenario: Scenario
+    paths: ResolvedInputs
     prefectures_all: gpd.GeoDataFrame
     prefectures: gpd.GeoDataFrame
     region: list[str]
@@ -281,6 +282,7 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun
     timings["coverage_s"] = time.perf_counter() - t
     return PreparedRun(
         scenario=s,
+        paths=paths,
         prefectures_all=prefs_all,
         prefectures=prefs,
         region=codes,
@@ -335,15 +337,15 @@ def plan(
 
     step(4)
     t = time.perf_counter()
-    from denen_gis import infrastructure as infrastructure_step
+    from denen_gis import infrastructure
 
-    infra = infrastructure_step.run(
-        s, prefectures=inputs.prefectures_all, region=inputs.region, grid=inputs.grid
+    infra = infrastructure.run(
+        s, paths=inputs.paths, prefectures=inputs.prefectures_all, grid=inputs.grid
     )
     timings["infrastructure_s"] = time.perf_counter() - t
     step(5)
     out = _assemble(
-        inputs, result, covered_after, new_sites, infra.summary, infra.layers, timings, t_start
+        inputs, result, covered_after, new_sites, infra.to_dict(), infra.layers, timings, t_start
     )
     report("done", 1.0)
     return out

@@ -35,7 +35,7 @@ from denen_gis.layers.resilience import (
 )
 from denen_gis.optimize.datacenters import DatacenterPlan, plan_datacenters
 from denen_gis.optimize.landings import DEFAULT_FIXED_LANDINGS, LandingPlan, plan_landings
-from denen_gis.scenario import Scenario
+from denen_gis.scenario import ResolvedInputs, Scenario
 
 __all__ = [
     "DatacenterSiting",
@@ -100,7 +100,7 @@ def embedded_inputs() -> InfrastructureInputs:
 
 
 def scenario_inputs(
-    s: Scenario, *, prefectures: gpd.GeoDataFrame, grid: pd.DataFrame
+    s: Scenario, *, paths: ResolvedInputs, prefectures: gpd.GeoDataFrame, grid: pd.DataFrame
 ) -> InfrastructureInputs:
     """The embedded layers with the scenario's own DC and cable files in their place.
 
@@ -111,14 +111,14 @@ def scenario_inputs(
         bad user file.
     """
     datacenters = japan.load_datacenters()
-    if s.inputs.datacenters:
+    if paths.datacenters is not None:
         from denen_gis.io.files import read_layer
 
-        datacenters = read_layer(s.resolve(s.inputs.datacenters), "datacenters")
+        datacenters = read_layer(paths.datacenters, "datacenters")
     cables, landings = japan.load_cables(), japan.load_landings()
-    user_cables = bool(s.inputs.cables or s.inputs.landing_points)
+    user_cables = paths.cables is not None or paths.landing_points is not None
     if user_cables:
-        cables, landings = _user_cables(s, prefectures)
+        cables, landings = _user_cables(s, paths, prefectures)
     return InfrastructureInputs(
         hubs=japan.load_hubs(),
         links=japan.load_backbone_links(),
@@ -132,16 +132,16 @@ def scenario_inputs(
 
 
 def _user_cables(
-    s: Scenario, prefectures: gpd.GeoDataFrame
+    s: Scenario, paths: ResolvedInputs, prefectures: gpd.GeoDataFrame
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     from denen_gis.errors import InputError
     from denen_gis.io.telegeography import check_landings_touch, read_submarine_cables
 
-    if not (s.inputs.cables and s.inputs.landing_points):
+    if paths.cables is None or paths.landing_points is None:
         msg = f"{s.source}: inputs.cables and inputs.landing_points go together; set both"
         raise InputError(msg)
-    landing_path = s.resolve(s.inputs.landing_points)
-    cables, landings = read_submarine_cables(s.resolve(s.inputs.cables), landing_path)
+    landing_path = paths.landing_points
+    cables, landings = read_submarine_cables(paths.cables, landing_path)
     check_landings_touch(cables, landings, source=str(landing_path))
     return cables, _with_prefecture(landings, prefectures, source=str(landing_path))
 
@@ -441,11 +441,6 @@ class InfrastructureOutcome:
         return {name: s.to_dict() for name, s in sections.items() if s is not None}
 
     @property
-    def summary(self) -> dict[str, Any]:
-        """The ``plan.json`` sections (:meth:`to_dict`)."""
-        return self.to_dict()
-
-    @property
     def layers(self) -> dict[str, Any]:
         """Layers for ``plan.gpkg`` and the infrastructure map, by layer name."""
         out: dict[str, Any] = {}
@@ -465,18 +460,22 @@ class InfrastructureOutcome:
 
 
 def run(
-    s: Scenario, *, prefectures: gpd.GeoDataFrame, region: list[str], grid: gpd.GeoDataFrame
+    s: Scenario,
+    *,
+    paths: ResolvedInputs,
+    prefectures: gpd.GeoDataFrame,
+    grid: gpd.GeoDataFrame,
 ) -> InfrastructureOutcome:
     """Run the landing, DC and resilience steps a scenario enables.
 
+    ``paths`` are the scenario's inputs resolved once for the run;
     ``prefectures`` are all of Japan's (DC access is national); ``grid`` is
-    the demand of the region being planned; ``region`` (its prefecture codes)
-    is kept for callers and does not change the national models.
+    the demand of the region being planned.
     """
     if not (s.datacenters.enabled or s.landings.enabled or s.resilience):
         return InfrastructureOutcome()
-    inputs = scenario_inputs(s, prefectures=prefectures, grid=grid)
-    solver = SolverLimits(s.scenario.time_limit_s, s.scenario.seed, s.scenario.workers)
+    inputs = scenario_inputs(s, paths=paths, prefectures=prefectures, grid=grid)
+    solver = SolverLimits(s.run.time_limit_s, s.run.seed, s.run.workers)
     landings = None
     active = None
     if s.landings.enabled:
