@@ -8,7 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from shapely.geometry import LineString, MultiLineString, Point, box
+from shapely.geometry import LinearRing, LineString, MultiLineString, Point, Polygon, box
 
 ESTAT_HEADER_2020 = (
     "KEY_CODE,HTKSYORI,HTKSAKI,GASSAN,T001140001,T001140002,T001140003,T001140004",
@@ -156,6 +156,41 @@ def n03_frame() -> gpd.GeoDataFrame:
         ],
         crs=6668,
     )
+
+
+#: The hand-written TopoJSON fixture: 松江市 and 出雲市 sharing one arc, the island
+#: 隠岐の島町 as a MultiPolygon, and an uncoded 所属未定地 (N03_007 null).
+N03_TINY_TOPOJSON = Path(__file__).resolve().parents[1] / "data" / "n03_tiny.topojson"
+
+
+def topojson_of(frame: gpd.GeoDataFrame, name: str = "N03") -> dict[str, object]:
+    """A TopoJSON topology of a lon/lat polygon layer (one arc per ring, no quantisation).
+
+    GDAL reads TopoJSON but cannot write it, so tests build it here.
+    """
+    arcs: list[list[list[float]]] = []
+
+    def ring_arc(ring: LinearRing) -> int:
+        arcs.append([[float(x), float(y)] for x, y in ring.coords])
+        return len(arcs) - 1
+
+    def polygon_arcs(poly: Polygon) -> list[list[int]]:
+        return [[ring_arc(r)] for r in [poly.exterior, *poly.interiors]]
+
+    geometries = []
+    props = frame.drop(columns=frame.geometry.name)
+    for geom, (_, row) in zip(frame.geometry, props.iterrows(), strict=True):
+        properties = {k: (None if v is None or v != v else v) for k, v in row.items()}
+        if geom.geom_type == "Polygon":
+            entry = {"type": "Polygon", "arcs": polygon_arcs(geom)}
+        else:
+            entry = {"type": "MultiPolygon", "arcs": [polygon_arcs(p) for p in geom.geoms]}
+        geometries.append({**entry, "properties": properties})
+    return {
+        "type": "Topology",
+        "arcs": arcs,
+        "objects": {name: {"type": "GeometryCollection", "geometries": geometries}},
+    }
 
 
 CABLES_GEOJSON = {
