@@ -8,12 +8,89 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from shapely.geometry import LineString, MultiLineString, Point, box
+from shapely.geometry import LinearRing, LineString, MultiLineString, Point, Polygon, box
 
 ESTAT_HEADER_2020 = (
     "KEY_CODE,HTKSYORI,HTKSAKI,GASSAN,T001140001,T001140002,T001140003,T001140004",
     ",,,,人口（総数）,人口（総数）　男,人口（総数）　女,　０～１４歳人口　総数",
 )
+
+#: e-Stat population-and-household table of each (census year, mesh level).
+ESTAT_TABLES = {
+    (2010, 3): "T000608",
+    (2010, 4): "T000609",
+    (2010, 5): "T000649",
+    (2015, 3): "T000846",
+    (2015, 4): "T000847",
+    (2015, 5): "T000876",
+    (2020, 3): "T001140",
+    (2020, 4): "T001141",
+    (2020, 5): "T001142",
+}
+#: File-name letter of each level: S 1 km, H 500 m (half), Q 250 m (quarter).
+ESTAT_LEVEL_LETTER = {3: "S", 4: "H", 5: "Q"}
+
+# (item number, label) of the columns kept in the small fixtures, per census. The
+# item numbers and labels follow e-Stat's files: 2020 labels start with a
+# full-width space; 2010 says 人口総数 where 2015 and 2020 say 人口（総数）.
+_ESTAT_ITEMS = {
+    2010: [("001", "人口総数"), ("002", "男"), ("003", "女"), ("004", "世帯総数")],
+    2015: [
+        ("001", "人口（総数）"),
+        ("002", "人口（総数）　男"),
+        ("003", "人口（総数）　女"),
+        ("004", "０～１４歳人口　総数"),
+        ("025", "世帯総数"),
+    ],
+    2020: [
+        ("001", "　人口（総数）"),
+        ("002", "　人口（総数）　男"),
+        ("003", "　人口（総数）　女"),
+        ("019", "　６５歳以上人口　総数"),
+        ("034", "　世帯総数"),
+        ("035", "　一般世帯数"),
+    ],
+}
+
+
+def estat_header(year: int, level: int) -> tuple[str, str]:
+    """The two header rows of a ``year`` census table at mesh ``level`` (3, 4 or 5)."""
+    table = ESTAT_TABLES[(year, level)]
+    items = _ESTAT_ITEMS[year]
+    codes = ",".join(f"{table}{n}" for n, _ in items)
+    labels = ",".join(label for _, label in items)
+    return f"KEY_CODE,HTKSYORI,HTKSAKI,GASSAN,{codes}", f",,,,{labels}"
+
+
+def estat_cells(year: int, level: int) -> list[list[object]]:
+    """A few cells of 1st-order mesh 5339 in the ``year`` layout at ``level``.
+
+    Four cells: a receiving cell (HTKSYORI 1, GASSAN), a cell merged into it
+    (HTKSYORI 2, HTKSAKI), an ordinary cell and an empty-household cell. In
+    2020 the merged cell keeps its population and household totals and only
+    its breakdown is ``*``; the 2010 and 2015 fixtures show the older form
+    where the whole merged row is ``*`` and its people are in the receiver.
+    Populations: 1200, 3 (2020) or ``*`` (2010/2015), 35 and 1.
+    """
+    base = {3: "53394611", 4: "533946111", 5: "5339461111"}[level]
+    codes = [base, base[:-1] + "2", base[:-1] + "3", base[:-1] + "4"]
+    n_items = len(_ESTAT_ITEMS[year])
+    hh_at = next(i for i, (_, label) in enumerate(_ESTAT_ITEMS[year]) if "世帯総数" in label)
+
+    def row(code: str, flag: int, saki: str, gassan: str, pop: object, hh: object) -> list[object]:
+        values: list[object] = ["*"] * n_items if pop == "*" or flag == 2 else [0] * n_items
+        values[0], values[hh_at] = pop, hh
+        if flag != 2 and pop != "*":
+            values[1], values[2] = int(pop) // 2, int(pop) - int(pop) // 2
+        return [code, flag, saki, gassan, *values]
+
+    merged = (3, 2) if year == 2020 else ("*", "*")
+    return [
+        row(codes[0], 1, "", codes[1], 1200, 600),
+        row(codes[1], 2, codes[0], "", *merged),
+        row(codes[2], 0, "", "", 35, 20),
+        row(codes[3], 0, "", "", 1, "-"),
+    ]
 
 
 def estat_bytes(
@@ -43,13 +120,21 @@ def write_estat(path: Path, rows: Sequence[Sequence[object]], **kwargs: object) 
 
 @pytest.fixture
 def estat_5339(tmp_path: Path) -> Path:
-    """A 2020 1 km table of three cells around Tokyo Station, one suppressed."""
+    """A 2020 1 km table of three cells around Tokyo Station, one merged into another.
+
+    As in the 2020 files: the merged cell (HTKSYORI 2) names the receiving cell
+    in HTKSAKI and keeps its total while its breakdown is ``*``.
+    """
+    header = (
+        ESTAT_HEADER_2020[0] + ",T001140034",
+        ESTAT_HEADER_2020[1] + ",　世帯総数",
+    )
     rows = [
-        estat_row("53394611", 1200, htksyori=2, gassan="53394612"),
-        estat_row("53394612", "*", htksyori=1, saki="53394611"),
-        estat_row("53394621", 35),
+        [*estat_row("53394611", 1200, htksyori=1, gassan="53394612"), 600],
+        ["53394612", 2, "53394611", "", 3, "*", "*", "*", 2],
+        [*estat_row("53394621", 35), 20],
     ]
-    return write_estat(tmp_path / "tblT001140H5339.txt", rows)
+    return write_estat(tmp_path / "tblT001140S5339.txt", rows, header=header)
 
 
 def n03_frame() -> gpd.GeoDataFrame:
@@ -71,6 +156,41 @@ def n03_frame() -> gpd.GeoDataFrame:
         ],
         crs=6668,
     )
+
+
+#: The hand-written TopoJSON fixture: 松江市 and 出雲市 sharing one arc, the island
+#: 隠岐の島町 as a MultiPolygon, and an uncoded 所属未定地 (N03_007 null).
+N03_TINY_TOPOJSON = Path(__file__).resolve().parents[1] / "data" / "n03_tiny.topojson"
+
+
+def topojson_of(frame: gpd.GeoDataFrame, name: str = "N03") -> dict[str, object]:
+    """A TopoJSON topology of a lon/lat polygon layer (one arc per ring, no quantisation).
+
+    GDAL reads TopoJSON but cannot write it, so tests build it here.
+    """
+    arcs: list[list[list[float]]] = []
+
+    def ring_arc(ring: LinearRing) -> int:
+        arcs.append([[float(x), float(y)] for x, y in ring.coords])
+        return len(arcs) - 1
+
+    def polygon_arcs(poly: Polygon) -> list[list[int]]:
+        return [[ring_arc(r)] for r in [poly.exterior, *poly.interiors]]
+
+    geometries = []
+    props = frame.drop(columns=frame.geometry.name)
+    for geom, (_, row) in zip(frame.geometry, props.iterrows(), strict=True):
+        properties = {k: (None if v is None or v != v else v) for k, v in row.items()}
+        if geom.geom_type == "Polygon":
+            entry = {"type": "Polygon", "arcs": polygon_arcs(geom)}
+        else:
+            entry = {"type": "MultiPolygon", "arcs": [polygon_arcs(p) for p in geom.geoms]}
+        geometries.append({**entry, "properties": properties})
+    return {
+        "type": "Topology",
+        "arcs": arcs,
+        "objects": {name: {"type": "GeometryCollection", "geometries": geometries}},
+    }
 
 
 CABLES_GEOJSON = {

@@ -128,7 +128,7 @@ def import_estat(
 
 @import_app.command("n03")
 def import_n03(
-    file: Path = typer.Argument(..., help="N03 administrative boundaries (.geojson or .shp)."),
+    file: Path = typer.Argument(..., help="N03 boundaries (.topojson, .geojson, .shp, .gpkg)."),
     out: Path = typer.Option(
         ..., "--out", "-o", help="Output layer (.gpkg, .geojson, .parquet or .shp)."
     ),
