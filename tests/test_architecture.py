@@ -117,7 +117,7 @@ def test_cycle_finder_finds_a_cycle():
 def test_the_graph_sees_lazy_and_package_imports():
     graph = _import_graph()
     assert "denen_gis.layers.metrics" in graph["denen_gis.pipeline"]
-    assert "denen_gis.infrastructure_step" in graph["denen_gis.pipeline"]  # inside plan()
+    assert "denen_gis.infrastructure" in graph["denen_gis.pipeline"]  # inside plan()
 
 
 def test_no_module_imports_one_that_imports_it_back():
