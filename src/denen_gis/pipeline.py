@@ -303,7 +303,7 @@ class PlanInputs:
 
     def candidate_matrix(self) -> Any:
         """The cells x candidates coverage matrix (CSR)."""
-        return site_coverage_matrix(self.grid, self.candidates, budget=self.budget)
+        return site_coverage_matrix(self.grid, self.candidates, link_budget=self.budget)
 
 
 def _grid_metrics(grid: pd.DataFrame, block: np.ndarray, covered: np.ndarray) -> CoverageMetrics:
@@ -379,7 +379,9 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PlanInputs:
         else {}
     )
     if len(stations):
-        covered_before = compute_coverage(grid, stations, budget=budget).cells["covered"].to_numpy()
+        covered_before = (
+            compute_coverage(grid, stations, link_budget=budget).cells["covered"].to_numpy()
+        )
     else:
         covered_before = np.zeros(len(grid), dtype=bool)
     block = np.array([blocks.get(p, "") for p in grid["pref_code"].astype(str)], dtype=object)

@@ -322,7 +322,7 @@ def pair_rsrp_dbm(
     site_type: npt.ArrayLike,
     site_height_m: npt.ArrayLike | None = None,
     station_types: Mapping[str, StationType] | None = None,
-    budget: LinkBudget | None = None,
+    link_budget: LinkBudget | None = None,
 ) -> FloatArray:
     """RSRP [dBm] of every covering pair from the radio model.
 
@@ -341,7 +341,7 @@ def pair_rsrp_dbm(
         Antenna height of each site [m]; NaN or ``None`` uses the type default.
     station_types
         Known types (default :data:`~denen_gis.layers.radio.STATION_TYPES`).
-    budget
+    link_budget
         Link budget (default :class:`~denen_gis.layers.radio.LinkBudget`).
     """
     types = STATION_TYPES if station_types is None else station_types
@@ -366,7 +366,9 @@ def pair_rsrp_dbm(
                 continue
             h = heights[pairs.cols[sel]]
             h = np.where(np.isnan(h), st.height_m, h)
-            out[sel] = rsrp_dbm(pairs.distance_km[sel], st, env, budget=budget, height_m=h)
+            out[sel] = rsrp_dbm(
+                pairs.distance_km[sel], st, env, link_budget=link_budget, height_m=h
+            )
     return out
 
 
@@ -433,7 +435,7 @@ def _prepare(
     grid: pd.DataFrame,
     stations: pd.DataFrame,
     *,
-    budget: LinkBudget,
+    link_budget: LinkBudget,
     station_types: Mapping[str, StationType],
     grid_source: str,
     stations_source: str,
@@ -459,7 +461,9 @@ def _prepare(
         if "height_m" in stations.columns
         else np.full(len(stations), np.nan)
     )
-    r_urb, r_rur = site_radii_km(kinds, height, station_types=station_types, budget=budget)
+    r_urb, r_rur = site_radii_km(
+        kinds, height, station_types=station_types, link_budget=link_budget
+    )
     given = np.full(len(stations), np.nan)
     if "radius_km" in stations.columns:
         given = pd.to_numeric(stations["radius_km"], errors="coerce").to_numpy(dtype=float)
@@ -499,7 +503,7 @@ def compute_coverage(
     grid: pd.DataFrame,
     stations: pd.DataFrame,
     *,
-    budget: LinkBudget | None = None,
+    link_budget: LinkBudget | None = None,
     station_types: Mapping[str, StationType] | None = None,
     pref_blocks: Mapping[str, str] | None = None,
     grid_source: str = "population grid",
@@ -519,7 +523,7 @@ def compute_coverage(
         ``radius_km``; a ``radius_km`` value bypasses the radio model for that
         site's coverage radius in both environments, while best-server RSRP
         still comes from the radio model).
-    budget
+    link_budget
         Link budget (default :class:`~denen_gis.layers.radio.LinkBudget`).
     station_types
         Known station types (default :data:`~denen_gis.layers.radio.STATION_TYPES`).
@@ -546,12 +550,12 @@ def compute_coverage(
     >>> res.cells["covered"].tolist(), res.summary.coverage_pct
     ([True, True, False], 94.5945945945946)
     """
-    budget = LinkBudget() if budget is None else budget
+    link_budget = LinkBudget() if link_budget is None else link_budget
     types = STATION_TYPES if station_types is None else station_types
     codes, prep = _prepare(
         grid,
         stations,
-        budget=budget,
+        link_budget=link_budget,
         station_types=types,
         grid_source=grid_source,
         stations_source=stations_source,
@@ -566,7 +570,7 @@ def compute_coverage(
         site_type=prep.site_type,
         site_height_m=prep.height,
         station_types=types,
-        budget=budget,
+        link_budget=link_budget,
     )
     best = best_server(pairs.rows, pairs.cols, rsrp, n_cells=len(codes))
     site_ids = prep.radius["site_id"].to_numpy()
@@ -617,7 +621,7 @@ def site_coverage_matrix(
     grid: pd.DataFrame,
     sites: pd.DataFrame,
     *,
-    budget: LinkBudget | None = None,
+    link_budget: LinkBudget | None = None,
     station_types: Mapping[str, StationType] | None = None,
     grid_source: str = "population grid",
     sites_source: str = "candidate sites",
@@ -641,12 +645,12 @@ def site_coverage_matrix(
     >>> site_coverage_matrix(grid, cand).toarray().tolist()
     [[True, False], [False, False]]
     """
-    budget = LinkBudget() if budget is None else budget
+    link_budget = LinkBudget() if link_budget is None else link_budget
     types = STATION_TYPES if station_types is None else station_types
     _, prep = _prepare(
         grid,
         sites,
-        budget=budget,
+        link_budget=link_budget,
         station_types=types,
         grid_source=grid_source,
         stations_source=sites_source,
