@@ -169,56 +169,21 @@ def plan_datacenters(
     """
     check_solver_settings(time_limit_s, workers)
     latency = latency or LatencyModel()
-    for col in ("site_id", "pref_code", "status", "capacity_mw"):
-        if col not in datacenters.columns:
-            msg = f"datacenters: missing column {col!r}"
-            raise InputError(msg)
-    sites = datacenters.reset_index(drop=True)
-    ids = sites["site_id"].astype(str).tolist()
-    known = set(ids)
-    include = list(dict.fromkeys(include_sites))
-    exclude = list(dict.fromkeys(exclude_sites))
-    for name, given in (("include_sites", include), ("exclude_sites", exclude)):
-        bad = [s for s in given if s not in known]
-        if bad:
-            msg = (
-                f"{name}: unknown site id(s) {bad[:5]}; "
-                "see the site_id column of the datacenters layer"
-            )
-            raise InputError(msg)
+    sites, ids, include, exclude = _check_site_ids(datacenters, include_sites, exclude_sites)
     if regions is not None:
         _check_on_land(sites, regions)
     block = _site_blocks(sites, regions) if max_per_block is not None else None
     status = sites["status"].astype(str).to_numpy()
-    pref = sites["pref_code"].astype(str).to_numpy()
     existing = np.flatnonzero(status == "existing")
-    bad_inc = [s for s in include if status[ids.index(s)] == "existing"]
-    if bad_inc:
-        msg = f"include_sites: {bad_inc[:5]} already exist and are always open; drop them"
-        raise InputError(msg)
-    tokyo = np.isin(pref, TOKYO_AREA) & (status != "existing")
-    if not allow_tokyo_area:
-        bad = [s for s in include if tokyo[ids.index(s)]]
-        if bad:
-            msg = (
-                f"include_sites: {bad[:5]} lie in the Tokyo area, where subsidised sites are "
-                "not allowed; drop them or pass allow_tokyo_area=True"
-            )
-            raise InputError(msg)
-    fixed_ids = list(include)
-    if fix_funded:
-        fixed_ids += [
-            s
-            for s, st in zip(ids, status, strict=True)
-            if st == "funded" and s not in exclude and s not in fixed_ids
-        ]
-    excluded_ids = set(exclude)
-    if not allow_tokyo_area:
-        excluded_ids |= {s for s, t in zip(ids, tokyo, strict=True) if t}
-    nodes = [f"dc:{s}" for s in ids]
-    hub_nodes = list(dict.fromkeys(demand["node"].astype(str)))
-    hub_rtt = rtt_matrix_ms(graph, hub_nodes, nodes, latency=latency)
-    row = pd.Index(hub_nodes).get_indexer(demand["node"].astype(str))
+    fixed_ids, excluded_ids = _fixed_and_excluded(
+        sites,
+        ids,
+        include,
+        exclude,
+        fix_funded=fix_funded,
+        allow_tokyo_area=allow_tokyo_area,
+    )
+    hub_rtt, row = _hub_rtt(graph, demand, ids, latency)
     local_col = "local_max_ms" if objective == "center" else "local_ms"
     local = demand[local_col].to_numpy(dtype=float) if local_col in demand else 0.0
     rtt = hub_rtt[row] + np.asarray(local, dtype=float).reshape(-1, 1)
@@ -252,6 +217,8 @@ def plan_datacenters(
     mean_rtt = hub_rtt[row] + local_mean.reshape(-1, 1)
     before = mean_rtt[:, existing].min(axis=1)
     after = mean_rtt[:, result.open_sites].min(axis=1)
+    table = _demand_table(demand, ids, result, mean_rtt, before, after)
+    out_sites = _site_table(sites, lonlat, chosen, table)
     # The worst cell of a group is its farthest populated cell: same DC, farther
     # from the hub by local_max_ms - local_ms.
     extra = (
@@ -260,20 +227,6 @@ def plan_datacenters(
         else np.zeros(len(demand))
     )
     urban = demand["urban"].to_numpy(dtype=bool) if "urban" in demand else None
-    table = demand.copy()
-    table["rtt_before_ms"] = before
-    table["rtt_after_ms"] = after
-    table["site_id"] = [ids[j] for j in result.assignment]
-    table["assigned_rtt_ms"] = mean_rtt[np.arange(len(table)), result.assignment]
-    table["backup_site_id"] = (
-        [ids[j] if j >= 0 else "" for j in result.backup] if result.backup is not None else ""
-    )
-    out_sites = pd.DataFrame(sites.drop(columns=sites.geometry.name))
-    out_sites["lon"], out_sites["lat"] = lonlat[:, 0], lonlat[:, 1]
-    out_sites["chosen"] = out_sites["site_id"].isin(chosen)
-    out_sites["open"] = out_sites["chosen"] | (out_sites["status"] == "existing")
-    served = table.groupby("site_id")["population"].sum()
-    out_sites["population_served"] = out_sites["site_id"].map(served).fillna(0).astype(np.int64)
     summary: dict[str, object] = {
         "k": k,
         "objective": objective,
@@ -298,3 +251,109 @@ def plan_datacenters(
     return DatacenterPlan(
         result=result, chosen=chosen, sites=out_sites, demand=table, summary=summary
     )
+
+
+def _check_site_ids(
+    datacenters: pd.DataFrame, include_sites: Iterable[str], exclude_sites: Iterable[str]
+) -> tuple[pd.DataFrame, list[str], list[str], list[str]]:
+    """The sites (re-indexed), their ids and the included / excluded ids, checked."""
+    for col in ("site_id", "pref_code", "status", "capacity_mw"):
+        if col not in datacenters.columns:
+            msg = f"datacenters: missing column {col!r}"
+            raise InputError(msg)
+    sites = datacenters.reset_index(drop=True)
+    ids = sites["site_id"].astype(str).tolist()
+    known = set(ids)
+    include = list(dict.fromkeys(include_sites))
+    exclude = list(dict.fromkeys(exclude_sites))
+    for name, given in (("include_sites", include), ("exclude_sites", exclude)):
+        bad = [s for s in given if s not in known]
+        if bad:
+            msg = (
+                f"{name}: unknown site id(s) {bad[:5]}; "
+                "see the site_id column of the datacenters layer"
+            )
+            raise InputError(msg)
+    return sites, ids, include, exclude
+
+
+def _fixed_and_excluded(
+    sites: pd.DataFrame,
+    ids: list[str],
+    include: list[str],
+    exclude: list[str],
+    *,
+    fix_funded: bool,
+    allow_tokyo_area: bool,
+) -> tuple[list[str], set[str]]:
+    """Fixed site ids (included, and funded ones) and excluded ids (the subsidy rule's too)."""
+    status = sites["status"].astype(str).to_numpy()
+    pref = sites["pref_code"].astype(str).to_numpy()
+    bad_inc = [s for s in include if status[ids.index(s)] == "existing"]
+    if bad_inc:
+        msg = f"include_sites: {bad_inc[:5]} already exist and are always open; drop them"
+        raise InputError(msg)
+    tokyo = np.isin(pref, TOKYO_AREA) & (status != "existing")
+    if not allow_tokyo_area:
+        bad = [s for s in include if tokyo[ids.index(s)]]
+        if bad:
+            msg = (
+                f"include_sites: {bad[:5]} lie in the Tokyo area, where subsidised sites are "
+                "not allowed; drop them or pass allow_tokyo_area=True"
+            )
+            raise InputError(msg)
+    fixed_ids = list(include)
+    if fix_funded:
+        fixed_ids += [
+            s
+            for s, st in zip(ids, status, strict=True)
+            if st == "funded" and s not in exclude and s not in fixed_ids
+        ]
+    excluded_ids = set(exclude)
+    if not allow_tokyo_area:
+        excluded_ids |= {s for s, t in zip(ids, tokyo, strict=True) if t}
+    return fixed_ids, excluded_ids
+
+
+def _hub_rtt(
+    graph: nx.Graph, demand: pd.DataFrame, ids: list[str], latency: LatencyModel
+) -> tuple[np.ndarray, np.ndarray]:
+    """RTT from each demand hub to each site [ms], and each demand's hub row."""
+    nodes = [f"dc:{s}" for s in ids]
+    hub_nodes = list(dict.fromkeys(demand["node"].astype(str)))
+    hub_rtt = rtt_matrix_ms(graph, hub_nodes, nodes, latency=latency)
+    row = pd.Index(hub_nodes).get_indexer(demand["node"].astype(str))
+    return hub_rtt, row
+
+
+def _demand_table(
+    demand: pd.DataFrame,
+    ids: list[str],
+    result: SitingResult,
+    mean_rtt: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+) -> pd.DataFrame:
+    """The demand groups with RTT before/after, their site and backup site."""
+    table = demand.copy()
+    table["rtt_before_ms"] = before
+    table["rtt_after_ms"] = after
+    table["site_id"] = [ids[j] for j in result.assignment]
+    table["assigned_rtt_ms"] = mean_rtt[np.arange(len(table)), result.assignment]
+    table["backup_site_id"] = (
+        [ids[j] if j >= 0 else "" for j in result.backup] if result.backup is not None else ""
+    )
+    return table
+
+
+def _site_table(
+    sites: pd.DataFrame, lonlat: np.ndarray, chosen: tuple[str, ...], table: pd.DataFrame
+) -> pd.DataFrame:
+    """The sites without geometry: coordinates, chosen / open and population served."""
+    out_sites = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+    out_sites["lon"], out_sites["lat"] = lonlat[:, 0], lonlat[:, 1]
+    out_sites["chosen"] = out_sites["site_id"].isin(chosen)
+    out_sites["open"] = out_sites["chosen"] | (out_sites["status"] == "existing")
+    served = table.groupby("site_id")["population"].sum()
+    out_sites["population_served"] = out_sites["site_id"].map(served).fillna(0).astype(np.int64)
+    return out_sites
