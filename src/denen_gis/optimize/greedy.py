@@ -281,78 +281,118 @@ def local_search_max_coverage(
     started = time.perf_counter()
     csr = sp.csr_matrix(matrix)
     csc = sp.csc_matrix(matrix) if csc is None else csc
-    n_dem, n_sites = csr.shape
     costs = np.asarray(costs_myen, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64).copy()
     if covered is not None:
         w[np.asarray(covered, dtype=bool)] = 0.0
-    is_chosen = np.zeros(n_sites, dtype=bool)
-    is_chosen[np.asarray(chosen, dtype=np.int64)] = True
-    count = np.zeros(n_dem, dtype=np.int64)
-    np.add.at(count, csc.indices[_column_positions(csc, np.flatnonzero(is_chosen))], 1)
-    spent = float(costs[is_chosen].sum())
+    state = _CoverState(csr, csc, w, costs, chosen)
     budget = float(budget_myen)
     fits_tol = 1e-12 * max(abs(budget), 1.0) + 1e-9
-    lengths = np.diff(csr.indptr)
 
-    def scores() -> tuple[np.ndarray, np.ndarray]:
-        gain = np.asarray(csc.T @ (w * (count == 0))).ravel()
-        loss = np.asarray(csc.T @ (w * (count == 1))).ravel()
-        return gain, loss
+    def time_left() -> bool:
+        return time.perf_counter() - started < time_limit_s
 
-    def toggle(j: int, on: bool) -> None:
-        nonlocal spent
-        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
-        count[rows] += 1 if on else -1
-        is_chosen[j] = on
-        spent += costs[j] if on else -costs[j]
-
-    gain, loss = scores()
-    while time.perf_counter() - started < time_limit_s:
-        tol = 1e-12 * max(float(w[count > 0].sum()), 1.0)
+    while time_left():
+        tol = 1e-12 * max(float(w[state.count > 0].sum()), 1.0)
         # add: the best gain that fits what is left of the budget
-        fits = ~is_chosen & (costs <= budget - spent + fits_tol) & (gain > tol)
+        fits = ~state.is_chosen & (costs <= budget - state.spent + fits_tol) & (state.gain > tol)
         if fits.any():
             cand = np.flatnonzero(fits)
-            toggle(int(cand[np.argmax(gain[cand])]), True)
-            gain, loss = scores()
+            state.toggle(int(cand[np.argmax(state.gain[cand])]), on=True)
             continue
         # one sweep of 1-swaps over the chosen sites, smallest loss first
-        moved = False
-        order = np.flatnonzero(is_chosen)
-        order = order[np.argsort(loss[order], kind="stable")]
-        for a in order:
-            if time.perf_counter() - started >= time_limit_s:
-                break
-            if not is_chosen[a]:
-                continue
-            room = budget - spent + costs[a] + fits_tol
-            rows = csc.indices[csc.indptr[a] : csc.indptr[a + 1]]
-            only = rows[count[rows] == 1]
-            delta = np.where(~is_chosen & (costs <= room), gain, -np.inf)
-            if only.size:
-                pos = _column_positions(csr, only)
-                sizes = lengths[only]
-                extra = np.bincount(
-                    csr.indices[pos], weights=np.repeat(w[only], sizes), minlength=n_sites
-                )
-                delta += extra
-            delta[a] = -np.inf
-            b = int(np.argmax(delta))
-            if delta[b] - loss[a] > tol:
-                if accept is not None:
-                    trial = is_chosen.copy()
-                    trial[a], trial[b] = False, True
-                    if not accept(trial):
-                        continue
-                toggle(int(a), False)
-                toggle(b, True)
-                gain, loss = scores()
-                moved = True
-        if not moved:
+        if not state.swap_sweep(budget, fits_tol, tol, time_left, accept):
             break
-    plan = np.flatnonzero(is_chosen).astype(np.int64)
-    return plan, float(w[count > 0].sum())
+    plan = np.flatnonzero(state.is_chosen).astype(np.int64)
+    return plan, float(w[state.count > 0].sum())
+
+
+class _CoverState:
+    """A budgeted covering plan under improvement: chosen sites, cover counts, spending.
+
+    ``gain[j]`` is the weight that adding site j newly covers, ``loss[j]`` the
+    weight that only site j covers; both are kept current by :meth:`toggle`.
+    """
+
+    def __init__(
+        self,
+        csr: sp.csr_matrix,
+        csc: sp.csc_matrix,
+        w: np.ndarray,
+        costs: np.ndarray,
+        chosen: np.ndarray,
+    ) -> None:
+        n_dem, n_sites = csr.shape
+        self.csr, self.csc, self.w, self.costs = csr, csc, w, costs
+        self.lengths = np.diff(csr.indptr)
+        self.is_chosen = np.zeros(n_sites, dtype=bool)
+        self.is_chosen[np.asarray(chosen, dtype=np.int64)] = True
+        self.count = np.zeros(n_dem, dtype=np.int64)
+        np.add.at(
+            self.count, csc.indices[_column_positions(csc, np.flatnonzero(self.is_chosen))], 1
+        )
+        self.spent = float(costs[self.is_chosen].sum())
+        self.rescore()
+
+    def rescore(self) -> None:
+        self.gain = np.asarray(self.csc.T @ (self.w * (self.count == 0))).ravel()
+        self.loss = np.asarray(self.csc.T @ (self.w * (self.count == 1))).ravel()
+
+    def toggle(self, j: int, *, on: bool, rescore: bool = True) -> None:
+        csc = self.csc
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        self.count[rows] += 1 if on else -1
+        self.is_chosen[j] = on
+        self.spent += self.costs[j] if on else -self.costs[j]
+        if rescore:
+            self.rescore()
+
+    def swap_gain(self, a: int, room: float) -> np.ndarray:
+        """Exact gain of adding each site that fits ``room`` to the plan without a."""
+        csc, csr = self.csc, self.csr
+        rows = csc.indices[csc.indptr[a] : csc.indptr[a + 1]]
+        only = rows[self.count[rows] == 1]
+        delta = np.where(~self.is_chosen & (self.costs <= room), self.gain, -np.inf)
+        if only.size:
+            pos = _column_positions(csr, only)
+            sizes = self.lengths[only]
+            extra = np.bincount(
+                csr.indices[pos], weights=np.repeat(self.w[only], sizes), minlength=csr.shape[1]
+            )
+            delta += extra
+        delta[a] = -np.inf
+        return delta
+
+    def swap_sweep(
+        self,
+        budget: float,
+        fits_tol: float,
+        tol: float,
+        time_left: Callable[[], bool],
+        accept: Callable[[np.ndarray], bool] | None,
+    ) -> bool:
+        """One sweep of 1-swaps over the chosen sites, smallest loss first; True if one moved."""
+        moved = False
+        order = np.flatnonzero(self.is_chosen)
+        order = order[np.argsort(self.loss[order], kind="stable")]
+        for a in order:
+            if not time_left():
+                break
+            if not self.is_chosen[a]:
+                continue
+            delta = self.swap_gain(int(a), budget - self.spent + self.costs[a] + fits_tol)
+            b = int(np.argmax(delta))
+            if delta[b] - self.loss[a] <= tol:
+                continue
+            if accept is not None:
+                trial = self.is_chosen.copy()
+                trial[a], trial[b] = False, True
+                if not accept(trial):
+                    continue
+            self.toggle(int(a), on=False, rescore=False)
+            self.toggle(b, on=True)
+            moved = True
+        return moved
 
 
 def _column_positions(compressed: sp.spmatrix, cols: np.ndarray) -> np.ndarray:
