@@ -135,6 +135,18 @@ def _type_problem(values: Mapping[str, object]) -> str | None:
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
             return f"{name} must be a finite number, got {v!r}"
         num[name] = float(v)
+    problem = _range_problem(num) or _model_problem(values, num["freq_ghz"])
+    if problem is not None:
+        return problem
+    try:
+        n_resource_blocks(num["bandwidth_mhz"], num["scs_khz"])
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+def _range_problem(num: Mapping[str, float]) -> str | None:
+    """Why a station type's numbers are out of range, or ``None``."""
     if num["tx_power_dbm"] < 0:
         return (
             f"tx_power_dbm={num['tx_power_dbm']:g} is negative; give the total conducted "
@@ -151,20 +163,21 @@ def _type_problem(values: Mapping[str, object]) -> str | None:
             f"rsrp_threshold_dbm={num['rsrp_threshold_dbm']:g} is not an RSRP level; "
             "use -160 to -40 dBm"
         )
+    return None
+
+
+def _model_problem(values: Mapping[str, object], freq_ghz: float) -> str | None:
+    """Why a station type's path-loss models do not fit it, or ``None``."""
     for env in ("urban", "rural"):
         model = values[f"model_{env}"]
         if model not in PATH_LOSS_MODELS:
             return f"model_{env}={model!r} is not one of {sorted(PATH_LOSS_MODELS)}"
         lo, hi = PATH_LOSS_MODELS[str(model)]
-        if not lo <= num["freq_ghz"] <= hi:
+        if not lo <= freq_ghz <= hi:
             return (
-                f"freq_ghz={num['freq_ghz']:g} is outside the {str(model).upper()} range "
+                f"freq_ghz={freq_ghz:g} is outside the {str(model).upper()} range "
                 f"{lo:g}-{hi:g} GHz (model_{env})"
             )
-    try:
-        n_resource_blocks(num["bandwidth_mhz"], num["scs_khz"])
-    except InputError as exc:
-        return str(exc)
     return None
 
 
