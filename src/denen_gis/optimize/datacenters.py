@@ -217,7 +217,7 @@ def plan_datacenters(
     mean_rtt = hub_rtt[row] + local_mean.reshape(-1, 1)
     before = mean_rtt[:, existing].min(axis=1)
     after = mean_rtt[:, result.open_sites].min(axis=1)
-    table = _demand_table(demand, ids, result, mean_rtt, before, after)
+    table = _demand_table(demand, ids, result, mean_rtt=mean_rtt, before=before, after=after)
     out_sites = _site_table(sites, lonlat, chosen, table)
     # The worst cell of a group is its farthest populated cell: same DC, farther
     # from the hub by local_max_ms - local_ms.
@@ -330,6 +330,7 @@ def _demand_table(
     demand: pd.DataFrame,
     ids: list[str],
     result: SitingResult,
+    *,
     mean_rtt: np.ndarray,
     before: np.ndarray,
     after: np.ndarray,

@@ -213,7 +213,9 @@ def solve_dc_siting(
     solver.parameters.random_seed = int(seed)
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     status, obj_int, bound_int = _solve(inp, sm, solver, time_limit_s=float(time_limit_s))
-    return _read_result(inp, sm, solver, status, obj_int, bound_int, started=t0)
+    return _read_result(
+        inp, sm, solver, status=status, obj_int=obj_int, bound_int=bound_int, started=t0
+    )
 
 
 @dataclass(frozen=True)
@@ -423,10 +425,10 @@ def _read_result(
     inp: SitingInputs,
     sm: _SitingModel,
     solver: cp_model.CpSolver,
+    *,
     status: int,
     obj_int: float,
     bound_int: float,
-    *,
     started: float,
 ) -> SitingResult:
     """The chosen sites and assignment, with the objective recomputed in floating point."""

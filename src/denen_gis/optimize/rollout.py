@@ -157,7 +157,14 @@ def solve_rollout(
         # large: year by year (greedy + swaps, targets first) and the bound of
         # the relaxation that drops the nesting of the years' plans
         plan = _plan_year_by_year(
-            prep, w, limits, years, rows_by_year, run, base=base, carry_over=carry_over
+            prep,
+            w,
+            limits,
+            years=years,
+            rows_by_year=rows_by_year,
+            run=run,
+            base=base,
+            carry_over=carry_over,
         )
     if plan is None:
         plan = _solve_whole(prep, model, w, limits, run, base=base, carry_over=carry_over)
@@ -291,10 +298,10 @@ def _plan_year_by_year(
     prep: PreparedCovering,
     weight: np.ndarray,
     limits: np.ndarray,
+    *,
     years: list[int],
     rows_by_year: Mapping[int, list[TargetRow]],
     run: RunSettings,
-    *,
     base: float,
     carry_over: bool,
 ) -> _RolloutPlan | None:
