@@ -196,7 +196,7 @@ class PreparedRun:
 
     def candidate_matrix(self) -> Any:
         """The cells x candidates coverage matrix (CSR)."""
-        return site_coverage_matrix(self.grid, self.candidates, budget=self.link_budget)
+        return site_coverage_matrix(self.grid, self.candidates, link_budget=self.link_budget)
 
 
 def _grid_metrics(grid: pd.DataFrame, block: np.ndarray, covered: np.ndarray) -> CoverageMetrics:
@@ -273,7 +273,7 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun
     )
     if len(stations):
         covered_before = (
-            compute_coverage(grid, stations, budget=link_budget).cells["covered"].to_numpy()
+            compute_coverage(grid, stations, link_budget=link_budget).cells["covered"].to_numpy()
         )
     else:
         covered_before = np.zeros(len(grid), dtype=bool)

@@ -162,7 +162,7 @@ def test_pair_rsrp_uses_type_height_and_environment() -> None:
     heights = np.array([np.nan, 40.0])
     budget = LinkBudget(shadowing_margin_db=3.0)
     got = pair_rsrp_dbm(
-        pairs, cell_urban=curb, site_type=kinds, site_height_m=heights, budget=budget
+        pairs, cell_urban=curb, site_type=kinds, site_height_m=heights, link_budget=budget
     )
     assert pairs.rows.size == 6
     for k in range(pairs.rows.size):
@@ -170,7 +170,7 @@ def test_pair_rsrp_uses_type_height_and_environment() -> None:
         t = STATION_TYPES[kinds[j]]
         h = t.height_m if np.isnan(heights[j]) else heights[j]
         env = "urban" if curb[i] else "rural"
-        want = float(rsrp_dbm(pairs.distance_km[k], t, env, budget=budget, height_m=h))
+        want = float(rsrp_dbm(pairs.distance_km[k], t, env, link_budget=budget, height_m=h))
         assert got[k] == pytest.approx(want, abs=1e-9)
 
 
@@ -272,7 +272,7 @@ def test_site_coverage_matrix_matches_compute_coverage() -> None:
     grid = _grid()
     cands = _stations(cost_myen=[20.0, 30.0, 5.0])
     m = site_coverage_matrix(grid, cands)
-    res = compute_coverage(grid, cands, budget=LinkBudget())
+    res = compute_coverage(grid, cands, link_budget=LinkBudget())
     assert (m != res.matrix).nnz == 0
     assert m.shape == (len(grid), 3)
 
@@ -281,7 +281,7 @@ def test_pref_blocks_and_custom_budget() -> None:
     grid, stations = _grid(), _stations()
     blocks = {"13": "Kanto", "12": "Kanto", "14": "Kanto"}
     res = compute_coverage(
-        grid, stations, pref_blocks=blocks, budget=LinkBudget(indoor_penetration_db=15.0)
+        grid, stations, pref_blocks=blocks, link_budget=LinkBudget(indoor_penetration_db=15.0)
     )
     assert res.summary.by_block["block"].tolist() == ["Kanto"]
     base = compute_coverage(grid, stations)

@@ -199,7 +199,7 @@ def test_rsrp_is_eirp_per_re_minus_losses() -> None:
     b = LinkBudget(indoor_penetration_db=12.0, shadowing_margin_db=5.0, ue_antenna_gain_dbi=1.0)
     pl = float(path_loss_rma(2500.0, freq_ghz=t.freq_ghz, h_bs_m=t.height_m, los=False))
     want = t.eirp_per_re_dbm - pl + 1.0 - 12.0 - 5.0
-    assert float(rsrp_dbm(2.5, t, "rural", budget=b)) == pytest.approx(want, abs=1e-12)
+    assert float(rsrp_dbm(2.5, t, "rural", link_budget=b)) == pytest.approx(want, abs=1e-12)
 
 
 @pytest.mark.parametrize("key", sorted(STATION_TYPES))
@@ -208,16 +208,18 @@ def test_rsrp_is_eirp_per_re_minus_losses() -> None:
 def test_radius_rsrp_equals_threshold(key: str, env: str, mode: str) -> None:
     t = STATION_TYPES[key]
     b = LinkBudget(los_mode=mode)  # type: ignore[arg-type]
-    r = coverage_radius_km(t, env, budget=b)
+    r = coverage_radius_km(t, env, link_budget=b)
     horizon = float(radio_horizon_km(t.height_m, b.ue_height_m))
     assert 0 < r <= horizon
     if r < horizon:
-        assert float(rsrp_dbm(r, t, env, budget=b)) == pytest.approx(t.rsrp_threshold_dbm, abs=1e-6)
+        assert float(rsrp_dbm(r, t, env, link_budget=b)) == pytest.approx(
+            t.rsrp_threshold_dbm, abs=1e-6
+        )
     d = np.linspace(0.01, r, 200)
-    inside = rsrp_dbm(d, t, env, budget=b)
+    inside = rsrp_dbm(d, t, env, link_budget=b)
     assert np.all(np.diff(inside) <= 1e-9)  # monotone: RSRP falls with distance
     assert np.all(inside >= t.rsrp_threshold_dbm - 1e-6)
-    assert float(rsrp_dbm(r * 1.01, t, env, budget=b)) < t.rsrp_threshold_dbm or r == horizon
+    assert float(rsrp_dbm(r * 1.01, t, env, link_budget=b)) < t.rsrp_threshold_dbm or r == horizon
 
 
 def test_default_radii_are_plausible() -> None:
@@ -230,10 +232,10 @@ def test_default_radii_are_plausible() -> None:
 def test_radius_responds_to_budget_and_height() -> None:
     t = STATION_TYPES["nr700_macro"]
     base = coverage_radius_km(t, "rural")
-    assert coverage_radius_km(t, "rural", budget=LinkBudget(indoor_penetration_db=12)) < base
-    assert coverage_radius_km(t, "rural", budget=LinkBudget(shadowing_margin_db=8)) < base
+    assert coverage_radius_km(t, "rural", link_budget=LinkBudget(indoor_penetration_db=12)) < base
+    assert coverage_radius_km(t, "rural", link_budget=LinkBudget(shadowing_margin_db=8)) < base
     assert coverage_radius_km(t, "rural", height_m=60.0) > base
-    assert coverage_radius_km(t, "rural", budget=LinkBudget(los_mode="expected")) > base
+    assert coverage_radius_km(t, "rural", link_budget=LinkBudget(los_mode="expected")) > base
 
 
 def test_bulk_radii_match_brentq() -> None:
@@ -266,7 +268,7 @@ def test_site_radii_and_radius_table() -> None:
     assert rr[2] > rr[0]
     with pytest.raises(InputError, match="unknown station_type 'lte'"):
         site_radii_km(["lte"])
-    table = radius_table(budget=LinkBudget())
+    table = radius_table(link_budget=LinkBudget())
     assert table["key"].tolist() == list(STATION_TYPES)
     row = table.set_index("key").loc["nr3700_macro"]
     assert row["radius_urban_km"] == pytest.approx(coverage_radius_km(t37, "urban"))

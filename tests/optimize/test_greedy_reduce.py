@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from denen_gis.optimize import greedy_max_coverage, reduce_coverage, solve_max_coverage
-from denen_gis.optimize.coverage_models import _prepare
+from denen_gis.optimize.covering import prepare_covering
 
 
 def random_case(seed: int, n_cells: int = 40, n_sites: int = 9, density: float = 0.2):
@@ -131,7 +131,7 @@ def test_reduction_preserves_optimum(seed):
 
 def test_prepare_drops_unaffordable_and_useless_sites():
     dense = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0]], dtype=bool)
-    prep = _prepare(
+    prep = prepare_covering(
         sp.csr_matrix(dense),
         np.array([1.0, 2.0, 3.0]),
         np.array([1.0, 50.0, 1.0]),

@@ -10,9 +10,10 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from denen_gis.optimize._lp import CoveringProblem, lagrangian_bound, lp_bound, solve_covering
-from denen_gis.optimize.coverage_models import Targets, solve_max_coverage, solve_min_cost
+from denen_gis.optimize.coverage_models import solve_max_coverage, solve_min_cost
 from denen_gis.optimize.greedy import greedy_min_cost
 from denen_gis.optimize.reduce import dominated_sites
+from denen_gis.optimize.targets import Targets
 
 TOL = 1e-6
 

@@ -79,7 +79,7 @@ def coverage(
     result = compute_coverage(
         grid,
         st,
-        budget=LinkBudget(indoor_penetration_db=indoor_db),
+        link_budget=LinkBudget(indoor_penetration_db=indoor_db),
         pref_blocks=dict(zip(prefs["code"], prefs["block"], strict=True)),
         grid_source=str(population) if population else "embedded population grid",
         stations_source=str(stations) if stations else "embedded stations",

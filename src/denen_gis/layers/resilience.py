@@ -221,13 +221,7 @@ def n_minus_1(
         msg = f"max_rtt_ms must be > 0, got {max_rtt_ms}"
         raise InputError(msg)
     arrays = graph_to_arrays(graph, latency=latency)
-    if sites is None:
-        dc_nodes = [n for n, d in graph.nodes(data=True) if d.get("kind") == "dc"]
-    else:
-        dc_nodes = [f"dc:{s}" for s in sites]
-    if not dc_nodes:
-        msg = "sites: no open data centre to analyse; pass datacenters to build_backbone"
-        raise InputError(msg)
+    dc_nodes = _open_dc_nodes(graph, sites)
     dc_idx = arrays.indices(dc_nodes, "sites")
     nodes, pop, local, extra, urban = _demand_arrays(graph, demand)
     didx = arrays.indices(nodes, "demand")
@@ -266,11 +260,31 @@ def n_minus_1(
         for k, node in enumerate(dc_nodes):
             res = evaluate(None, np.delete(dc_idx, k))
             rows.append({"element": "dc", "kind": "dc", "id": node[3:], "a": node, "b": "", **res})
+    cuts = _rank_cuts(rows, base)
+    worst = cuts.iloc[0].to_dict() if len(cuts) else {}
+    log.info("N-1: %d elements, worst %s", len(cuts), worst.get("id"))
+    return ResilienceReport(baseline=base, cuts=cuts, worst=worst)
+
+
+def _open_dc_nodes(graph: nx.Graph, sites: Iterable[str] | None) -> list[str]:
+    """DC nodes to analyse: the given site ids, else every DC node of the graph."""
+    if sites is None:
+        dc_nodes = [n for n, d in graph.nodes(data=True) if d.get("kind") == "dc"]
+    else:
+        dc_nodes = [f"dc:{s}" for s in sites]
+    if not dc_nodes:
+        msg = "sites: no open data centre to analyse; pass datacenters to build_backbone"
+        raise InputError(msg)
+    return dc_nodes
+
+
+def _rank_cuts(rows: list[dict], base: dict[str, float]) -> pd.DataFrame:
+    """One row per cut element, worst first (population cut off, then RTT increase)."""
     cuts = pd.DataFrame(rows)
     if cuts.empty:
         cuts = pd.DataFrame(columns=["element", "kind", "id", "a", "b", *base])
     cuts["rtt_increase_ms"] = cuts["mean_rtt_ms"] - base["mean_rtt_ms"]
-    cuts = (
+    return (
         cuts.drop(columns="population")
         .sort_values(
             ["population_cut_off", "rtt_increase_ms", "id"],
@@ -279,9 +293,6 @@ def n_minus_1(
         )
         .reset_index(drop=True)
     )
-    worst = cuts.iloc[0].to_dict() if len(cuts) else {}
-    log.info("N-1: %d elements, worst %s", len(cuts), worst.get("id"))
-    return ResilienceReport(baseline=base, cuts=cuts, worst=worst)
 
 
 def compare_cuts(before: ResilienceReport, after: ResilienceReport) -> pd.DataFrame:

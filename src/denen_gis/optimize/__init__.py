@@ -8,11 +8,7 @@ See ``docs/optimization.md`` for the formulations and the engine choice.
 
 from __future__ import annotations
 
-from denen_gis.optimize.coverage_models import (
-    Targets,
-    solve_max_coverage,
-    solve_min_cost,
-)
+from denen_gis.optimize.coverage_models import solve_max_coverage, solve_min_cost
 from denen_gis.optimize.datacenters import (
     DatacenterPlan,
     SitingResult,
@@ -32,6 +28,7 @@ from denen_gis.optimize.reduce import ReducedProblem, dominated_sites, reduce_co
 from denen_gis.optimize.result import ModelSize, SiteSelectionResult
 from denen_gis.optimize.rollout import solve_rollout
 from denen_gis.optimize.site_selection import select_sites
+from denen_gis.optimize.targets import Targets
 
 __all__ = [
     "DatacenterPlan",

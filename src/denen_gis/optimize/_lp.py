@@ -246,51 +246,118 @@ def solve_covering(
         if value_r < ub and prob.feasible(rounded):
             incumbent, ub, start_name = rounded, value_r, "LP+greedy"
     lb = lp.bound
-
-    def close(value: float, bound: float) -> bool:
-        return value - bound <= rel_gap * max(abs(value), 1e-9)
-
-    if math.isfinite(lb) and close(ub, lb):
+    if math.isfinite(lb) and _close(ub, lb, rel_gap):
         return CoveringSolution(incumbent, ub, lb, start_name, details)
-    rc = lp.rc_x
-    order = np.argsort(rc, kind="stable")
-    keep = np.zeros(prob.n_sites, dtype=bool)
-    keep[incumbent] = True
-    keep[lp.x > 1e-3] = True
-    room = max(MIP_SITES_CAP - int(keep.sum()), 0)
-    cand = order[~keep[order]]
-    keep[cand[:room]] = True
+    order = np.argsort(lp.rc_x, kind="stable")
+    keep = _mip_pool(lp.x, order, incumbent, MIP_SITES_CAP)
     left_out = ~keep
-    chosen, value, used = incumbent, ub, start_name
+    search = _Search(
+        prob, incumbent, ub, start_name, engine=engine, seed=seed, workers=workers, rel_gap=rel_gap
+    )
 
     def left() -> float:
         # leave a little of the limit for building the result
         return 0.97 * time_limit_s - (time.perf_counter() - started) - 0.3
 
-    def restricted(mask: np.ndarray) -> dict:
-        """The MIP over the sites in ``mask`` and the demands they cover."""
-        sites = np.flatnonzero(mask)
-        a = prob.matrix[:, sites]
-        dem = np.flatnonzero(np.diff(a.indptr) > 0)
-        a = a[dem].astype(np.float64)
-        n_r, n_dr = sites.size, dem.size
-        cover = sp.hstack([-a, sp.identity(n_dr, format="csr")], format="csr")
-        cols = np.concatenate([sites, prob.n_sites + dem])
-        return {
-            "sites": sites,
-            "a": a,
-            "matrix": sp.vstack([cover, prob.side[:, cols]], format="csr"),
-            "row_lb": np.concatenate([np.full(n_dr, -np.inf), prob.side_rhs]),
-            "row_ub": np.concatenate([np.zeros(n_dr), np.full(prob.side_rhs.size, np.inf)]),
-            "var_ub": np.ones(n_r + n_dr),
-            "objective": np.concatenate([prob.cost_x[sites], prob.cost_y[dem]]),
-            "integer": np.arange(n_r + n_dr) < n_r,
-        }
+    model = _restricted_model(prob, keep)
+    details.update({"mip_sites": int(model["sites"].size), "mip_demands": int(model["a"].shape[0])})
+    # the dive fixes the LP's ones that the incumbent builds too, so that the
+    # incumbent stays a feasible hint (swaps may have dropped some LP ones; an
+    # infeasible hint left SCIP without a start on Tohoku)
+    lp_one = (lp.x[model["sites"]] >= 1 - 1e-3) & np.isin(model["sites"], search.chosen)
+    if not left_out.any() and prob.n_sites > FIRST_MIP_SITES and left() > 1.0:
+        # the whole model fits: SCIP on the LP support and the sites of smallest
+        # reduced cost, for all the time left (20k x 2k, varied costs, three
+        # seeds: 0.19/0.12/0.17% against 0.35/0.27/0.44% with 40% of it and the
+        # whole model after: SCIP's root on the whole model takes ~15 s, the
+        # restricted MIP finds plans 0.2% better); the whole model then gets
+        # what is left when the restricted MIP ends early
+        first = _restricted_model(prob, _mip_pool(lp.x, order, search.chosen, FIRST_MIP_SITES))
+        sol_f = search.attempt(first, np.zeros(first["sites"].size), left())
+        details["first_mip_sites"] = int(first["sites"].size)
+        details["first_mip_status"] = sol_f.status
+        details["first_mip_value"] = search.value
+    elif left_out.any() and lp_one.any() and left() > 1.0:
+        # dive: the LP's ones fixed, a small MIP over the rest finds a good incumbent fast
+        sol_a = search.attempt(model, lp_one.astype(np.float64), 0.35 * left())
+        details["dive_status"] = sol_a.status
+        details["dive_value"] = search.value
+    value = search.value
+    if (math.isfinite(lb) and _close(value, lb, rel_gap)) or left() < 1.0:
+        return CoveringSolution(np.sort(search.chosen), value, min(lb, value), search.used, details)
+    sol = search.attempt(model, np.zeros(model["sites"].size), left())
+    value = search.value
+    # a left-out site j costs at least lb + rc_j: the MIP bound holds for the whole
+    # model when every left-out site's reduced cost reaches the incumbent's gap
+    whole = not left_out.any() or float(lp.rc_x[left_out].min()) >= value - lb
+    bound = lb
+    if whole and math.isfinite(sol.best_bound):
+        bound = max(lb, min(sol.best_bound, value))
+    details["mip_status"] = sol.status
+    details["mip_bound_global"] = whole
+    return CoveringSolution(np.sort(search.chosen), value, min(bound, value), search.used, details)
 
-    def attempt(model: dict, var_lb_x: np.ndarray, limit: float) -> MipSolution:
-        nonlocal chosen, value, used
+
+def _close(value: float, bound: float, rel_gap: float) -> bool:
+    """Whether ``value`` is within ``rel_gap`` of the lower ``bound``."""
+    return value - bound <= rel_gap * max(abs(value), 1e-9)
+
+
+def _mip_pool(x: np.ndarray, order: np.ndarray, chosen: np.ndarray, cap: int) -> np.ndarray:
+    """Sites of a restricted MIP: the chosen ones, the LP's support, then the smallest
+    reduced costs (``order``) up to ``cap`` sites in all."""
+    keep = np.zeros(x.size, dtype=bool)
+    keep[chosen] = True
+    keep[x > 1e-3] = True
+    room = max(cap - int(keep.sum()), 0)
+    keep[order[~keep[order]][:room]] = True
+    return keep
+
+
+def _restricted_model(prob: CoveringProblem, mask: np.ndarray) -> dict:
+    """The MIP over the sites in ``mask`` and the demands they cover."""
+    sites = np.flatnonzero(mask)
+    a = prob.matrix[:, sites]
+    dem = np.flatnonzero(np.diff(a.indptr) > 0)
+    a = a[dem].astype(np.float64)
+    n_r, n_dr = sites.size, dem.size
+    cover = sp.hstack([-a, sp.identity(n_dr, format="csr")], format="csr")
+    cols = np.concatenate([sites, prob.n_sites + dem])
+    return {
+        "sites": sites,
+        "a": a,
+        "matrix": sp.vstack([cover, prob.side[:, cols]], format="csr"),
+        "row_lb": np.concatenate([np.full(n_dr, -np.inf), prob.side_rhs]),
+        "row_ub": np.concatenate([np.zeros(n_dr), np.full(prob.side_rhs.size, np.inf)]),
+        "var_ub": np.ones(n_r + n_dr),
+        "objective": np.concatenate([prob.cost_x[sites], prob.cost_y[dem]]),
+        "integer": np.arange(n_r + n_dr) < n_r,
+    }
+
+
+class _Search:
+    """The best plan so far (minimisation form) and the restricted MIPs that improve it."""
+
+    def __init__(
+        self,
+        prob: CoveringProblem,
+        chosen: np.ndarray,
+        value: float,
+        used: str,
+        *,
+        engine: str,
+        seed: int,
+        workers: int,
+        rel_gap: float,
+    ) -> None:
+        self.prob = prob
+        self.chosen, self.value, self.used = chosen, value, used
+        self.solver = {"engine": engine, "seed": seed, "workers": workers, "rel_gap": rel_gap}
+
+    def attempt(self, model: dict, var_lb_x: np.ndarray, limit: float) -> MipSolution:
+        """Solve a restricted MIP from the best plan; keep its answer when it is better."""
         sites, a = model["sites"], model["a"]
-        hint_x = np.maximum(np.isin(sites, chosen).astype(np.float64), var_lb_x)
+        hint_x = np.maximum(np.isin(sites, self.chosen).astype(np.float64), var_lb_x)
         hint_y = ((a @ hint_x) > 0).astype(np.float64)
         var_lb = np.concatenate([var_lb_x, np.zeros(a.shape[0])])
         mip = {k: v for k, v in model.items() if k not in ("sites", "a")}
@@ -299,55 +366,12 @@ def solve_covering(
             hint=np.concatenate([hint_x, hint_y]),
             time_limit_s=limit,
             maximize=False,
-            engine=engine,
-            seed=seed,
-            workers=workers,
-            rel_gap=rel_gap,
+            **self.solver,
             **mip,
         )
         if sol.values is not None:
             cand = sites[sol.values[: sites.size] > 0.5]
-            cand_value = prob.value(cand)
-            if cand_value < value and prob.feasible(cand):
-                chosen, value, used = cand, cand_value, sol.engine
+            cand_value = self.prob.value(cand)
+            if cand_value < self.value and self.prob.feasible(cand):
+                self.chosen, self.value, self.used = cand, cand_value, sol.engine
         return sol
-
-    model = restricted(keep)
-    details.update({"mip_sites": int(model["sites"].size), "mip_demands": int(model["a"].shape[0])})
-    # the dive fixes the LP's ones that the incumbent builds too, so that the
-    # incumbent stays a feasible hint (swaps may have dropped some LP ones; an
-    # infeasible hint left SCIP without a start on Tohoku)
-    lp_one = (lp.x[model["sites"]] >= 1 - 1e-3) & np.isin(model["sites"], chosen)
-    if not left_out.any() and prob.n_sites > FIRST_MIP_SITES and left() > 1.0:
-        # the whole model fits: SCIP on the LP support and the sites of smallest
-        # reduced cost, for all the time left (20k x 2k, varied costs, three
-        # seeds: 0.19/0.12/0.17% against 0.35/0.27/0.44% with 40% of it and the
-        # whole model after: SCIP's root on the whole model takes ~15 s, the
-        # restricted MIP finds plans 0.2% better); the whole model then gets
-        # what is left when the restricted MIP ends early
-        small = np.zeros(prob.n_sites, dtype=bool)
-        small[chosen] = True
-        small[lp.x > 1e-3] = True
-        small[order[~small[order]][: max(FIRST_MIP_SITES - int(small.sum()), 0)]] = True
-        first = restricted(small)
-        sol_f = attempt(first, np.zeros(first["sites"].size), left())
-        details["first_mip_sites"] = int(first["sites"].size)
-        details["first_mip_status"] = sol_f.status
-        details["first_mip_value"] = value
-    elif left_out.any() and lp_one.any() and left() > 1.0:
-        # dive: the LP's ones fixed, a small MIP over the rest finds a good incumbent fast
-        sol_a = attempt(model, lp_one.astype(np.float64), 0.35 * left())
-        details["dive_status"] = sol_a.status
-        details["dive_value"] = value
-    if (math.isfinite(lb) and close(value, lb)) or left() < 1.0:
-        return CoveringSolution(np.sort(chosen), value, min(lb, value), used, details)
-    sol = attempt(model, np.zeros(model["sites"].size), left())
-    # a left-out site j costs at least lb + rc_j: the MIP bound holds for the whole
-    # model when every left-out site's reduced cost reaches the incumbent's gap
-    whole = not left_out.any() or float(rc[left_out].min()) >= value - lb
-    bound = lb
-    if whole and math.isfinite(sol.best_bound):
-        bound = max(lb, min(sol.best_bound, value))
-    details["mip_status"] = sol.status
-    details["mip_bound_global"] = whole
-    return CoveringSolution(np.sort(chosen), value, min(bound, value), used, details)

@@ -14,11 +14,17 @@ import scipy.sparse as sp
 
 from denen_gis.errors import InputError
 
-__all__ = ["Inputs", "check_budget", "check_inputs", "check_sites"]
+__all__ = [
+    "CheckedArrays",
+    "check_budget",
+    "check_inputs",
+    "check_sites",
+    "check_solver_settings",
+]
 
 
 @dataclass(frozen=True)
-class Inputs:
+class CheckedArrays:
     """Arrays after checking: a canonical bool CSR matrix and 1-D arrays."""
 
     coverage: sp.csr_matrix
@@ -69,7 +75,7 @@ def check_inputs(
     covered_before: object = None,
     groups: object = None,
     urban: object = None,
-) -> Inputs:
+) -> CheckedArrays:
     """Check shapes, signs and dtypes of the common model inputs.
 
     Parameters
@@ -119,7 +125,7 @@ def check_inputs(
         urb = np.ones(n_cells, dtype=bool)
     else:
         urb = _vector("urban", urban, n_cells, "cell").astype(bool)
-    return Inputs(matrix, pop, costs, before, grp, urb)
+    return CheckedArrays(matrix, pop, costs, before, grp, urb)
 
 
 def _indices(name: str, values: Iterable[int], n_sites: int) -> np.ndarray:

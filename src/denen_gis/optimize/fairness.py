@@ -17,25 +17,26 @@ See ``docs/optimization.md``.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from denen_gis.errors import InputError
-from denen_gis.optimize._lp import CoveringProblem, lp_bound, solve_covering
+from denen_gis.optimize._lp import CoveringProblem, CoveringSolution, lp_bound, solve_covering
 from denen_gis.optimize._mip import solve_mip
-from denen_gis.optimize.coverage_models import (
-    _check_time,
-    _covered_weight,
-    _covering_rows,
-    _finish,
-    _hint,
-    _pick,
-    _prepare,
-    _resolve_mip_engine,
-    _status,
+from denen_gis.optimize.covering import (
+    PreparedCovering,
+    RunSettings,
+    check_run,
+    covered_weight,
+    covering_rows,
+    finish_result,
+    gap_status,
+    mip_hint,
+    pick_better,
+    prepare_covering,
 )
 from denen_gis.optimize.greedy import (
     greedy_max_coverage,
@@ -107,9 +108,8 @@ def solve_max_min_fairness(
     if fairness_on not in ("prefecture", "rural"):
         msg = f"fairness_on: {fairness_on!r} is unknown; use 'prefecture' or 'rural'"
         raise InputError(msg)
-    time_limit_s = _check_time(time_limit_s)
-    name = _resolve_mip_engine(engine)
-    prep = _prepare(
+    run = check_run(time_limit_s, engine, seed=seed, workers=workers, rel_gap=rel_gap)
+    prep = prepare_covering(
         coverage,
         population,
         costs_myen,
@@ -120,22 +120,69 @@ def solve_max_min_fairness(
         exclude=exclude,
         budget_myen=budget_myen,
     )
-    inputs, red = prep.inputs, prep.reduced
-    pop = inputs.population
+    labels, masks = _fairness_groups(prep, fairness_on)
+    model = _share_model(prep, masks)
+    stage1 = _stage1(prep, model, run)
+    stage2 = _stage2(prep, model, stage1.plan, run, floor=max(stage1.t - float(tolerance), 0.0))
+    return _read_result(prep, model, stage1, stage2, run, fairness_on=fairness_on, labels=labels)
+
+
+@dataclass(frozen=True)
+class _ShareModel:
+    """The max-t model over ``[x, y, t]``: covering, budget and share rows.
+
+    ``consts[g]`` is group g's share covered before the model and the weight of
+    each demand in its share (population / group population).
+    """
+
+    consts: list[tuple[float, np.ndarray]]
+    matrix: sp.csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    n_var: int
+
+    def min_share(self, demand_matrix: sp.csr_matrix, chosen: np.ndarray) -> float:
+        """The worst group's share [0-1] when ``chosen`` (reduced sites) are built."""
+        x = np.zeros(demand_matrix.shape[1])
+        x[chosen] = 1.0
+        y = (demand_matrix @ x) > 0
+        return min((c + float(w[y].sum()) for c, w in self.consts), default=1.0)
+
+
+@dataclass(frozen=True)
+class _Stage1:
+    """Stage 1's plan (reduced sites), its worst share, bound and timings."""
+
+    plan: np.ndarray
+    t: float
+    t_bound: float
+    status: str
+    steps: int
+    bisection_share: float
+    bisection_s: float
+    seconds: float
+
+
+def _fairness_groups(
+    prep: PreparedCovering, fairness_on: str
+) -> tuple[list[str], list[np.ndarray]]:
+    """Labels and cell masks of the groups whose worst share is raised."""
+    inputs = prep.inputs
     if fairness_on == "prefecture":
         labels = [f"prefecture {code}" for code in prep.group_names]
         masks = [prep.group_codes == g for g in range(prep.group_names.size)]
-    else:
-        if not (~inputs.urban & (pop > 0)).any():
-            msg = (
-                "fairness_on='rural': no rural cell has population; pass urban or use 'prefecture'"
-            )
-            raise InputError(msg)
-        labels, masks = ["rural"], [~inputs.urban]
+        return labels, masks
+    if not (~inputs.urban & (inputs.population > 0)).any():
+        msg = "fairness_on='rural': no rural cell has population; pass urban or use 'prefecture'"
+        raise InputError(msg)
+    return ["rural"], [~inputs.urban]
+
+
+def _share_model(prep: PreparedCovering, masks: list[np.ndarray]) -> _ShareModel:
+    """Build the max-t model; share rows ``sum_{k in g} (p_k / P_g) y_k - t >= -c0_g / P_g``."""
+    red, pop = prep.reduced, prep.inputs.population
     n_s, n_d = red.n_sites, red.n_demands
     n_var = n_s + n_d + 1  # x, y, t
-    costs = inputs.costs_myen[red.site_index]
-    # share rows: sum_{k in g} (p_k / P_g) y_k - t >= -covered0_g / P_g
     data, cols, rid, lows, consts = [], [], [], [], []
     for mask in masks:
         total = float(pop[mask].sum())
@@ -155,111 +202,144 @@ def solve_max_min_fairness(
         (np.concatenate(data), (np.concatenate(rid), np.concatenate(cols))),
         shape=(len(lows), n_var),
     )
-    cover = sp.hstack([_covering_rows(red.matrix), sp.csr_matrix((n_d, 1))], format="csr")
-    budget_row = sp.csr_matrix(np.concatenate([costs, np.zeros(n_d + 1)])[None, :])
-    matrix = sp.vstack([cover, budget_row, share_rows], format="csr")
-    row_lb = np.concatenate([np.full(n_d + 1, -np.inf), lows])
-    row_ub = np.concatenate([np.zeros(n_d), [prep.budget_left], np.full(len(lows), np.inf)])
+    cover = sp.hstack([covering_rows(red.matrix), sp.csr_matrix((n_d, 1))], format="csr")
+    budget_row = sp.csr_matrix(np.concatenate([prep.site_costs_myen, np.zeros(n_d + 1)])[None, :])
+    return _ShareModel(
+        consts=consts,
+        matrix=sp.vstack([cover, budget_row, share_rows], format="csr"),
+        row_lb=np.concatenate([np.full(n_d + 1, -np.inf), lows]),
+        row_ub=np.concatenate([np.zeros(n_d), [prep.budget_left], np.full(len(lows), np.inf)]),
+        n_var=n_var,
+    )
 
-    def min_share(chosen: np.ndarray) -> float:
-        x = np.zeros(n_s)
-        x[chosen] = 1.0
-        y = (red.matrix @ x) > 0
-        return min((c + float(w[y].sum()) for c, w in consts), default=1.0)
 
-    budget = prep.budget_left
+def _fill(prep: PreparedCovering, plan: np.ndarray, seconds: float = 0.5) -> np.ndarray:
+    """Spend what the plan leaves of the budget on the most people (greedy + swaps)."""
+    red, costs = prep.reduced, prep.site_costs_myen
+    plan = np.asarray(plan, dtype=np.int64)
+    left = prep.budget_left - float(costs[plan].sum())
+    covered = np.asarray(red.matrix[:, plan].sum(axis=1)).ravel() > 0
+    rest = costs.copy()
+    rest[plan] = np.inf
+    more = greedy_max_coverage(
+        red.matrix, red.weight, rest, max(left, 0.0), covered=covered, time_limit_s=seconds
+    )
+    return np.union1d(plan, more.chosen).astype(np.int64)
 
-    def remaining() -> float:
-        return time_limit_s - (time.perf_counter() - prep.started)
 
-    def fill(plan: np.ndarray, seconds: float = 0.5) -> np.ndarray:
-        """Spend what the plan leaves of the budget on the most people (greedy + swaps)."""
-        plan = np.asarray(plan, dtype=np.int64)
-        left = budget - float(costs[plan].sum())
-        covered = np.asarray(red.matrix[:, plan].sum(axis=1)).ravel() > 0
-        rest = costs.copy()
-        rest[plan] = np.inf
-        more = greedy_max_coverage(
-            red.matrix, red.weight, rest, max(left, 0.0), covered=covered, time_limit_s=seconds
-        )
-        return np.union1d(plan, more.chosen).astype(np.int64)
+def _bisect_share(
+    prep: PreparedCovering, model: _ShareModel, start: np.ndarray, *, time_limit_s: float
+) -> tuple[np.ndarray, float, int]:
+    """Bisection on t with the least-cost greedy: the best plan found, its t and the steps.
 
-    # ---- stage 1: max t. Bisection on t with the least-cost greedy (is there a
-    # plan within the budget that brings every group to share t?), then SCIP on a
-    # small model or the LP bound (PDLP) of the max-t relaxation on a large one.
-    greedy = greedy_max_coverage(red.matrix, red.weight, costs, budget, time_limit_s=0.5)
+    A plan within the budget that brings every group to share t proves t reachable.
+    """
+    red, costs, budget = prep.reduced, prep.site_costs_myen, prep.budget_left
+    consts = model.consts
     share_w = sp.csr_matrix(np.vstack([w for _, w in consts])) if consts else None
     share_c = np.array([c for c, _ in consts])
-    first, t_lo = greedy.chosen, min_share(greedy.chosen)
+    first, t_lo = start, model.min_share(red.matrix, start)
     t_hi = min((c + float(w.sum()) for c, w in consts), default=1.0)
     steps = 0
     bisect_until = 0.35 * time_limit_s
     while share_w is not None and t_hi - t_lo > 1e-5 and steps < 40:
-        if time.perf_counter() - prep.started > bisect_until:
+        if prep.elapsed_s() > bisect_until:
             break
         mid = t_hi if steps == 0 else 0.5 * (t_lo + t_hi)
         steps += 1
         plan = greedy_min_cost(red.matrix, share_w, mid - share_c, costs)
         if float(costs[plan].sum()) <= budget * (1 + 1e-12) + 1e-9:
-            share = min_share(plan)
+            share = model.min_share(red.matrix, plan)
             if share >= t_lo:
                 first, t_lo = plan, share
             if steps == 1:
                 break
         else:
             t_hi = mid
-    bisect_s = time.perf_counter() - prep.started
+    return first, t_lo, steps
+
+
+def _stage1_mip(
+    prep: PreparedCovering, model: _ShareModel, first: np.ndarray, t_lo: float, run: RunSettings
+) -> tuple[np.ndarray, float, str]:
+    """SCIP on the whole max-t model from the bisection's plan: plan, bound on t, status."""
+    red, n_var = prep.reduced, model.n_var
+    n_s = red.n_sites
+    sol = solve_mip(
+        model.matrix,
+        var_lb=np.zeros(n_var),
+        objective=np.eye(1, n_var, n_var - 1).ravel(),
+        hint=np.concatenate([mip_hint(red.matrix, first, n_s), [t_lo]]),
+        time_limit_s=max(0.3 * prep.remaining_s(run.time_limit_s), 0.05),
+        row_lb=model.row_lb,
+        row_ub=model.row_ub,
+        var_ub=np.ones(n_var),
+        integer=np.arange(n_var) < n_s,
+        maximize=True,
+        engine=run.engine,
+        seed=run.seed,
+        workers=run.workers,
+        rel_gap=run.rel_gap,
+    )
+    plan, _, t_bound, status, _ = pick_better(sol, first, t_lo, n_s, maximize=True)
+    return plan, t_bound, status
+
+
+def _stage1_lp_bound(prep: PreparedCovering, model: _ShareModel, *, time_limit_s: float) -> float:
+    """PDLP bound on t: max t as a covering model, t one more column (cost -1) in the share rows."""
+    red, costs, consts = prep.reduced, prep.site_costs_myen, model.consts
+    n_s, n_d = red.n_sites, red.n_demands
+    share_w = sp.csr_matrix(np.vstack([w for _, w in consts]))
+    share_c = np.array([c for c, _ in consts])
+    s1_side = sp.vstack(
+        [
+            sp.hstack([sp.csr_matrix(-costs[None, :]), sp.csr_matrix((1, 1 + n_d))]),
+            sp.hstack([sp.csr_matrix((len(consts), n_s)), -np.ones((len(consts), 1)), share_w]),
+        ],
+        format="csr",
+    )
+    prob1 = CoveringProblem(
+        sp.hstack([red.matrix, sp.csr_matrix((n_d, 1))], format="csr"),
+        np.concatenate([np.zeros(n_s), [-1.0]]),
+        np.zeros(n_d),
+        s1_side,
+        np.concatenate([[-prep.budget_left], -share_c]),
+    )
+    lp1 = lp_bound(prob1, time_limit_s=max(0.2 * time_limit_s, 0.1))
+    return -lp1.bound if math.isfinite(lp1.bound) else math.inf
+
+
+def _stage1(prep: PreparedCovering, model: _ShareModel, run: RunSettings) -> _Stage1:
+    """Max t: the bisection, then SCIP on a small model or the LP bound (PDLP) on a large one."""
+    red = prep.reduced
+    greedy = greedy_max_coverage(
+        red.matrix, red.weight, prep.site_costs_myen, prep.budget_left, time_limit_s=0.5
+    )
+    first, t_lo, steps = _bisect_share(prep, model, greedy.chosen, time_limit_s=run.time_limit_s)
+    bisect_s = prep.elapsed_s()
     t_bound = math.inf
-    status1 = "FEASIBLE"
-    if n_s <= STAGE1_MIP_SITES:
-        hint = np.concatenate([_hint(red.matrix, first, n_s), [t_lo]])
-        integer = np.arange(n_var) < n_s
-        stage1 = solve_mip(
-            matrix,
-            var_lb=np.zeros(n_var),
-            objective=np.eye(1, n_var, n_var - 1).ravel(),
-            hint=hint,
-            time_limit_s=max(0.3 * remaining(), 0.05),
-            row_lb=row_lb,
-            row_ub=row_ub,
-            var_ub=np.ones(n_var),
-            integer=integer,
-            maximize=True,
-            engine=name,
-            seed=seed,
-            workers=workers,
-            rel_gap=rel_gap,
-        )
-        first, _, t_bound, status1, _ = _pick(stage1, first, t_lo, n_s, maximize=True)
-    elif consts:
-        # max t as a covering model: t is one more column (cost -1) in the share rows
-        t_col = sp.csr_matrix((n_d, 1))
-        s1_side = sp.vstack(
-            [
-                sp.hstack([sp.csr_matrix(-costs[None, :]), sp.csr_matrix((1, 1 + n_d))]),
-                sp.hstack([sp.csr_matrix((len(consts), n_s)), -np.ones((len(consts), 1)), share_w]),
-            ],
-            format="csr",
-        )
-        prob1 = CoveringProblem(
-            sp.hstack([red.matrix, t_col], format="csr"),
-            np.concatenate([np.zeros(n_s), [-1.0]]),
-            np.zeros(n_d),
-            s1_side,
-            np.concatenate([[-budget], -share_c]),
-        )
-        lp1 = lp_bound(prob1, time_limit_s=max(0.2 * time_limit_s, 0.1))
-        t_bound = -lp1.bound if math.isfinite(lp1.bound) else math.inf
-    stage1_s = time.perf_counter() - prep.started
-    t_star = min_share(first)
-    if _status(t_star, min(t_bound, 1.0), rel_gap) == "OPTIMAL":
-        status1 = "OPTIMAL"
-    # stage 2 is a covering model with share floors: LP bound (PDLP) + restricted MIP
-    floor = max(t_star - float(tolerance), 0.0)
+    status = "FEASIBLE"
+    if red.n_sites <= STAGE1_MIP_SITES:
+        first, t_bound, status = _stage1_mip(prep, model, first, t_lo, run)
+    elif model.consts:
+        t_bound = _stage1_lp_bound(prep, model, time_limit_s=run.time_limit_s)
+    stage1_s = prep.elapsed_s()
+    t_star = model.min_share(red.matrix, first)
+    if gap_status(t_star, min(t_bound, 1.0), run.rel_gap) == "OPTIMAL":
+        status = "OPTIMAL"
+    return _Stage1(first, t_star, t_bound, status, steps, t_lo, bisect_s, stage1_s)
+
+
+def _floor_problem(
+    prep: PreparedCovering, model: _ShareModel, floor: float
+) -> tuple[CoveringProblem, sp.csr_matrix, np.ndarray]:
+    """Stage 2's covering model (budget and share floors) and the floor rows on y alone."""
+    red, costs = prep.reduced, prep.site_costs_myen
+    n_s, n_d = red.n_sites, red.n_demands
     s_data, s_cols, s_rows = [-costs], [np.arange(n_s)], [np.zeros(n_s)]
-    s_rhs = [-budget]
+    s_rhs = [-prep.budget_left]
     floor_rows = []
-    for const, w in consts:
+    for const, w in model.consts:
         if floor - const <= 0:
             continue
         nz = np.flatnonzero(w)
@@ -273,74 +353,106 @@ def solve_max_min_fairness(
         shape=(len(s_rhs), n_s + n_d),
     )
     prob = CoveringProblem(red.matrix, np.zeros(n_s), -red.weight, side, np.asarray(s_rhs))
-    start = fill(first)
+    return prob, side[floor_rows][:, n_s:], np.asarray(s_rhs)[floor_rows]
+
+
+def _stage2_start(
+    prep: PreparedCovering, prob: CoveringProblem, first: np.ndarray, run: RunSettings
+) -> np.ndarray:
+    """Stage 1's plan with the rest of the budget spent, improved by floor-keeping swaps."""
+    red = prep.reduced
+    start = _fill(prep, first)
     if not prob.feasible(start):
         start = first
     # swaps that keep every share floor (adds never break one)
     improved, _ = local_search_max_coverage(
         red.matrix,
         red.weight,
-        costs,
-        budget,
+        prep.site_costs_myen,
+        prep.budget_left,
         start,
-        time_limit_s=max(min(2.0, 0.1 * remaining()), 0.0),
+        time_limit_s=max(min(2.0, 0.1 * prep.remaining_s(run.time_limit_s)), 0.0),
         accept=lambda mask: prob.feasible(np.flatnonzero(mask)),
     )
     if prob.feasible(improved) and prob.value(improved) < prob.value(start):
         start = improved
-    floors_w = side[floor_rows][:, n_s:]
-    floors_need = np.asarray(s_rhs)[floor_rows]
+    return start
+
+
+def _stage2(
+    prep: PreparedCovering, model: _ShareModel, first: np.ndarray, run: RunSettings, *, floor: float
+) -> CoveringSolution:
+    """Most people newly covered with every share held at ``floor`` (LP bound + restricted MIP)."""
+    red, costs, budget = prep.reduced, prep.site_costs_myen, prep.budget_left
+    prob, floors_w, floors_need = _floor_problem(prep, model, floor)
+    start = _stage2_start(prep, prob, first, run)
 
     def rounding(x: np.ndarray) -> np.ndarray:
         # the LP's large values first while they fit, then the floors, then the budget
         order = np.flatnonzero(x >= 0.5)
         order = order[np.argsort(-x[order], kind="stable")]
         seed_sites = order[np.cumsum(costs[order]) <= budget * (1 + 1e-12) + 1e-9]
-        if floor_rows:
+        if floors_need.size:
             plan = greedy_min_cost(red.matrix, floors_w, floors_need, costs, start=seed_sites)
         else:
             plan = seed_sites
         if float(costs[plan].sum()) > budget * (1 + 1e-12) + 1e-9:
             return start
-        return fill(plan)
+        return _fill(prep, plan)
 
-    stage2 = solve_covering(
+    return solve_covering(
         prob,
         start,
         rounding=rounding,
-        time_limit_s=max(remaining(), 0.05),
-        engine=name,
-        seed=seed,
-        workers=workers,
-        rel_gap=rel_gap,
+        time_limit_s=max(prep.remaining_s(run.time_limit_s), 0.05),
+        engine=run.engine,
+        seed=run.seed,
+        workers=run.workers,
+        rel_gap=run.rel_gap,
     )
+
+
+def _read_result(
+    prep: PreparedCovering,
+    model: _ShareModel,
+    stage1: _Stage1,
+    stage2: CoveringSolution,
+    run: RunSettings,
+    *,
+    fairness_on: str,
+    labels: list[str],
+) -> SiteSelectionResult:
+    """Stage 2's plan as a result: people newly covered, both stages' status and shares."""
+    red, inputs = prep.reduced, prep.inputs
     chosen = stage2.chosen
     bound = -stage2.bound
-    status2 = "OPTIMAL" if _status(-stage2.value, bound, rel_gap) == "OPTIMAL" else "FEASIBLE"
-    used = stage2.engine
-    value = _covered_weight(red.matrix, red.weight, chosen)
-    base = float(pop[prep.covered0 & ~inputs.covered_before].sum())
-    status = "OPTIMAL" if status1 == status2 == "OPTIMAL" else "FEASIBLE"
+    status2 = (
+        "OPTIMAL" if gap_status(-stage2.value, bound, run.rel_gap) == "OPTIMAL" else "FEASIBLE"
+    )
+    value = covered_weight(red.matrix, red.weight, chosen)
+    base = float(inputs.population[prep.covered0 & ~inputs.covered_before].sum())
+    status = "OPTIMAL" if stage1.status == status2 == "OPTIMAL" else "FEASIBLE"
     bound = bound if math.isfinite(bound) else float(red.weight.sum())
     bound = min(bound, float(red.weight.sum()))
+    t_bound, t_star = stage1.t_bound, stage1.t
     details = {
         "fairness_on": fairness_on,
-        "min_share": min_share(chosen),
+        "min_share": model.min_share(red.matrix, chosen),
         "min_share_bound": max(min(t_bound, 1.0), t_star) if math.isfinite(t_bound) else 1.0,
-        "stage1_bisection_steps": steps,
-        "stage1_bisection_share": t_lo,
-        "stage1_bisection_s": round(bisect_s, 3),
-        "stage1_s": round(stage1_s, 3),
+        "stage1_bisection_steps": stage1.steps,
+        "stage1_bisection_share": stage1.bisection_share,
+        "stage1_bisection_s": round(stage1.bisection_s, 3),
+        "stage1_s": round(stage1.seconds, 3),
         "stage2": {k: v for k, v in stage2.details.items()},
         "groups": labels,
     }
-    return _finish(
+    return finish_result(
         prep,
         chosen,
         objective=base + value,
         best_bound=base + max(bound, value),
         status=status,
-        engine=used,
+        engine=stage2.engine,
         objective_name="people newly covered (after max-min share)",
         details=details,
     )

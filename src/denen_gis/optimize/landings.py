@@ -127,32 +127,9 @@ def solve_landings(
     check_solver_settings(time_limit_s, workers)
     w = np.asarray(weights, dtype=float)
     d = np.asarray(backhaul_km, dtype=float)
-    if d.ndim != 2 or d.shape[0] != len(w) or d.shape[1] == 0:
-        msg = f"backhaul_km must have shape (demands, landings) = ({len(w)}, n>0), got {d.shape}"
-        raise InputError(msg)
-    if (w < 0).any() or not np.isfinite(w).all() or np.isnan(d).any() or (d < 0).any():
-        msg = "weights and backhaul_km must be >= 0 (use inf for unreachable pairs)"
-        raise InputError(msg)
-    if cost_per_landing_myen < 0 or backhaul_myen_per_mperson_km < 0:
-        msg = "cost_per_landing_myen and backhaul_myen_per_mperson_km must be >= 0"
-        raise InputError(msg)
-    m, n = d.shape
-    fix = sorted({int(j) for j in fixed})
-    exc = sorted({int(j) for j in excluded})
-    if any(j < 0 or j >= n for j in fix + exc):
-        msg = f"fixed/excluded: landing index out of range 0..{n - 1}"
-        raise InputError(msg)
-    if set(fix) & set(exc):
-        msg = f"landing(s) {sorted(set(fix) & set(exc))} are both fixed and excluded"
-        raise InputError(msg)
-    n_ok = n - len(exc)
-    if count is not None and not (max(len(fix), 1) <= count <= n_ok):
-        msg = (
-            f"count = {count} must lie between {max(len(fix), 1)} (fixed landings) and "
-            f"{n_ok} (eligible landings)"
-        )
-        raise InputError(msg)
-    ok = np.ones(n, dtype=bool)
+    _check_landing_arrays(w, d, cost_per_landing_myen, backhaul_myen_per_mperson_km)
+    fix, exc = _check_landing_choice(d.shape[1], fixed, excluded, count)
+    ok = np.ones(d.shape[1], dtype=bool)
     ok[exc] = False
     allow = np.isfinite(d) & ok[None, :]
     lonely = np.flatnonzero(~allow.any(axis=1) & (w > 0))
@@ -164,27 +141,13 @@ def solve_landings(
     coef = np.where(
         allow, w[:, None] * np.where(allow, d, 0) / 1e6 * backhaul_myen_per_mperson_km / unit, 0
     )
-    coef = np.rint(coef).astype(np.int64)
-    model = cp_model.CpModel()
-    y = [model.new_bool_var(f"y{j}") for j in range(n)]
-    for j in exc:
-        model.add(y[j] == 0)
-    for j in fix:
-        model.add(y[j] == 1)
-    if count is not None:
-        model.add(sum(y) == count)
-    else:
-        model.add(sum(y) >= 1)
-    x = {}
-    for i in range(m):
-        cols = np.flatnonzero(allow[i])
-        for j in cols:
-            x[i, int(j)] = model.new_bool_var(f"x{i}_{j}")
-            model.add_implication(x[i, int(j)], y[int(j)])
-        model.add_exactly_one(x[i, int(j)] for j in cols)
-    station = round(cost_per_landing_myen / unit)
-    model.minimize(
-        sum(station * v for v in y) + sum(int(coef[i, j]) * v for (i, j), v in x.items())
+    model, y, x = _landing_model(
+        np.rint(coef).astype(np.int64),
+        allow,
+        station=round(cost_per_landing_myen / unit),
+        fix=fix,
+        exc=exc,
+        count=count,
     )
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = int(workers)
@@ -194,6 +157,7 @@ def solve_landings(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         msg = f"no landing plan found (CP-SAT {solver.status_name(status)}); raise time_limit_s"
         raise InfeasibleError(msg)
+    m, n = d.shape
     chosen = np.array([j for j in range(n) if solver.value(y[j])], dtype=np.int64)
     assignment = np.full(m, -1, dtype=np.int64)
     for (i, j), v in x.items():
@@ -215,6 +179,77 @@ def solve_landings(
         status=solver.status_name(status),
         wall_time_s=time.perf_counter() - t0,
     )
+
+
+def _check_landing_arrays(
+    w: np.ndarray, d: np.ndarray, cost_per_landing_myen: float, backhaul_myen: float
+) -> None:
+    """Shapes and signs of the weights, the backhaul matrix and the unit costs."""
+    if d.ndim != 2 or d.shape[0] != len(w) or d.shape[1] == 0:
+        msg = f"backhaul_km must have shape (demands, landings) = ({len(w)}, n>0), got {d.shape}"
+        raise InputError(msg)
+    if (w < 0).any() or not np.isfinite(w).all() or np.isnan(d).any() or (d < 0).any():
+        msg = "weights and backhaul_km must be >= 0 (use inf for unreachable pairs)"
+        raise InputError(msg)
+    if cost_per_landing_myen < 0 or backhaul_myen < 0:
+        msg = "cost_per_landing_myen and backhaul_myen_per_mperson_km must be >= 0"
+        raise InputError(msg)
+
+
+def _check_landing_choice(
+    n: int, fixed: Iterable[int], excluded: Iterable[int], count: int | None
+) -> tuple[list[int], list[int]]:
+    """Fixed and excluded landing indices (sorted) and the count, checked."""
+    fix = sorted({int(j) for j in fixed})
+    exc = sorted({int(j) for j in excluded})
+    if any(j < 0 or j >= n for j in fix + exc):
+        msg = f"fixed/excluded: landing index out of range 0..{n - 1}"
+        raise InputError(msg)
+    if set(fix) & set(exc):
+        msg = f"landing(s) {sorted(set(fix) & set(exc))} are both fixed and excluded"
+        raise InputError(msg)
+    n_ok = n - len(exc)
+    if count is not None and not (max(len(fix), 1) <= count <= n_ok):
+        msg = (
+            f"count = {count} must lie between {max(len(fix), 1)} (fixed landings) and "
+            f"{n_ok} (eligible landings)"
+        )
+        raise InputError(msg)
+    return fix, exc
+
+
+def _landing_model(
+    coef: np.ndarray,
+    allow: np.ndarray,
+    *,
+    station: int,
+    fix: list[int],
+    exc: list[int],
+    count: int | None,
+) -> tuple[cp_model.CpModel, list[cp_model.IntVar], dict[tuple[int, int], cp_model.IntVar]]:
+    """CP-SAT model: open landings ``y``, each demand on one open landing ``x``."""
+    m, n = allow.shape
+    model = cp_model.CpModel()
+    y = [model.new_bool_var(f"y{j}") for j in range(n)]
+    for j in exc:
+        model.add(y[j] == 0)
+    for j in fix:
+        model.add(y[j] == 1)
+    if count is not None:
+        model.add(sum(y) == count)
+    else:
+        model.add(sum(y) >= 1)
+    x = {}
+    for i in range(m):
+        cols = np.flatnonzero(allow[i])
+        for j in cols:
+            x[i, int(j)] = model.new_bool_var(f"x{i}_{j}")
+            model.add_implication(x[i, int(j)], y[int(j)])
+        model.add_exactly_one(x[i, int(j)] for j in cols)
+    model.minimize(
+        sum(station * v for v in y) + sum(int(coef[i, j]) * v for (i, j), v in x.items())
+    )
+    return model, y, x
 
 
 @dataclass(frozen=True)
@@ -307,37 +342,13 @@ def plan_landings(
         if col not in hubs.columns:
             msg = f"hubs: missing column {col!r}"
             raise InputError(msg)
-    cand = landings.reset_index(drop=True)
-    if "system" in cand.columns:
-        cand = cand[cand["system"].astype(str).isin(list(systems))].reset_index(drop=True)
-    if cand.empty:
-        msg = f"landings: no candidate landing on the systems {list(systems)}"
-        raise InputError(msg)
-    ids = cand["landing_id"].astype(str).tolist()
-    for name, given in (("fixed", list(fixed)), ("excluded", list(excluded))):
-        bad = [s for s in given if s not in ids]
-        if bad:
-            msg = f"{name}: unknown landing id(s) {bad[:5]}; candidates are {ids}"
-            raise InputError(msg)
+    cand, ids = _candidate_landings(landings, systems, fixed, excluded)
     coast = hubs[hubs["sea_of_japan_coast"].astype(str).str.lower().isin(["true", "1"])]
     if coast.empty:
         msg = "hubs: no prefecture has sea_of_japan_coast set"
         raise InputError(msg)
     land = _land_km(hubs, links, route_factor)
-    hubpos = hubs.set_index(hubs["code"].astype(str))[["lon", "lat"]].astype(float)
-    geom = cand.geometry.to_numpy()
-    lx, ly = shapely.get_x(geom), shapely.get_y(geom)
-    lpref = cand["pref_code"].astype(str).to_numpy()
-    unknown = [p for p in lpref if p not in hubpos.index]
-    if unknown:
-        msg = f"landings: pref_code {unknown[0]!r} has no hub"
-        raise InputError(msg)
-    own = (
-        haversine_km(
-            lx, ly, hubpos.loc[lpref, "lon"].to_numpy(), hubpos.loc[lpref, "lat"].to_numpy()
-        )
-        * route_factor
-    )
+    lx, ly, lpref, own = _landing_to_hub_km(cand, hubs, route_factor)
     dcodes = coast["code"].astype(str).tolist()
     backhaul = land.loc[dcodes, list(lpref)].to_numpy() + own[None, :]
     weights = coast["population"].to_numpy(dtype=float)
@@ -363,15 +374,7 @@ def plan_landings(
             "backhaul_km": backhaul[np.arange(len(dcodes)), res.assignment],
         }
     )
-    out = pd.DataFrame(cand.drop(columns=cand.geometry.name))
-    out["lon"], out["lat"] = lx, ly
-    out["chosen"] = out["landing_id"].isin(chosen)
-    out["population_served"] = (
-        out["landing_id"]
-        .map(demand.groupby("landing_id")["population"].sum())
-        .fillna(0)
-        .astype(np.int64)
-    )
+    out = _candidate_table(cand, lx, ly, chosen, demand)
     reported = [
         s
         for s in ids
@@ -400,3 +403,63 @@ def plan_landings(
         summary["reported_mean_backhaul_km"] = float(np.average(rep_km, weights=weights))
     log.info("landings: chose %s", chosen)
     return LandingPlan(result=res, chosen=chosen, candidates=out, demand=demand, summary=summary)
+
+
+def _candidate_landings(
+    landings: pd.DataFrame, systems: Iterable[str], fixed: Iterable[str], excluded: Iterable[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Candidate landings on the given systems and their ids; fixed/excluded ids checked."""
+    cand = landings.reset_index(drop=True)
+    if "system" in cand.columns:
+        cand = cand[cand["system"].astype(str).isin(list(systems))].reset_index(drop=True)
+    if cand.empty:
+        msg = f"landings: no candidate landing on the systems {list(systems)}"
+        raise InputError(msg)
+    ids = cand["landing_id"].astype(str).tolist()
+    for name, given in (("fixed", list(fixed)), ("excluded", list(excluded))):
+        bad = [s for s in given if s not in ids]
+        if bad:
+            msg = f"{name}: unknown landing id(s) {bad[:5]}; candidates are {ids}"
+            raise InputError(msg)
+    return cand, ids
+
+
+def _landing_to_hub_km(
+    cand: pd.DataFrame, hubs: pd.DataFrame, route_factor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Landing coordinates, prefecture codes and land route to their prefecture's hub [km]."""
+    hubpos = hubs.set_index(hubs["code"].astype(str))[["lon", "lat"]].astype(float)
+    geom = cand.geometry.to_numpy()
+    lx, ly = shapely.get_x(geom), shapely.get_y(geom)
+    lpref = cand["pref_code"].astype(str).to_numpy()
+    unknown = [p for p in lpref if p not in hubpos.index]
+    if unknown:
+        msg = f"landings: pref_code {unknown[0]!r} has no hub"
+        raise InputError(msg)
+    own = (
+        haversine_km(
+            lx, ly, hubpos.loc[lpref, "lon"].to_numpy(), hubpos.loc[lpref, "lat"].to_numpy()
+        )
+        * route_factor
+    )
+    return lx, ly, lpref, own
+
+
+def _candidate_table(
+    cand: pd.DataFrame,
+    lx: np.ndarray,
+    ly: np.ndarray,
+    chosen: tuple[str, ...],
+    demand: pd.DataFrame,
+) -> pd.DataFrame:
+    """Candidates without geometry: coordinates, chosen flag and population served."""
+    out = pd.DataFrame(cand.drop(columns=cand.geometry.name))
+    out["lon"], out["lat"] = lx, ly
+    out["chosen"] = out["landing_id"].isin(chosen)
+    out["population_served"] = (
+        out["landing_id"]
+        .map(demand.groupby("landing_id")["population"].sum())
+        .fillna(0)
+        .astype(np.int64)
+    )
+    return out

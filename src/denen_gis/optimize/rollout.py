@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,20 +28,24 @@ from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.optimize._lp import CoveringProblem, lp_bound
 from denen_gis.optimize._mip import solve_mip
 from denen_gis.optimize._validate import check_budget
-from denen_gis.optimize.coverage_models import (
-    Targets,
-    _check_time,
-    _covering_rows,
-    _finish,
-    _prepare,
-    _Prepared,
-    _resolve_mip_engine,
-    _target_constraints,
-    _target_rows,
-    check_reachable,
+from denen_gis.optimize.covering import (
+    PreparedCovering,
+    RunSettings,
+    check_run,
+    check_rural_weight,
+    covering_rows,
+    finish_result,
+    prepare_covering,
 )
 from denen_gis.optimize.greedy import greedy_max_coverage, greedy_min_cost
 from denen_gis.optimize.result import SiteSelectionResult
+from denen_gis.optimize.targets import (
+    TargetRow,
+    Targets,
+    check_reachable,
+    target_constraints,
+    target_rows,
+)
 
 __all__ = ["solve_rollout"]
 
@@ -123,6 +128,69 @@ def solve_rollout(
     >>> res.chosen.tolist(), res.year.tolist()
     ([0, 1], [2026, 2027])
     """
+    years, budgets, targets = _check_years(yearly_budgets_myen, yearly_targets)
+    weight_rural = check_rural_weight(rural_weight)
+    run = check_run(time_limit_s, engine, seed=seed, workers=workers, rel_gap=rel_gap)
+    prep = prepare_covering(
+        coverage,
+        population,
+        costs_myen,
+        covered_before=covered_before,
+        groups=groups,
+        urban=urban,
+        include=include,
+        exclude=exclude,
+        budget_myen=None,
+        site_cost_cap=math.inf,
+    )
+    limits = _spend_limits(years, budgets, prep.included_cost_myen, carry_over)
+    rows_by_year = {y: target_rows(prep, t) for y, t in targets.items()}
+    for y, rows in rows_by_year.items():
+        check_reachable(prep, rows, when=f" for {y}")
+    red, inputs = prep.reduced, prep.inputs
+    w = red.weight * np.where(red.demand_urban, 1.0, weight_rural)
+    model = _rollout_model(prep, limits, years, rows_by_year, carry_over=carry_over)
+    cell_w = inputs.population * np.where(inputs.urban, 1.0, weight_rural)
+    base = float(cell_w[prep.covered0 & ~inputs.covered_before].sum())
+    plan = None
+    if red.n_sites * len(years) > ROLLOUT_MIP_SITES:
+        # large: year by year (greedy + swaps, targets first) and the bound of
+        # the relaxation that drops the nesting of the years' plans
+        plan = _plan_year_by_year(
+            prep,
+            w,
+            limits,
+            years=years,
+            rows_by_year=rows_by_year,
+            run=run,
+            base=base,
+            carry_over=carry_over,
+        )
+    if plan is None:
+        plan = _solve_whole(prep, model, w, limits, run, base=base, carry_over=carry_over)
+    ever = np.flatnonzero(plan.built[-1])
+    first_year = np.argmax(plan.built[:, ever], axis=0)
+    years_arr = np.asarray(years)
+    year = np.concatenate([np.full(prep.include.size, years[0]), years_arr[first_year]]).astype(
+        np.int64
+    )
+    return finish_result(
+        prep,
+        ever,
+        objective=plan.objective,
+        best_bound=plan.bound,
+        status=plan.status,
+        engine=plan.engine,
+        objective_name="sum over years of people newly covered",
+        year=year,
+        details={"covered_by_year": dict(zip(years, plan.by_year, strict=True)), **plan.extra},
+    )
+
+
+def _check_years(
+    yearly_budgets_myen: Mapping[int, float], yearly_targets: Mapping[int, Targets] | None
+) -> tuple[list[int], dict[int, float], dict[int, Targets]]:
+    """Planning years (sorted), budget and targets per year, checked."""
     if not isinstance(yearly_budgets_myen, Mapping) or not yearly_budgets_myen:
         msg = "yearly_budgets_myen: pass a non-empty dict {fiscal year: budget [million yen]}"
         raise InputError(msg)
@@ -136,34 +204,43 @@ def solve_rollout(
         if not isinstance(t, Targets):
             msg = f"yearly_targets[{y}]: expected a Targets, got {type(t).__name__}"
             raise InputError(msg)
-    weight_rural = float(rural_weight)
-    if not (math.isfinite(weight_rural) and weight_rural >= 0):
-        msg = f"rural_weight: {rural_weight!r} is not a weight; pass a finite value >= 0"
-        raise InputError(msg)
-    time_limit_s = _check_time(time_limit_s)
-    name = _resolve_mip_engine(engine)
-    prep = _prepare(
-        coverage,
-        population,
-        costs_myen,
-        covered_before=covered_before,
-        groups=groups,
-        urban=urban,
-        include=include,
-        exclude=exclude,
-        budget_myen=None,
-        site_cost_cap=math.inf,
-    )
-    inputs = prep.inputs
-    inc_cost = float(inputs.costs_myen[prep.include].sum())
-    limits = _spend_limits(years, budgets, inc_cost, carry_over)
-    target_rows = {y: _target_rows(prep, t) for y, t in targets.items()}
-    for y, rows in target_rows.items():
-        check_reachable(prep, rows, when=f" for {y}")
-    red = prep.reduced
+    return years, budgets, targets
+
+
+@dataclass(frozen=True)
+class _RolloutModel:
+    """Rows of the multi-year model over ``[x[:, 0..T), z[:, 0..T)]`` and their bounds."""
+
+    matrix: sp.csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    n_var: int
+
+
+@dataclass(frozen=True)
+class _RolloutPlan:
+    """Sites built by the end of each year (n_years x n_sites, bool) and how good that is."""
+
+    built: np.ndarray
+    by_year: list[float]
+    objective: float
+    bound: float
+    status: str
+    engine: str
+    extra: dict[str, object]
+
+
+def _rollout_model(
+    prep: PreparedCovering,
+    limits: np.ndarray,
+    years: list[int],
+    rows_by_year: Mapping[int, list[TargetRow]],
+    *,
+    carry_over: bool,
+) -> _RolloutModel:
+    """Covering, nesting, budget and target rows of every year."""
+    red, costs = prep.reduced, prep.site_costs_myen
     n_s, n_d, n_t = red.n_sites, red.n_demands, len(years)
-    costs = inputs.costs_myen[red.site_index]
-    w = red.weight * np.where(red.demand_urban, 1.0, weight_rural)
     x_at = n_s * np.arange(n_t)  # x[:, t] starts at x_at[t]
     z_off = n_s * n_t
     n_var = n_s * n_t + n_d * n_t
@@ -171,7 +248,7 @@ def solve_rollout(
     blocks = []
     lows, highs = [], []
     # covering: z[k, t] - sum_j a_kj x[j, t] <= 0
-    cover = _covering_rows(red.matrix)
+    cover = covering_rows(red.matrix)
     a_part = cover[:, :n_s]
     z_part = cover[:, n_s:]
     blocks.append(
@@ -199,93 +276,112 @@ def solve_rollout(
     highs.append(limits)
     # targets of each year on z[:, t]
     for t, y in enumerate(years):
-        if y not in target_rows:
+        if y not in rows_by_year:
             continue
-        tmat, need = _target_constraints(prep, target_rows[y], n_var, z_off + t * n_d)
+        tmat, need = target_constraints(prep, rows_by_year[y], n_var, z_off + t * n_d)
         if need.size:
             blocks.append(tmat)
             lows.append(need)
             highs.append(np.full(need.size, np.inf))
     matrix = sp.vstack(blocks, format="csr")
+    return _RolloutModel(matrix, np.concatenate(lows), np.concatenate(highs), n_var)
 
-    base_cells = prep.covered0 & ~inputs.covered_before
-    cell_w = inputs.population * np.where(inputs.urban, 1.0, weight_rural)
-    base = float(cell_w[base_cells].sum())
-    built_plan = None
-    if n_s * n_t > ROLLOUT_MIP_SITES:
-        # large: year by year (greedy + swaps, targets first) and the bound of
-        # the relaxation that drops the nesting of the years' plans
-        built_plan = _year_by_year(
-            prep, red.matrix, w, costs, limits, carry_over, years, target_rows
-        )
-    if built_plan is not None:
-        built = built_plan
-        bound_sum, bound_details = _yearly_bounds(
-            red.matrix,
-            w,
-            costs,
-            np.cumsum(limits) if not carry_over else limits,
-            time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started) - 0.5, 0.1),
-        )
-        by_year = [
-            base + float(w[(red.matrix @ built[t].astype(float)) > 0].sum()) for t in range(n_t)
-        ]
-        objective = float(sum(by_year))
-        bound = max(bound_sum + base * n_t, objective)
-        status = (
-            "OPTIMAL" if bound - objective <= rel_gap * max(abs(objective), 1e-9) else "FEASIBLE"
-        )
-        engine_used = "year-by-year greedy"
-        extra = {"bound_by_year": bound_details}
-    else:
-        hint_x = _greedy_plan(red.matrix, w, costs, limits, carry_over)
-        hint_z = [((red.matrix @ hint_x[t]) > 0).astype(np.float64) for t in range(n_t)]
-        sol = solve_mip(
-            matrix,
-            row_lb=np.concatenate(lows),
-            row_ub=np.concatenate(highs),
-            var_lb=np.zeros(n_var),
-            var_ub=np.ones(n_var),
-            objective=np.concatenate([np.zeros(n_s * n_t), np.tile(w, n_t)]),
-            integer=np.arange(n_var) < n_s * n_t,
-            maximize=True,
-            hint=np.concatenate([*hint_x, *hint_z]),
-            engine=name,
-            time_limit_s=max(time_limit_s - (time.perf_counter() - prep.started), 0.05),
-            seed=seed,
-            workers=workers,
-            rel_gap=rel_gap,
-        )
-        if sol.values is None:
-            msg = (
-                f"no rollout plan found ({sol.status}) within time_limit_s={time_limit_s:g}; "
-                "raise the time limit or relax the yearly targets"
-            )
-            raise InfeasibleError(msg)
-        built = sol.values[: n_s * n_t].reshape(n_t, n_s) > 0.5
-        built = np.maximum.accumulate(built, axis=0)
-        by_year = [
-            base + float(w[(red.matrix @ built[t].astype(float)) > 0].sum()) for t in range(n_t)
-        ]
-        objective = float(sum(by_year))
-        bound = max(sol.best_bound + base * n_t, objective)
-        status, engine_used, extra = sol.status, sol.engine, {}
-    ever = np.flatnonzero(built[-1])
-    first_year = np.argmax(built[:, ever], axis=0)
-    years_arr = np.asarray(years)
-    year = np.concatenate([np.full(prep.include.size, years[0]), years_arr[first_year]]).astype(
-        np.int64
+
+def _covered_by_year(
+    matrix: sp.csr_matrix, weight: np.ndarray, built: np.ndarray, base: float
+) -> list[float]:
+    """People (weighted) newly covered at the end of each year."""
+    return [base + float(weight[(matrix @ row.astype(float)) > 0].sum()) for row in built]
+
+
+def _plan_year_by_year(
+    prep: PreparedCovering,
+    weight: np.ndarray,
+    limits: np.ndarray,
+    *,
+    years: list[int],
+    rows_by_year: Mapping[int, list[TargetRow]],
+    run: RunSettings,
+    base: float,
+    carry_over: bool,
+) -> _RolloutPlan | None:
+    """The year-by-year plan bounded by the yearly relaxation; ``None`` when it misses a target."""
+    red = prep.reduced
+    costs = prep.site_costs_myen
+    built = _year_by_year(prep, red.matrix, weight, costs, limits, carry_over, years, rows_by_year)
+    if built is None:
+        return None
+    bound_sum, bound_details = _yearly_bounds(
+        red.matrix,
+        weight,
+        costs,
+        np.cumsum(limits) if not carry_over else limits,
+        time_limit_s=max(run.time_limit_s - prep.elapsed_s() - 0.5, 0.1),
     )
-    return _finish(
-        prep,
-        ever,
+    by_year = _covered_by_year(red.matrix, weight, built, base)
+    objective = float(sum(by_year))
+    bound = max(bound_sum + base * len(years), objective)
+    close = bound - objective <= run.rel_gap * max(abs(objective), 1e-9)
+    return _RolloutPlan(
+        built=built,
+        by_year=by_year,
         objective=objective,
-        best_bound=bound,
-        status=status,
-        engine=engine_used,
-        objective_name="sum over years of people newly covered",
-        year=year,
-        details={"covered_by_year": dict(zip(years, by_year, strict=True)), **extra},
+        bound=bound,
+        status="OPTIMAL" if close else "FEASIBLE",
+        engine="year-by-year greedy",
+        extra={"bound_by_year": bound_details},
+    )
+
+
+def _solve_whole(
+    prep: PreparedCovering,
+    model: _RolloutModel,
+    weight: np.ndarray,
+    limits: np.ndarray,
+    run: RunSettings,
+    *,
+    base: float,
+    carry_over: bool,
+) -> _RolloutPlan:
+    """The whole multi-year model in one MIP, started from the year-by-year greedy."""
+    red = prep.reduced
+    n_s, n_t, n_var = red.n_sites, limits.size, model.n_var
+    hint_x = _greedy_plan(red.matrix, weight, prep.site_costs_myen, limits, carry_over)
+    hint_z = [((red.matrix @ hint_x[t]) > 0).astype(np.float64) for t in range(n_t)]
+    sol = solve_mip(
+        model.matrix,
+        row_lb=model.row_lb,
+        row_ub=model.row_ub,
+        var_lb=np.zeros(n_var),
+        var_ub=np.ones(n_var),
+        objective=np.concatenate([np.zeros(n_s * n_t), np.tile(weight, n_t)]),
+        integer=np.arange(n_var) < n_s * n_t,
+        maximize=True,
+        hint=np.concatenate([*hint_x, *hint_z]),
+        engine=run.engine,
+        time_limit_s=max(run.time_limit_s - prep.elapsed_s(), 0.05),
+        seed=run.seed,
+        workers=run.workers,
+        rel_gap=run.rel_gap,
+    )
+    if sol.values is None:
+        msg = (
+            f"no rollout plan found ({sol.status}) within time_limit_s={run.time_limit_s:g}; "
+            "raise the time limit or relax the yearly targets"
+        )
+        raise InfeasibleError(msg)
+    built = sol.values[: n_s * n_t].reshape(n_t, n_s) > 0.5
+    built = np.maximum.accumulate(built, axis=0)
+    by_year = _covered_by_year(red.matrix, weight, built, base)
+    objective = float(sum(by_year))
+    return _RolloutPlan(
+        built=built,
+        by_year=by_year,
+        objective=objective,
+        bound=max(sol.best_bound + base * n_t, objective),
+        status=sol.status,
+        engine=sol.engine,
+        extra={},
     )
 
 
@@ -314,14 +410,14 @@ def _greedy_plan(
 
 
 def _year_by_year(
-    prep: _Prepared,
+    prep: PreparedCovering,
     matrix: sp.csr_matrix,
     weight: np.ndarray,
     costs: np.ndarray,
     limits: np.ndarray,
     carry_over: bool,
     years: list[int],
-    target_rows: Mapping[int, list],
+    rows_by_year: Mapping[int, list[TargetRow]],
 ) -> np.ndarray | None:
     """Year-by-year plan (n_years x n_sites, bool): each year's targets first, then coverage.
 
@@ -336,8 +432,8 @@ def _year_by_year(
     for t, y in enumerate(years):
         room = limits[t] - spent if carry_over else limits[t]
         before = np.flatnonzero(built)
-        if y in target_rows:
-            tmat, need = _target_constraints(prep, target_rows[y], matrix.shape[0], 0)
+        if y in rows_by_year:
+            tmat, need = target_constraints(prep, rows_by_year[y], matrix.shape[0], 0)
             if need.size:
                 free = costs.copy()
                 free[before] = 0.0

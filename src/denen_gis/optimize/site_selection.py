@@ -13,9 +13,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from denen_gis.errors import InputError
-from denen_gis.optimize.coverage_models import Targets, solve_max_coverage, solve_min_cost
+from denen_gis.optimize.coverage_models import solve_max_coverage, solve_min_cost
 from denen_gis.optimize.fairness import solve_max_min_fairness
 from denen_gis.optimize.result import SiteSelectionResult
+from denen_gis.optimize.targets import Targets
 
 __all__ = ["OBJECTIVES", "select_sites"]
 

@@ -23,7 +23,7 @@ from denen_gis.render._elements import (
     table_html,
 )
 from denen_gis.render._prefs import choropleth_layer
-from denen_gis.render.basemap import _rounded
+from denen_gis.render.basemap import rounded_features
 from denen_gis.render.i18n import tr
 
 __all__ = ["RTT_BINS", "STATUS_COLOURS", "add_infrastructure_layers"]
@@ -66,7 +66,7 @@ def _lines(
         {"type": "Feature", "properties": {"k": str(i)}, "geometry": shapely.geometry.mapping(g)}
         for i, g in enumerate(geom)
     ]
-    payload = js_json({"type": "FeatureCollection", "features": _rounded(features)})
+    payload = js_json({"type": "FeatureCollection", "features": rounded_features(features)})
     return out, payload
 
 

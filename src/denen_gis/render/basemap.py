@@ -118,17 +118,20 @@ def prefecture_payload(simplified: gpd.GeoDataFrame) -> str:
                 "geometry": shapely.geometry.mapping(geom),
             }
         )
-    return js_json({"type": "FeatureCollection", "features": _rounded(features)})
+    return js_json({"type": "FeatureCollection", "features": rounded_features(features)})
 
 
-def _rounded(obj: object) -> object:
-    # Six significant decimals would be 10 cm; four (10 m) keep the page small.
+def rounded_features(obj: object) -> object:
+    """GeoJSON-like data with every float rounded to 4 decimals (about 10 m in degrees).
+
+    Six decimals would be 10 cm; four keep an offline page small.
+    """
     if isinstance(obj, float):
         return round(obj, 4)
     if isinstance(obj, list | tuple):
-        return [_rounded(v) for v in obj]
+        return [rounded_features(v) for v in obj]
     if isinstance(obj, dict):
-        return {k: _rounded(v) for k, v in obj.items()}
+        return {k: rounded_features(v) for k, v in obj.items()}
     return obj
 
 
