@@ -37,7 +37,8 @@ import pandas as pd
 from denen_gis import __version__
 from denen_gis._json import to_jsonable
 from denen_gis.errors import InputError
-from denen_gis.io.files import atomic_directory, write_layers, write_text_atomic
+from denen_gis.io.files import write_layers, write_text_atomic
+from denen_gis.io.outdir import atomic_directory
 from denen_gis.io.sources import (
     candidates_input,
     filter_region,
