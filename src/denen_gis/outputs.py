@@ -22,7 +22,8 @@ import shapely
 from denen_gis._json import to_jsonable
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG
-from denen_gis.io.files import atomic_directory, write_layers, write_text_atomic
+from denen_gis.io.files import write_layers, write_text_atomic
+from denen_gis.io.outdir import atomic_directory
 from denen_gis.io.sources import prefectures_input
 from denen_gis.pipeline import Plan
 from denen_gis.render import (

@@ -12,9 +12,9 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point
 
 import denen_gis.io.files as files
+import denen_gis.io.outdir as outdir
 from denen_gis.errors import InputError
 from denen_gis.io.files import (
-    atomic_directory,
     atomic_path,
     read_layer,
     read_vector,
@@ -22,6 +22,7 @@ from denen_gis.io.files import (
     write_layers,
     write_text_atomic,
 )
+from denen_gis.io.outdir import MARKER, atomic_directory
 
 from .conftest import sample_layers
 
@@ -207,17 +208,19 @@ def test_atomic_directory(tmp_path: Path) -> None:
     out = tmp_path / "site"
     out.mkdir()
     (out / "old.html").write_text("old")
+    (out / MARKER).write_text("")  # a previous denen-gis output
     with atomic_directory(out) as tmp:
-        assert tmp.parent == tmp_path and tmp.is_dir() and not any(tmp.iterdir())
+        assert tmp.parent == tmp_path and tmp.is_dir()
+        assert [p.name for p in tmp.iterdir()] == [MARKER]
         (tmp / "index.html").write_text("new")
         assert (out / "old.html").exists()
-    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "index.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
     with pytest.raises(RuntimeError), atomic_directory(out) as tmp:
         (tmp / "half.html").write_text("half")
         raise RuntimeError("render failed")
-    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "index.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
 
@@ -229,7 +232,7 @@ def test_atomic_directory_new_and_rename_failure(
         (tmp / "a").write_text("a")
     assert (out / "a").read_text() == "a"
 
-    real = files.os.replace
+    real = outdir.os.replace
     seen: list[Path] = []
 
     def fail_second(src: Path, dst: Path) -> None:
@@ -238,11 +241,11 @@ def test_atomic_directory_new_and_rename_failure(
             raise OSError("rename failed")
         real(src, dst)
 
-    monkeypatch.setattr(files.os, "replace", fail_second)
+    monkeypatch.setattr(outdir.os, "replace", fail_second)
     with pytest.raises(OSError, match="rename failed"), atomic_directory(out) as tmp:
         (tmp / "b").write_text("b")
     monkeypatch.undo()
-    assert sorted(p.name for p in out.iterdir()) == ["a"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a"]
     assert [p.name for p in tmp_path.iterdir()] == ["new"]
 
 

@@ -66,7 +66,8 @@ def coverage(
     ),
 ) -> None:
     """Compute 5G coverage of every mesh cell and the urban-rural gap."""
-    from denen_gis.io.files import atomic_directory, write_layer, write_text_atomic
+    from denen_gis.io.files import write_layer, write_text_atomic
+    from denen_gis.io.outdir import atomic_directory
     from denen_gis.io.sources import population_input, prefectures_input, stations_input
     from denen_gis.layers.coverage import compute_coverage
     from denen_gis.layers.radio import LinkBudget, check_station_frame

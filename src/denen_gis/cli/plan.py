@@ -92,7 +92,7 @@ def compare_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run two scenarios; write the side-by-side map and the difference tables."""
-    from denen_gis.io.files import atomic_directory
+    from denen_gis.io.outdir import atomic_directory
     from denen_gis.outputs import (
         comparison_table,
         headline_comparison,
@@ -173,7 +173,7 @@ def sweep_cmd(
     from dataclasses import replace
 
     from denen_gis.budget_sweep import sweep
-    from denen_gis.io.files import atomic_directory
+    from denen_gis.io.outdir import atomic_directory
     from denen_gis.render import plot_budget_curve
     from denen_gis.scenario import Scenario
 

@@ -15,7 +15,6 @@ the row or column on bad input.
 
 from denen_gis.io.estat import read_estat_mesh, read_population_grid
 from denen_gis.io.files import (
-    atomic_directory,
     atomic_path,
     read_layer,
     read_vector,
@@ -38,6 +37,7 @@ from denen_gis.io.japan import (
     population_by,
 )
 from denen_gis.io.n03 import read_n03
+from denen_gis.io.outdir import atomic_directory, check_output_folder
 from denen_gis.io.telegeography import check_landings_touch, read_submarine_cables
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "atomic_directory",
     "atomic_path",
     "check_landings_touch",
+    "check_output_folder",
     "data_dir",
     "dataset_summary",
     "grid_from_table",

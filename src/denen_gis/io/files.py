@@ -21,6 +21,7 @@ existing file as it was and no temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -38,11 +39,14 @@ from denen_gis.schema import validate_layer
 
 __all__ = [
     "LAYER_EXTENSIONS",
-    "atomic_directory",
     "atomic_path",
     "layer_format",
     "read_layer",
     "read_vector",
+    "remove_temporaries",
+    "track_temporary",
+    "write_csv_atomic",
+    "write_error",
     "write_layer",
     "write_layers",
     "write_text_atomic",
@@ -291,6 +295,16 @@ def remove_temporaries() -> None:
         _IN_PROGRESS.discard(tmp)
 
 
+@contextlib.contextmanager
+def track_temporary(tmp: Path) -> Iterator[Path]:
+    """Register ``tmp`` while the block runs, so :func:`remove_temporaries` can delete it."""
+    _IN_PROGRESS.add(tmp)
+    try:
+        yield tmp
+    finally:
+        _IN_PROGRESS.discard(tmp)
+
+
 def _temp_name(path: Path, tag: str = "tmp") -> Path:
     return path.with_name(f".{path.stem}.{tag}-{uuid.uuid4().hex[:8]}{path.suffix}")
 
@@ -332,57 +346,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp.unlink()
 
 
-@contextlib.contextmanager
-def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a fresh empty folder beside ``path``; on success it becomes ``path``.
-
-    On success an existing ``path`` is first moved aside, the new folder
-    renamed into place, then the old one removed, so readers never see a
-    mixture of old and new files. On an exception the old folder stays as it
-    was and the new one is removed.
-    """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        msg = f"{path}: exists and is not a folder; remove it or choose another output"
-        raise InputError(msg)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"{path}: cannot create the folder {path.parent} ({exc.strerror})"
-        raise InputError(msg) from None
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-    # mkdtemp makes the folder private (0700); an output folder gets the usual mode.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
-    _IN_PROGRESS.add(tmp)
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        _IN_PROGRESS.discard(tmp)
-    old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-    moved = False
-    try:
-        if path.exists():
-            os.replace(path, old)
-            moved = True
-        os.replace(tmp, path)
-    except BaseException:
-        if moved and not path.exists():
-            os.replace(old, path)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if moved:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` atomically (temporary file, then rename)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding=encoding)
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding=encoding)
+    except OSError as exc:
+        raise write_error(Path(path), exc) from exc
 
 
 def _write_one(frame: gpd.GeoDataFrame, path: Path, fmt: str, layer: str) -> None:
@@ -398,28 +368,121 @@ def _write_one(frame: gpd.GeoDataFrame, path: Path, fmt: str, layer: str) -> Non
         )
 
 
+#: First characters that make a spreadsheet read a CSV cell as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse_formula(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``frame`` as UTF-8 CSV atomically, with text cells safe for spreadsheets.
+
+    A text cell that starts with ``= + - @`` (or a tab or carriage return) is
+    prefixed with ``'`` so that Excel or LibreOffice shows it as text instead of
+    running it as a formula (CSV injection). Numbers are written as they are.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     frame = pd.DataFrame({"name": ["=1+1", "Oki"], "n": [-1, 2]})
+    ...     write_csv_atomic(frame, Path(d) / "t.csv")
+    ...     print((Path(d) / "t.csv").read_text().split())
+    ['name,n', "'=1+1,-1", 'Oki,2']
+    """
+    path = Path(path)
+    text_cols = [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
+    ]
+    safe = frame.copy()
+    for col in text_cols:
+        safe[col] = safe[col].map(_defuse_formula)
+    try:
+        with atomic_path(path) as tmp:
+            safe.to_csv(tmp, index=False)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+
+
+def _written_rows(path: Path, fmt: str, layer: str) -> int:
+    """Rows in a freshly written file, read back from the file itself."""
+    if fmt == "Parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.read_metadata(path).num_rows)
+    kwargs = {} if fmt in ("ESRI Shapefile", "GeoJSON") else {"layer": layer}
+    return int(pyogrio.read_info(path, **kwargs)["features"])
+
+
+def _verify_written(path: Path, fmt: str, layer: str, rows: int) -> None:
+    """Raise OSError unless ``path`` reads back with ``rows`` rows.
+
+    GDAL can write empty files without raising when the disk is full (a
+    shapefile's sidecars are then all 0 bytes), so nothing replaces an older
+    file before the new one has been read back.
+    """
+    try:
+        found = _written_rows(path, fmt, layer)
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        msg = f"the new file does not read back ({str(exc).splitlines()[0]})"
+        raise OSError(errno.EIO, msg) from None
+    if found != rows:
+        msg = f"the new file reads back {found} rows instead of {rows}"
+        raise OSError(errno.EIO, msg)
+
+
 def _write_shapefile(frame: gpd.GeoDataFrame, path: Path) -> None:
-    # A shapefile is several files: write them all in a temporary folder, then
-    # rename each into place; stale sidecars of an older file are removed.
+    # A shapefile is several files: write them all in a temporary folder and
+    # read them back; then move the old set aside, move the new set in, and
+    # only then drop the old set (restored if any move fails), so the
+    # sidecars are replaced together and a good file is never lost.
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.tmp-", dir=path.parent))
+    _IN_PROGRESS.add(tmp_dir)
     try:
         tmp = tmp_dir / path.name
         _write_one(frame, tmp, "ESRI Shapefile", path.stem)
         written = {p.suffix.lower() for p in tmp_dir.iterdir()}
-        for suffix in _SHAPEFILE_SIDECARS:
-            target = path.with_suffix(suffix)
-            if suffix in written:
-                os.replace(tmp.with_suffix(suffix), target)
-            elif target.exists():
-                target.unlink()
-        for suffix in _SHAPEFILE_INDEXES:
-            path.with_suffix(suffix).unlink(missing_ok=True)
+        missing = [s for s in (".shp", ".shx", ".dbf") if s not in written]
+        if missing:
+            raise OSError(errno.EIO, f"the new file lacks {', '.join(missing)}")
+        _verify_written(tmp, "ESRI Shapefile", path.stem, len(frame))
+        backup = tmp_dir / "old"
+        backup.mkdir()
+        old_files = [
+            path.with_suffix(s)
+            for s in (*_SHAPEFILE_SIDECARS, *_SHAPEFILE_INDEXES)
+            if path.with_suffix(s).exists()
+        ]
+        for f in old_files:
+            os.replace(f, backup / f.name)
+        try:
+            for suffix in _SHAPEFILE_SIDECARS:
+                if suffix in written:
+                    os.replace(tmp.with_suffix(suffix), path.with_suffix(suffix))
+        except BaseException:
+            for suffix in _SHAPEFILE_SIDECARS:
+                path.with_suffix(suffix).unlink(missing_ok=True)
+            for f in old_files:
+                os.replace(backup / f.name, f)
+            raise
     finally:
+        _IN_PROGRESS.discard(tmp_dir)
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
-def _write_error(path: Path, exc: OSError) -> InputError:
-    reason = exc.strerror or str(exc) or type(exc).__name__
+# What GDAL, pyarrow and the OS raise when a write fails (full disk, read-only folder, ...).
+_WRITE_ERRORS = (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
+
+
+def write_error(path: Path, exc: Exception) -> InputError:
+    """The one-line :class:`InputError` for a failed write of ``path``."""
+    reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0] or type(exc).__name__
     msg = f"{path}: cannot write it ({reason}); check that the folder is writable and has space"
     return InputError(msg)
 
@@ -473,8 +536,9 @@ def write_layer(
         else:
             with atomic_path(path) as tmp:
                 _write_one(frame, tmp, fmt, name)
-    except OSError as exc:
-        raise _write_error(path, exc) from exc
+                _verify_written(tmp, fmt, name, len(frame))
+    except _WRITE_ERRORS as exc:
+        raise write_error(path, exc) from exc
     logger.info("wrote %d rows to %s", len(frame), path)
     return path
 
@@ -511,7 +575,9 @@ def write_layers(
         with atomic_path(path) as tmp:
             for name, frame in checked.items():
                 pyogrio.write_dataframe(frame, tmp, driver="GPKG", layer=name)
-    except OSError as exc:
-        raise _write_error(path, exc) from exc
+            for name, frame in checked.items():
+                _verify_written(tmp, "GPKG", name, len(frame))
+    except _WRITE_ERRORS as exc:
+        raise write_error(path, exc) from exc
     logger.info("wrote layers %s to %s", list(checked), path)
     return path

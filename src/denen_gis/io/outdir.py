@@ -1,0 +1,224 @@
+"""Output folders that never swallow a user's files.
+
+Every command that writes a folder of results (``plan``, ``coverage``,
+``compare``, ``sweep``, ...) checks the folder here *before* any loading or
+solving, and replaces it only through :func:`denen_gis.io.files.atomic_directory`:
+
+- a folder that denen-gis wrote holds the marker file :data:`MARKER`, and only
+  such a folder (or an empty one, or a new one) may be replaced;
+  anything else needs ``force=True`` (``--force`` on the command line);
+- a folder that holds the scenario file or one of its inputs is never
+  replaced, even with ``force``;
+- the name must be a real folder name (not ``.``, ``..`` or empty), outside
+  the kernel's virtual file systems, with a writable parent and some free
+  space, so that a run fails in a second rather than after a long solve.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from denen_gis.errors import InputError
+from denen_gis.io.files import track_temporary, write_error
+
+__all__ = [
+    "MARKER",
+    "MIN_FREE_BYTES",
+    "atomic_directory",
+    "check_output_folder",
+    "folder_lock",
+]
+
+#: File that marks a folder as a denen-gis output (safe to replace as a whole).
+MARKER = ".denen-gis-output"
+#: Free space [bytes] an output folder's file system must have before a run starts.
+MIN_FREE_BYTES = 20 * 1024 * 1024
+# Kernel file systems that never hold user output.
+_VIRTUAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(path.anchor or ".")
+
+
+def _inside(child: Path, folder: Path) -> bool:
+    return child == folder or folder in child.parents
+
+
+def check_output_folder(
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    protect: Iterable[str | os.PathLike[str] | None] = (),
+    min_free_bytes: int = MIN_FREE_BYTES,
+) -> Path:
+    """Check that ``path`` may be (re)written as an output folder; return it resolved.
+
+    Parameters
+    ----------
+    path
+        The output folder.
+    force
+        Replace a non-empty folder that denen-gis did not write.
+    protect
+        Files that must survive the run (the scenario file, its inputs): a
+        folder that holds any of them is refused, with or without ``force``.
+        ``None`` entries are skipped.
+    min_free_bytes
+        Free space [bytes] needed on the folder's file system.
+
+    Raises
+    ------
+    InputError
+        With one line that names the folder, what is wrong and what to do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     check_output_folder(Path(d) / "new").name
+    'new'
+    """
+    raw = Path(path)
+    if raw.name in ("", ".", ".."):
+        msg = f"{str(path)!r}: name the output folder (e.g. maps/plan), not '.', '..' or ''"
+        raise InputError(msg)
+    target = raw.expanduser().resolve()
+    if any(_inside(target, root) for root in _VIRTUAL_ROOTS):
+        msg = f"{path}: is on a kernel file system; choose an output folder on disk"
+        raise InputError(msg)
+    for item in protect:
+        if item is None:
+            continue
+        kept = Path(item).expanduser().resolve()
+        if _inside(kept, target):
+            msg = (
+                f"{path}: holds {kept.name}, an input of this run; "
+                "choose an output folder that holds no scenario or input file"
+            )
+            raise InputError(msg)
+    if target.exists():
+        if not target.is_dir():
+            msg = f"{path}: exists and is not a folder; remove it or choose another output"
+            raise InputError(msg)
+        try:
+            entries = {p.name for p in target.iterdir()}
+        except OSError as exc:
+            msg = f"{path}: cannot list the folder ({exc.strerror}); choose another output"
+            raise InputError(msg) from None
+        if entries and MARKER not in entries and not force:
+            msg = (
+                f"{path}: holds {len(entries)} file(s) that denen-gis did not write; "
+                "choose a new or empty folder, or pass --force to replace it"
+            )
+            raise InputError(msg)
+    base = _existing_ancestor(target.parent)
+    if not base.is_dir():
+        msg = f"{path}: {base} is not a folder; choose another output"
+        raise InputError(msg)
+    if not os.access(base, os.W_OK | os.X_OK):
+        msg = f"{path}: the folder {base} is not writable; choose another output"
+        raise InputError(msg)
+    free = shutil.disk_usage(base).free
+    if free < min_free_bytes:
+        msg = (
+            f"{path}: only {free / 1e6:.1f} MB free on its disk "
+            f"(at least {min_free_bytes / 1e6:.0f} MB needed); free some space or choose another"
+        )
+        raise InputError(msg)
+    return target
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (a directory) while the block runs.
+
+    Concurrent runs that replace outputs in the same parent folder take turns
+    for the short rename step, so none sees another's half-done swap.
+    """
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_directory(
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    protect: Iterable[str | os.PathLike[str] | None] = (),
+) -> Iterator[Path]:
+    """Yield a fresh empty folder beside ``path``; on success it becomes ``path``.
+
+    ``path`` is first checked with :func:`denen_gis.io.outdir.check_output_folder`
+    (a non-empty folder that denen-gis did not write is refused unless
+    ``force``; one that holds a ``protect`` file is always refused). The new
+    folder gets the :data:`~denen_gis.io.outdir.MARKER` file. On success an
+    existing ``path`` is first moved aside, the new folder renamed into place,
+    then the old one removed, so readers never see a mixture of old and new
+    files; concurrent runs take turns for that step. On an exception the old
+    folder stays as it was and the new one is removed.
+    """
+    path = Path(path)
+    check_output_folder(path, force=force, protect=protect)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"{path}: cannot create the folder {path.parent} ({exc.strerror})"
+        raise InputError(msg) from None
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    # mkdtemp makes the folder private (0700); an output folder gets the usual mode.
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
+    with track_temporary(tmp):
+        try:
+            (tmp / MARKER).write_text("written by denen-gis; the folder is replaced as a whole\n")
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    with folder_lock(path.parent):
+        _swap_into_place(tmp, path, force=force, protect=protect)
+
+
+def _swap_into_place(
+    tmp: Path, path: Path, *, force: bool, protect: Iterable[str | os.PathLike[str] | None]
+) -> None:
+    try:
+        # Checked again: another program may have filled the folder during the run.
+        check_output_folder(path, force=force, protect=protect, min_free_bytes=0)
+    except InputError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+    moved = False
+    try:
+        if path.exists():
+            os.replace(path, old)
+            moved = True
+        os.replace(tmp, path)
+    except BaseException:
+        if moved and not path.exists():
+            os.replace(old, path)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if moved:
+        shutil.rmtree(old, ignore_errors=True)
