@@ -97,6 +97,16 @@ def check_output_folder(
     if any(_inside(target, root) for root in _VIRTUAL_ROOTS):
         msg = f"{path}: is on a kernel file system; choose an output folder on disk"
         raise InputError(msg)
+    _check_protected(path, target, protect)
+    if target.exists():
+        _check_replaceable(path, target, force=force)
+    _check_parent(path, target, min_free_bytes)
+    return target
+
+
+def _check_protected(
+    path: str | os.PathLike[str], target: Path, protect: Iterable[str | os.PathLike[str] | None]
+) -> None:
     for item in protect:
         if item is None:
             continue
@@ -107,21 +117,26 @@ def check_output_folder(
                 "choose an output folder that holds no scenario or input file"
             )
             raise InputError(msg)
-    if target.exists():
-        if not target.is_dir():
-            msg = f"{path}: exists and is not a folder; remove it or choose another output"
-            raise InputError(msg)
-        try:
-            entries = {p.name for p in target.iterdir()}
-        except OSError as exc:
-            msg = f"{path}: cannot list the folder ({exc.strerror}); choose another output"
-            raise InputError(msg) from None
-        if entries and MARKER not in entries and not force:
-            msg = (
-                f"{path}: holds {len(entries)} file(s) that denen-gis did not write; "
-                "choose a new or empty folder, or pass --force to replace it"
-            )
-            raise InputError(msg)
+
+
+def _check_replaceable(path: str | os.PathLike[str], target: Path, *, force: bool) -> None:
+    if not target.is_dir():
+        msg = f"{path}: exists and is not a folder; remove it or choose another output"
+        raise InputError(msg)
+    try:
+        entries = {p.name for p in target.iterdir()}
+    except OSError as exc:
+        msg = f"{path}: cannot list the folder ({exc.strerror}); choose another output"
+        raise InputError(msg) from None
+    if entries and MARKER not in entries and not force:
+        msg = (
+            f"{path}: holds {len(entries)} file(s) that denen-gis did not write; "
+            "choose a new or empty folder, or pass --force to replace it"
+        )
+        raise InputError(msg)
+
+
+def _check_parent(path: str | os.PathLike[str], target: Path, min_free_bytes: int) -> None:
     base = _existing_ancestor(target.parent)
     if not base.is_dir():
         msg = f"{path}: {base} is not a folder; choose another output"
@@ -136,7 +151,6 @@ def check_output_folder(
             f"(at least {min_free_bytes / 1e6:.0f} MB needed); free some space or choose another"
         )
         raise InputError(msg)
-    return target
 
 
 @contextlib.contextmanager

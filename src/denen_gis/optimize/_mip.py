@@ -67,7 +67,7 @@ def _params(engine: str, *, seed: int, workers: int, rel_gap: float) -> str:
     return ""
 
 
-def solve_mip(
+def solve_mip(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     matrix: sp.csr_matrix,
     *,
     row_lb: np.ndarray,

@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 
-def solve_max_coverage(
+def solve_max_coverage(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     coverage: sp.spmatrix | np.ndarray,
     population: np.ndarray,
     costs_myen: np.ndarray,
@@ -339,7 +339,7 @@ def round_lp(
     return np.sort(start).astype(np.int64)
 
 
-def solve_min_cost(
+def solve_min_cost(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     coverage: sp.spmatrix | np.ndarray,
     population: np.ndarray,
     costs_myen: np.ndarray,

@@ -97,7 +97,7 @@ def _site_blocks(sites: pd.DataFrame, regions: pd.DataFrame | None) -> list[str]
     return [lookup[p] for p in pref]
 
 
-def plan_datacenters(
+def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     datacenters: pd.DataFrame,
     graph: nx.Graph,
     demand: pd.DataFrame,

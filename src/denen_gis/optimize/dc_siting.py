@@ -110,7 +110,7 @@ class SitingResult:
     backup_rtt_ms: float
 
 
-def solve_dc_siting(
+def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     weights: npt.ArrayLike,
     rtt_ms: npt.ArrayLike,
     *,

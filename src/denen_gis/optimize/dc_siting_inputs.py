@@ -51,7 +51,7 @@ class SitingInputs:
         return usable
 
 
-def check_siting_inputs(
+def check_siting_inputs(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     weights: npt.ArrayLike,
     rtt_ms: npt.ArrayLike,
     *,

@@ -53,7 +53,7 @@ __all__ = ["solve_max_min_fairness"]
 STAGE1_MIP_SITES = 300
 
 
-def solve_max_min_fairness(
+def solve_max_min_fairness(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     coverage: sp.spmatrix | np.ndarray,
     population: np.ndarray,
     costs_myen: np.ndarray,

@@ -292,7 +292,7 @@ def _land_km(hubs: pd.DataFrame, links: pd.DataFrame, route_factor: float) -> pd
     return pd.DataFrame(csgraph.dijkstra(mat, directed=False), index=codes, columns=codes)
 
 
-def plan_landings(
+def plan_landings(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     landings: pd.DataFrame,
     hubs: pd.DataFrame,
     links: pd.DataFrame,

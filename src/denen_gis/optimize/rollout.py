@@ -70,7 +70,7 @@ def _spend_limits(
     return arr
 
 
-def solve_rollout(
+def solve_rollout(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     coverage: sp.spmatrix | np.ndarray,
     population: np.ndarray,
     costs_myen: np.ndarray,

@@ -35,7 +35,7 @@ def _ids_to_indices(name: str, ids: Iterable[object], site_ids: Sequence[object]
     return out
 
 
-def select_sites(
+def select_sites(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     coverage: sp.spmatrix | np.ndarray,
     *,
     population: np.ndarray,

@@ -370,7 +370,7 @@ class GeoJsonLayer(Layer):
         """
     )
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- map options are keyword-only parameters
         self,
         data_var: str,
         payload: str,

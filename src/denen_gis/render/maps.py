@@ -121,7 +121,7 @@ def _today(date: str | dt.date | None) -> str:
 # public maps
 
 
-def coverage_map(
+def coverage_map(  # noqa: PLR0913 -- map options are keyword-only parameters
     grid: pd.DataFrame,
     prefectures: gpd.GeoDataFrame,
     *,
@@ -210,7 +210,7 @@ def coverage_map(
     return m
 
 
-def infrastructure_map(
+def infrastructure_map(  # noqa: PLR0913 -- map options are keyword-only parameters
     prefectures: gpd.GeoDataFrame,
     *,
     datacenters: gpd.GeoDataFrame,
