@@ -19,10 +19,16 @@ from denen_gis.errors import InputError
 from denen_gis.geodesy import box_area_km2
 from denen_gis.mesh import mesh_bounds, mesh_indices
 
-__all__ = ["DID_MIN_DENSITY", "DID_MIN_POPULATION", "classify_urban"]
+__all__ = ["DID_MIN_DENSITY", "DID_MIN_DENSITY_500M", "DID_MIN_POPULATION", "classify_urban"]
 
 #: Minimum density of a DID cell [persons/km^2].
 DID_MIN_DENSITY = 4000.0
+#: Density threshold [persons/km^2] of the DID rule on the 2020 census 500 m
+#: grid, calibrated once, nationally, by ``data/build/population.py`` so that
+#: 70.0% of the people live in urban cells (the 2020 census DID share). A 500 m
+#: cell mixes dense and sparse blocks, so the census 4,000/km^2 applied to
+#: cells would count too few people as urban.
+DID_MIN_DENSITY_500M = 2320.0
 #: Minimum population of a DID cluster [persons].
 DID_MIN_POPULATION = 5000
 
