@@ -226,9 +226,7 @@ def build_municipalities(n03_dir: Path, preliminary: pd.Series) -> gpd.GeoDataFr
         parent[(p, c)] if ward else ""
         for p, c, ward in zip(wards["N03_001"], wards["N03_003"], is_ward, strict=True)
     ]
-    parent_name = [
-        c if ward else "" for c, ward in zip(wards["N03_003"], is_ward, strict=True)
-    ]
+    parent_name = [c if ward else "" for c, ward in zip(wards["N03_003"], is_ward, strict=True)]
     munis = gpd.GeoDataFrame(
         {
             "muni_code": wards["N03_007"].to_numpy(),
@@ -245,9 +243,7 @@ def build_municipalities(n03_dir: Path, preliminary: pd.Series) -> gpd.GeoDataFr
     if len(munis) != 1902 or munis["muni_code"].duplicated().any():
         msg = f"municipalities_wards.topojson: expected 1,902 distinct codes, got {len(munis)}"
         raise SystemExit(msg)
-    munis["population_preliminary"] = (
-        munis["muni_code"].map(preliminary).fillna(-1).astype(np.int64)
-    )
+    munis["population_preliminary"] = munis["muni_code"].map(preliminary).fillna(0).astype(np.int64)
     munis["area_km2"] = [round(geodesic_area_km2(g), 2) for g in munis.geometry]
     return munis
 
@@ -388,9 +384,7 @@ def build(out_dir: Path, estat_dir: Path, n03_dir: Path, preliminary_csv: Path) 
     check_islands(cells, munis)
 
     known = munis[munis["population_preliminary"] > 0]
-    diff = (known["population"] - known["population_preliminary"]) / known[
-        "population_preliminary"
-    ]
+    diff = (known["population"] - known["population_preliminary"]) / known["population_preliminary"]
     worst_i = diff.abs().idxmax()
     worst = (
         f"{known.at[worst_i, 'muni_code']} {known.at[worst_i, 'name_ja']}: "

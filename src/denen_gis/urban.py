@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 from denen_gis.errors import InputError
 from denen_gis.geodesy import box_area_km2
@@ -71,6 +70,8 @@ def classify_urban(
     dense = density >= min_density
     if not dense.any():
         return np.zeros(codes.size, dtype=bool)
+    from scipy import ndimage  # imported here: slow to import, and data info needs only constants
+
     r0, c0 = row.min(), col.min()
     raster = np.zeros((row.max() - r0 + 1, col.max() - c0 + 1), dtype=bool)
     raster[row[dense] - r0, col[dense] - c0] = True
