@@ -78,22 +78,25 @@ def main(argv: list[str] | None = None) -> None:
         "--estat-dir",
         type=Path,
         default=DEFAULT_ESTAT,
-        help="folder of the 151 e-Stat files tblT001141H*.zip (default: %(default)s)",
+        help="folder of the 151 e-Stat files tblT001141H*.zip "
+        "(default: ../shared/data/estat_census2020_mesh500 from the repository root)",
     )
     parser.add_argument(
         "--n03-dir",
         type=Path,
         default=DEFAULT_N03,
-        help="folder of the N03 2021 TopoJSON files (default: %(default)s)",
+        help="folder of the N03 2021 TopoJSON files "
+        "(default: ../shared/data/n03_2021 from the repository root)",
     )
     parser.add_argument(
         "--preliminary",
         type=Path,
         default=DEFAULT_PRELIMINARY,
-        help="e-Stat 2020 preliminary counts by municipality (default: %(default)s)",
+        help="e-Stat 2020 preliminary counts by municipality (default: "
+        "../shared/data/census2020_municipal_population_preliminary.csv from the repository root)",
     )
     parser.add_argument(
-        "--out", type=Path, default=ROOT / "data", help="output folder (default: %(default)s)"
+        "--out", type=Path, default=ROOT / "data", help="output folder (default: data/)"
     )
     parser.add_argument(
         "--check-twice",
