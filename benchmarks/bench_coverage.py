@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_coverage.py [--cells N] [--sites M] [--seed S]
                                         [--layer stations|candidates]
 
-With ``data/population_1km.parquet`` present the embedded grid is used
+With ``data/population_500m.parquet`` present the embedded grid is used
 (first N cells when ``--cells`` is given) with the embedded stations when
 present; otherwise, and for any size the dataset lacks, a synthetic grid of
 real JIS X 0410 1 km mesh codes over Japan's bounding box and synthetic
@@ -104,7 +104,7 @@ def load_inputs(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     grid = stations = None
     source = []
-    if (ROOT / "data" / "population_1km.parquet").is_file():
+    if (ROOT / "data" / "population_500m.parquet").is_file():
         from denen_gis.io import japan
 
         grid = japan.load_population_grid()

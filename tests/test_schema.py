@@ -32,6 +32,12 @@ _ATTRS: dict[str, dict[str, list[object]]] = {
         "name_en": ["Tokyo", "Kanagawa"],
         "population": [14_047_594, 9_237_337],
     },
+    "municipalities": {
+        "muni_code": ["32201", "32203"],
+        "name_ja": ["松江市", "浜田市"],
+        "pref_code": ["32", "32"],
+        "population": [200_000, 50_000],
+    },
     "population": {"mesh_code": ["53394611", "53394612"], "population": [10, 0]},
     "stations": {
         "site_id": ["s1", "s2"],
@@ -56,6 +62,7 @@ _ATTRS: dict[str, dict[str, list[object]]] = {
 #: A numeric column of each kind with a minimum of 0 or more (landings has none).
 _NUMERIC = {
     "regions": "population",
+    "municipalities": "population",
     "population": "population",
     "stations": "height_m",
     "candidates": "cost_myen",

@@ -384,11 +384,11 @@ def build_datacenters(
 
 def build(out_dir: str | Path | None = None) -> dict[str, Path]:
     """Write every infrastructure layer into ``out_dir`` and return their paths."""
-    from denen_gis.io.japan import load_prefectures
-
     out = Path(out_dir) if out_dir is not None else Path(__file__).resolve().parents[1]
     out.mkdir(parents=True, exist_ok=True)
-    prefectures = load_prefectures()
+    # The prefectures of this build (out_dir), not of the installed dataset.
+    path = out / "prefectures.parquet"
+    prefectures = validate_layer(gpd.read_parquet(path), "regions", source=str(path))
     hubs = build_hubs(prefectures)
     links = build_backbone_links(prefectures, hubs)
     cables, landings = build_cables(prefectures)

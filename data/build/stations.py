@@ -22,7 +22,7 @@ Existing stations
 
 Candidate sites
 ---------------
-One candidate per 2 km x 2 km block (2 x 2 cells of 1 km) that holds
+One candidate per 2 km x 2 km block (4 x 4 cells of 500 m) that holds
 uncovered people, at its most populated uncovered cell: a 700 MHz macro in
 rural cells, a 3.7 GHz macro in urban ones. Cost = the type's capex plus fibre
 backhaul at ``BACKHAUL_MYEN_PER_KM`` per km of distance to the nearest existing
@@ -122,15 +122,22 @@ def place_stations(grid: pd.DataFrame, targets: pd.Series) -> tuple[pd.DataFrame
     return stations, covered
 
 
+#: Cells per side of a candidate block (5 x 500 m = 2.5 km).
+BLOCK_CELLS = 5
+
+
 def build_candidates(
     grid: pd.DataFrame, covered: np.ndarray, stations: pd.DataFrame
 ) -> pd.DataFrame:
     """One candidate per 2 x 2 km block with uncovered people, with a backhaul-aware cost."""
+    if len(grid) and len(str(grid["mesh_code"].iloc[0])) != 9:
+        msg = "the candidate recipe expects the 500 m (9-digit) grid"
+        raise SystemExit(msg)
     codes = grid["mesh_code"].to_numpy()
     row, col, _ = mesh_indices(codes)
     pop = grid["population"].to_numpy()
     todo = np.flatnonzero((~covered) & (pop > 0))
-    block = (row[todo] // 2) * 100_000 + col[todo] // 2
+    block = (row[todo] // BLOCK_CELLS) * 100_000 + col[todo] // BLOCK_CELLS
     frame = pd.DataFrame({"cell": todo, "block": block, "pop": pop[todo], "code": codes[todo]})
     frame = frame.sort_values(["block", "pop", "code"], ascending=[True, False, True])
     chosen = np.sort(frame.drop_duplicates("block")["cell"].to_numpy())
@@ -168,7 +175,7 @@ def _points(grid: pd.DataFrame, cells: np.ndarray) -> np.ndarray:
 
 def main(out_dir: Path) -> None:
     """Write ``stations_5g.parquet`` and ``candidates_5g.parquet`` into ``out_dir``."""
-    table = pd.read_parquet(out_dir / "population_1km.parquet")
+    table = pd.read_parquet(out_dir / "population_500m.parquet")
     grid = grid_from_table(table)
     desired = prefecture_targets(grid)
     targets = desired.copy()

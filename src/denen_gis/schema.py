@@ -100,8 +100,57 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("pref_code", "str", "Prefecture code '01'-'47'", required=False),
             Column("area_km2", "float", "Cell area on GRS80 [km^2]", minimum=0, required=False),
             Column("urban", "bool", "Urban by the census DID rule", required=False),
+            Column("households", "int", "Households [households]", minimum=0, required=False),
+            Column("muni_code", "str", "5-digit municipality (or ward) code", required=False),
+            Column(
+                "muni_by_nearest",
+                "bool",
+                "Centre outside every municipal polygon; nearest municipality given",
+                required=False,
+            ),
         ),
         unique="mesh_code",
+    ),
+    "municipalities": LayerSchema(
+        "municipalities",
+        _POLY,
+        (
+            Column("muni_code", "str", "5-digit JIS X 0402 code (wards of designated cities)"),
+            Column("name_ja", "str", "Name in Japanese (wards as 'city + ward')"),
+            Column("pref_code", "str", "Prefecture code '01'-'47'"),
+            Column(
+                "parent_code",
+                "str",
+                "Designated city of a ward, else empty",
+                required=False,
+                default="",
+            ),
+            Column(
+                "population",
+                "int",
+                "Population of record: sum of its census cells [persons]",
+                minimum=0,
+                required=False,
+            ),
+            Column("households", "int", "Households [households]", minimum=0, required=False),
+            Column(
+                "urban_population",
+                "int",
+                "People in urban (DID rule) cells [persons]",
+                minimum=0,
+                required=False,
+            ),
+            Column("cells", "int", "Inhabited 500 m cells", minimum=0, required=False),
+            Column(
+                "population_preliminary",
+                "int",
+                "2020 census preliminary count (cross-check; 0 when none) [persons]",
+                minimum=0,
+                required=False,
+            ),
+            Column("area_km2", "float", "Geodesic area [km^2]", minimum=0, required=False),
+        ),
+        unique="muni_code",
     ),
     "stations": LayerSchema(
         "stations",
@@ -283,8 +332,9 @@ def validate_layer(
     frame
         The layer.
     kind
-        A key of :data:`SCHEMAS`: ``regions``, ``population``, ``stations``,
-        ``candidates``, ``datacenters``, ``cables`` or ``landings``.
+        A key of :data:`SCHEMAS`: ``regions``, ``municipalities``,
+        ``population``, ``stations``, ``candidates``, ``datacenters``,
+        ``cables`` or ``landings``.
     source
         How to name the layer in messages (usually its file path).
 
@@ -333,7 +383,7 @@ def validate_layer(
                 out[col.name] = col.default
             continue
         out[col.name] = _coerce(out[col.name], col, source)
-    for name in ("pref_code", "code"):
+    for name in ("pref_code", "code", "muni_code", "parent_code"):
         if name in out.columns and schema_has(schema, name):
             out[name] = normalise_codes(out[name])
     geom = out.geometry.to_numpy()

@@ -13,16 +13,21 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 from denen_gis.errors import InputError
 from denen_gis.geodesy import box_area_km2
 from denen_gis.mesh import mesh_bounds, mesh_indices
 
-__all__ = ["DID_MIN_DENSITY", "DID_MIN_POPULATION", "classify_urban"]
+__all__ = ["DID_MIN_DENSITY", "DID_MIN_DENSITY_500M", "DID_MIN_POPULATION", "classify_urban"]
 
 #: Minimum density of a DID cell [persons/km^2].
 DID_MIN_DENSITY = 4000.0
+#: Density threshold [persons/km^2] of the DID rule on the 2020 census 500 m
+#: grid, calibrated once, nationally, by ``data/build/population.py`` so that
+#: 70.0% of the people live in urban cells (the 2020 census DID share). A 500 m
+#: cell mixes dense and sparse blocks, so the census 4,000/km^2 applied to
+#: cells would count too few people as urban.
+DID_MIN_DENSITY_500M = 2320.0
 #: Minimum population of a DID cluster [persons].
 DID_MIN_POPULATION = 5000
 
@@ -65,6 +70,8 @@ def classify_urban(
     dense = density >= min_density
     if not dense.any():
         return np.zeros(codes.size, dtype=bool)
+    from scipy import ndimage  # imported here: slow to import, and data info needs only constants
+
     r0, c0 = row.min(), col.min()
     raster = np.zeros((row.max() - r0 + 1, col.max() - c0 + 1), dtype=bool)
     raster[row[dense] - r0, col[dense] - c0] = True

@@ -16,46 +16,49 @@ data_app = typer.Typer(
 )
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (CJK characters count as two)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 1)
+
+
 @data_app.command("info")
 def info(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    municipalities: bool = typer.Option(
+        False,
+        "--municipalities",
+        help="List the municipalities (code, name, prefecture, population, urban share).",
+    ),
 ) -> None:
-    """Table of the embedded layers: rows, CRS, national and per-prefecture population."""
-    from denen_gis.io.japan import dataset_summary, load_population_grid, load_prefectures
+    """The embedded dataset: layers, census totals, prefectures (or municipalities)."""
+    from denen_gis.io.japan import dataset_facts, dataset_summary, municipality_table
 
+    if municipalities:
+        table = municipality_table()
+        if json_out:
+            print_json({"municipalities": table.to_dict(orient="records")})
+            return
+        # Plain aligned text: a rich Table of 1,900 rows takes seconds to lay out.
+        head = f"{len(table):,} municipalities and wards (N03 2021; 2020 census 500 m cells)"
+        lines = [head, _pad("code", 6) + _pad("name", 22) + _pad("prefecture", 14)]
+        lines[-1] += _pad("parent", 7) + "population".rjust(11) + "urban %".rjust(9)
+        for row in table.itertuples():
+            lines.append(
+                _pad(row.muni_code, 6)
+                + _pad(row.name_ja, 22)
+                + _pad(f"{row.pref_code} {row.pref_name_ja}", 14)
+                + _pad(row.parent_code, 7)
+                + f"{row.population:,}".rjust(11)
+                + f"{100 * row.urban_share:.1f}".rjust(9)
+            )
+        print("\n".join(lines))
+        return
+    facts = dataset_facts()
     layers = dataset_summary()
-    prefs = load_prefectures()
-    grid = load_population_grid()
-    by_pref = grid.groupby("pref_code")["population"].sum()
-    urban_pop = int(grid.loc[grid["urban"], "population"].sum())
-    total = int(grid["population"].sum())
-    prefs = prefs.assign(grid_population=prefs["code"].map(by_pref).fillna(0).astype(int))
-    prefs["urban_population"] = (
-        prefs["code"]
-        .map(grid[grid["urban"]].groupby("pref_code")["population"].sum())
-        .fillna(0)
-        .astype(int)
-    )
-    summary = {
-        "layers": layers.to_dict(orient="records"),
-        "national_population": total,
-        "census_population": int(prefs["population"].sum()),
-        "urban_population": urban_pop,
-        "urban_share": urban_pop / total if total else 0.0,
-        "urban_area_km2": float(grid.loc[grid["urban"], "area_km2"].sum()),
-        "land_area_km2": float(grid["area_km2"].sum()),
-        "prefectures": prefs[
-            [
-                "code",
-                "name_en",
-                "name_ja",
-                "block",
-                "population",
-                "grid_population",
-                "urban_population",
-            ]
-        ].to_dict(orient="records"),
-    }
+    summary = {"layers": layers.to_dict(orient="records"), **facts}
     if json_out:
         print_json(summary)
         return
@@ -74,25 +77,30 @@ def info(
         )
         table.add_row(row.file, f"{row.rows:,}", row.geometry or row.kind, pop, f"{row.size_kb:,}")
     console.print(table)
-    ptable = Table(title="Population by prefecture (2020 Census; grid is modelled)")
-    for col in ("code", "prefecture", "block", "census", "grid", "urban %"):
+    ptable = Table(title="Population by prefecture (2020 Census: final figure and 500 m cells)")
+    for col in ("code", "prefecture", "block", "census", "cells sum", "cells", "urban %"):
         ptable.add_column(col, justify="left" if col in ("prefecture", "block") else "right")
-    for row in prefs.itertuples():
-        urban = 100 * row.urban_population / row.grid_population if row.grid_population else 0
+    for p in facts["prefectures"]:
+        urban = 100 * p["urban_population"] / p["population"] if p["population"] else 0.0
         ptable.add_row(
-            row.code,
-            f"{row.name_en} {row.name_ja}",
-            str(row.block),
-            f"{row.population:,}",
-            f"{row.grid_population:,}",
+            p["pref_code"],
+            f"{p['name_en']} {p['name_ja']}",
+            str(p["block"]),
+            f"{p['census_population']:,}",
+            f"{p['population']:,}",
+            f"{p['cells']:,}",
             f"{urban:.1f}",
         )
     console.print(ptable)
     console.print(
-        f"National population {total:,} (census {summary['census_population']:,}); "
-        f"urban (DID rule) {urban_pop:,} = {100 * summary['urban_share']:.1f}% on "
-        f"{summary['urban_area_km2']:,.0f} km² of {summary['land_area_km2']:,.0f} km² "
-        f"({100 * summary['urban_area_km2'] / summary['land_area_km2']:.1f}% of land)"
+        f"{facts['population']:,} people and {facts['households']:,} households in "
+        f"{facts['cells']:,} inhabited {facts['cell_size_m']} m cells; "
+        f"{facts['municipalities']:,} municipalities. Urban (DID rule, "
+        f"{facts['urban_threshold_per_km2']:,.0f}/km² calibrated to the census 70.0%): "
+        f"{100 * facts['urban_share']:.1f}%. Cells given the nearest municipality "
+        f"(centre in the sea or outside every polygon): {facts['nearest_municipality_cells']:,} "
+        f"with {facts['nearest_municipality_population']:,} people.",
+        soft_wrap=True,
     )
 
 

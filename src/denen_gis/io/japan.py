@@ -4,6 +4,13 @@ Each loader returns a validated layer in EPSG:6668. The files are rebuilt by
 ``python data/build/build_all.py`` (see ``data/SOURCES.md`` for sources,
 licences and what is official and what is modelled).
 
+The population is the 2020 Population Census on the 500 m mesh (e-Stat,
+official final counts, 466,145 inhabited cells); prefectures and municipalities
+are MLIT N03 (2021) boundaries. Every cell carries the prefecture and
+municipality that hold its centre (``muni_by_nearest`` marks the cells whose
+centre lies in the sea or outside every polygon and that were given the
+nearest municipality).
+
 The data folder is ``$DENEN_GIS_DATA`` when set, else ``data/`` at the top of
 the source tree this package was installed from.
 """
@@ -17,31 +24,37 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG, box_area_km2
-from denen_gis.mesh import mesh_bounds, mesh_polygons
+from denen_gis.mesh import mesh_bounds
 from denen_gis.schema import validate_layer
 
 __all__ = [
     "DATASET_FILES",
     "data_dir",
+    "dataset_facts",
     "dataset_summary",
     "grid_from_table",
     "load_cables",
     "load_candidates",
     "load_datacenters",
     "load_landings",
+    "load_municipalities",
     "load_population_grid",
+    "load_population_table",
     "load_prefectures",
     "load_stations",
+    "municipality_table",
     "population_by",
 ]
 
 #: File name of each layer of the embedded dataset, with its schema kind.
 DATASET_FILES: dict[str, tuple[str, str]] = {
     "prefectures": ("prefectures.parquet", "regions"),
-    "population": ("population_1km.parquet", "population"),
+    "municipalities": ("municipalities.parquet", "municipalities"),
+    "population": ("population_500m.parquet", "population"),
     "stations": ("stations_5g.parquet", "stations"),
     "candidates": ("candidates_5g.parquet", "candidates"),
     "datacenters": ("datacenters.parquet", "datacenters"),
@@ -84,8 +97,30 @@ def _read_geoparquet(layer: str) -> gpd.GeoDataFrame:
 
 
 def load_prefectures() -> gpd.GeoDataFrame:
-    """The 47 prefectures with 2020 Census population (``regions`` schema)."""
+    """The 47 prefectures with 2020 Census population (``regions`` schema).
+
+    N03 (2021) boundaries with every island; ``population`` is the final
+    census figure of record; ``neighbors`` are the prefectures whose N03
+    polygons touch.
+    """
     return _read_geoparquet("prefectures").copy()
+
+
+def load_municipalities() -> gpd.GeoDataFrame:
+    """The 1,902 coded N03 units (``municipalities`` schema).
+
+    Municipalities, with the designated cities split into their wards
+    (``parent_code`` is then the city), Tokyo's special wards, and the six
+    Northern-Territory villages (not enumerated: population 0). Columns:
+    ``muni_code``, ``name_ja``, ``pref_code``, ``pref_name_ja``,
+    ``parent_code``, ``parent_name_ja``, ``population`` (sum of its cells,
+    2020 final), ``households``, ``urban_population``, ``cells``,
+    ``population_preliminary`` (e-Stat preliminary count, cross-check only;
+    0 when none is published), ``area_km2`` and the polygon. No English
+    names: N03 carries none and a machine romanisation of place names would
+    often be wrong.
+    """
+    return _read_geoparquet("municipalities").copy()
 
 
 def grid_from_table(table: pd.DataFrame, *, source: str = "population grid") -> gpd.GeoDataFrame:
@@ -98,31 +133,51 @@ def grid_from_table(table: pd.DataFrame, *, source: str = "population grid") -> 
         msg = f"{source}: missing column 'mesh_code'"
         raise InputError(msg)
     codes = table["mesh_code"].astype(str).to_numpy()
+    bounds = mesh_bounds(codes)  # once: decoding 466k codes is the slow part
     frame = gpd.GeoDataFrame(
-        table.reset_index(drop=True).copy(), geometry=mesh_polygons(codes), crs=CRS_EPSG
+        table.reset_index(drop=True).copy(), geometry=shapely.box(*bounds), crs=CRS_EPSG
     )
     frame["mesh_code"] = codes
     if "area_km2" not in frame.columns:
-        frame["area_km2"] = box_area_km2(*mesh_bounds(codes))
+        frame["area_km2"] = box_area_km2(*bounds)
     return validate_layer(frame, "population", source=source)
 
 
 @lru_cache(maxsize=2)
-def _population_grid() -> gpd.GeoDataFrame:
+def _population_table() -> pd.DataFrame:
     path = _path("population")
     if not path.is_file():
         msg = f"embedded population grid is missing ({path}); rebuild the dataset"
         raise InputError(msg)
     table = pd.read_parquet(path)
     table["mesh_code"] = table["mesh_code"].astype(str)
-    return grid_from_table(table, source=str(path))
+    return table
+
+
+def load_population_table() -> pd.DataFrame:
+    """The census 500 m grid as a plain table, without cell polygons (fast).
+
+    Columns: ``mesh_code`` (9 digits), ``population`` [persons],
+    ``households``, ``pref_code``, ``muni_code``, ``urban`` (DID rule,
+    :data:`denen_gis.urban.DID_MIN_DENSITY_500M`) and ``muni_by_nearest``.
+    """
+    return _population_table().copy()
+
+
+@lru_cache(maxsize=2)
+def _population_grid() -> gpd.GeoDataFrame:
+    return grid_from_table(_population_table(), source=str(_path("population")))
 
 
 def load_population_grid() -> gpd.GeoDataFrame:
-    """Modelled 1 km population grid calibrated to the 2020 Census (``population`` schema).
+    """The 2020 Population Census on the 500 m mesh (``population`` schema).
 
-    Columns: ``mesh_code``, ``pref_code``, ``population`` [persons],
-    ``area_km2``, ``urban`` (census DID rule), and the cell polygon.
+    Official final counts (e-Stat, table T001141), 466,145 inhabited cells
+    summing to 126,146,099 people. Columns: ``mesh_code`` (9 digits),
+    ``population`` [persons], ``households``, ``pref_code``, ``muni_code``,
+    ``urban`` (census DID rule calibrated to the 70.0% DID share),
+    ``muni_by_nearest``, ``area_km2`` and the cell polygon (derived from the
+    code).
     """
     return _population_grid().copy()
 
@@ -159,6 +214,7 @@ def population_by(grid: pd.DataFrame, column: str = "pref_code") -> pd.Series:
 
 _LOADERS = {
     "prefectures": load_prefectures,
+    "municipalities": load_municipalities,
     "population": load_population_grid,
     "stations": load_stations,
     "candidates": load_candidates,
@@ -168,10 +224,42 @@ _LOADERS = {
 }
 
 
+def _parquet_facts(path: Path) -> dict[str, object]:
+    """Rows, CRS, geometry type and population sum of a GeoParquet file.
+
+    Read from the file's metadata and its ``population`` column only, so that
+    ``denen-gis data info`` need not build and validate every geometry.
+    """
+    import json
+
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path)
+    geo = json.loads((meta.schema_arrow.metadata or {}).get(b"geo", b"{}"))
+    column = geo.get("columns", {}).get(geo.get("primary_column", "geometry"), {})
+    types = column.get("geometry_types", [])
+    crs_id = (column.get("crs") or {}).get("id", {})
+    crs = f"{crs_id.get('authority', 'EPSG')}:{crs_id.get('code', CRS_EPSG)}"
+    names = meta.schema_arrow.names
+    pop = (
+        int(pq.read_table(path, columns=["population"]).column(0).to_numpy().sum())
+        if "population" in names
+        else None
+    )
+    return {
+        "rows": meta.metadata.num_rows,
+        "crs": crs,
+        "geometry": "/".join(sorted({t.removeprefix("Multi") for t in types})) or "Polygon",
+        "population": pop,
+    }
+
+
 def dataset_summary() -> pd.DataFrame:
     """One row per embedded layer: file, kind, rows, CRS, geometry type, population.
 
     Layers whose file has not been built yet are listed with ``rows = 0``.
+    Figures come from the files' metadata (fast); the loaders validate the
+    layers when they are used.
     """
     rows = []
     folder = data_dir()
@@ -191,19 +279,12 @@ def dataset_summary() -> pd.DataFrame:
                 }
             )
             continue
-        frame = _LOADERS[layer]()
-        pop = int(frame["population"].sum()) if "population" in frame.columns else None
         rows.append(
             {
                 "layer": layer,
                 "file": fname,
                 "kind": kind,
-                "rows": len(frame),
-                "crs": f"EPSG:{frame.crs.to_epsg()}",
-                "geometry": "/".join(
-                    sorted({t.removeprefix("Multi") for t in frame.geom_type.unique()})
-                ),
-                "population": pop,
+                **_parquet_facts(path),
                 "size_kb": round(path.stat().st_size / 1024),
             }
         )
@@ -226,6 +307,117 @@ def dataset_summary() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Side of a cell of the embedded grid [m] (JIS X 0410 4th-order mesh).
+CELL_SIZE_M = 500
+
+
+def dataset_facts() -> dict[str, object]:
+    """Headline figures of the embedded dataset, for ``denen-gis data info``.
+
+    Returns
+    -------
+    dict
+        ``population``, ``households``, ``cells`` (inhabited), ``cell_size_m``,
+        ``municipalities``, ``census_population`` (prefecture figures of
+        record), ``urban_population``, ``urban_share``,
+        ``urban_threshold_per_km2``, ``nearest_municipality_cells`` and
+        ``nearest_municipality_population`` (cells whose centre lies outside
+        every municipal polygon), and ``prefectures``: one dict per prefecture
+        with ``pref_code``, ``name_en``, ``name_ja``, ``block``,
+        ``census_population``, ``population``, ``urban_population``,
+        ``households`` and ``cells``.
+    """
+    import pyarrow.parquet as pq
+
+    from denen_gis.urban import DID_MIN_DENSITY_500M
+
+    # Only the columns needed, grouped with bincount: fast enough for the CLI budget.
+    cols = ["population", "households", "pref_code", "urban", "muni_by_nearest"]
+    arrow = pq.read_table(_path("population"), columns=cols)
+    pop = arrow.column("population").to_numpy().astype(np.int64)
+    households = arrow.column("households").to_numpy().astype(np.int64)
+    urban = arrow.column("urban").to_numpy(zero_copy_only=False).astype(bool)
+    nearest = arrow.column("muni_by_nearest").to_numpy(zero_copy_only=False).astype(bool)
+    pref = arrow.column("pref_code").cast("int32").to_numpy()
+    prefs = pd.read_parquet(
+        _path("prefectures"), columns=["code", "name_en", "name_ja", "block", "population"]
+    )
+    n_munis = pq.ParquetFile(_path("municipalities")).metadata.num_rows
+    size = 48
+    by_pref = pd.DataFrame(
+        {
+            "population": np.bincount(pref, weights=pop, minlength=size),
+            "households": np.bincount(pref, weights=households, minlength=size),
+            "cells": np.bincount(pref, minlength=size),
+            "urban_population": np.bincount(pref[urban], weights=pop[urban], minlength=size),
+        },
+        index=[f"{i:02d}" for i in range(size)],
+    )
+    by_pref = by_pref.reindex(prefs["code"]).fillna(0).astype(np.int64)
+    prefectures = [
+        {
+            "pref_code": code,
+            "name_en": name_en,
+            "name_ja": name_ja,
+            "block": block,
+            "census_population": int(census),
+            "population": int(by_pref.at[code, "population"]),
+            "urban_population": int(by_pref.at[code, "urban_population"]),
+            "households": int(by_pref.at[code, "households"]),
+            "cells": int(by_pref.at[code, "cells"]),
+        }
+        for code, name_en, name_ja, block, census in zip(
+            prefs["code"],
+            prefs["name_en"],
+            prefs["name_ja"],
+            prefs["block"],
+            prefs["population"],
+            strict=True,
+        )
+    ]
+    total = int(pop.sum())
+    urban_pop = int(pop[urban].sum())
+    return {
+        "population": total,
+        "households": int(households.sum()),
+        "cells": len(pop),
+        "cell_size_m": CELL_SIZE_M,
+        "municipalities": n_munis,
+        "census_population": int(prefs["population"].sum()),
+        "urban_population": urban_pop,
+        "urban_share": urban_pop / total if total else 0.0,
+        "urban_threshold_per_km2": DID_MIN_DENSITY_500M,
+        "nearest_municipality_cells": int(nearest.sum()),
+        "nearest_municipality_population": int(pop[nearest].sum()),
+        "prefectures": prefectures,
+    }
+
+
+def municipality_table() -> pd.DataFrame:
+    """One row per municipality (no geometry), sorted by code.
+
+    Columns: ``muni_code``, ``name_ja``, ``pref_code``, ``pref_name_ja``,
+    ``parent_code``, ``population``, ``urban_population``, ``urban_share``
+    [0-1], ``households``, ``cells``, ``population_preliminary``.
+    """
+    cols = [
+        "muni_code",
+        "name_ja",
+        "pref_code",
+        "pref_name_ja",
+        "parent_code",
+        "population",
+        "urban_population",
+        "households",
+        "cells",
+        "population_preliminary",
+    ]
+    table = pd.read_parquet(_path("municipalities"), columns=cols)
+    share = table["urban_population"] / table["population"].where(table["population"] > 0)
+    table.insert(6, "urban_share", share.fillna(0.0))
+    return table.sort_values("muni_code", ignore_index=True)
 
 
 def load_hubs() -> pd.DataFrame:

@@ -92,7 +92,7 @@ def population_input(
     *,
     prefectures: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
-    """The population grid: the user's file(s) at ``path`` or the embedded 1 km grid.
+    """The population grid: the user's file(s) at ``path`` or the embedded 500 m census grid.
 
     A user grid without ``pref_code`` gets the prefecture containing each cell
     centre; one without ``urban`` gets the census DID rule.
