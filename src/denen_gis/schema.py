@@ -241,27 +241,37 @@ SCHEMAS: dict[str, LayerSchema] = {
 
 
 def _coerce(series: pd.Series, col: Column, source: str) -> pd.Series:
-    name = col.name
     if col.kind == "str":
-        if series.isna().any():
-            row = int(np.flatnonzero(series.isna().to_numpy())[0])
-            msg = f"{source}: column {name!r} is empty in row {row}; fill it in"
-            raise InputError(msg)
-        return series.astype(str)
+        return _coerce_str(series, col.name, source)
     if col.kind == "bool":
-        if series.dtype == bool:
-            return series
-        mapping = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False}
-        text = series.astype(str).str.strip().str.lower()
-        bad = ~text.isin(list(mapping))
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            msg = (
-                f"{source}: column {name!r} row {row} has {series.iloc[row]!r}; "
-                "use true/false or 1/0"
-            )
-            raise InputError(msg)
-        return text.map(mapping).astype(bool)
+        return _coerce_bool(series, col.name, source)
+    return _coerce_number(series, col, source)
+
+
+def _coerce_str(series: pd.Series, name: str, source: str) -> pd.Series:
+    if series.isna().any():
+        row = int(np.flatnonzero(series.isna().to_numpy())[0])
+        msg = f"{source}: column {name!r} is empty in row {row}; fill it in"
+        raise InputError(msg)
+    return series.astype(str)
+
+
+def _coerce_bool(series: pd.Series, name: str, source: str) -> pd.Series:
+    if series.dtype == bool:
+        return series
+    mapping = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False}
+    text = series.astype(str).str.strip().str.lower()
+    bad = ~text.isin(list(mapping))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        msg = f"{source}: column {name!r} row {row} has {series.iloc[row]!r}; use true/false or 1/0"
+        raise InputError(msg)
+    return text.map(mapping).astype(bool)
+
+
+def _coerce_number(series: pd.Series, col: Column, source: str) -> pd.Series:
+    """A ``float`` or ``int`` column: finite numbers within the column's range."""
+    name = col.name
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() & series.notna()
     missing = series.isna()
@@ -275,6 +285,19 @@ def _coerce(series: pd.Series, col: Column, source: str) -> pd.Series:
         row = int(np.flatnonzero(~np.isfinite(arr))[0])
         msg = f"{source}: column {name!r} row {row} is not a finite number"
         raise InputError(msg)
+    _check_range(arr, col, source)
+    if col.kind == "int":
+        if not np.all(arr == np.round(arr)):
+            row = int(np.flatnonzero(arr != np.round(arr))[0])
+            msg = f"{source}: column {name!r} row {row} is {arr[row]:g}, not a whole number"
+            raise InputError(msg)
+        return pd.Series(arr.astype(np.int64), index=series.index, name=name)
+    return pd.Series(arr, index=series.index, name=name)
+
+
+def _check_range(arr: np.ndarray, col: Column, source: str) -> None:
+    """Fail at the first value below ``col.minimum`` or above ``col.maximum``."""
+    name = col.name
     if col.minimum is not None and (arr < col.minimum).any():
         row = int(np.flatnonzero(arr < col.minimum)[0])
         msg = (
@@ -289,13 +312,6 @@ def _coerce(series: pd.Series, col: Column, source: str) -> pd.Series:
             f"above the maximum {col.maximum:g}"
         )
         raise InputError(msg)
-    if col.kind == "int":
-        if not np.all(arr == np.round(arr)):
-            row = int(np.flatnonzero(arr != np.round(arr))[0])
-            msg = f"{source}: column {name!r} row {row} is {arr[row]:g}, not a whole number"
-            raise InputError(msg)
-        return pd.Series(arr.astype(np.int64), index=series.index, name=name)
-    return pd.Series(arr, index=series.index, name=name)
 
 
 def schema_has(schema: LayerSchema, name: str) -> bool:
@@ -371,6 +387,20 @@ def validate_layer(
     if out.crs.to_epsg() != CRS_EPSG:
         out = out.to_crs(CRS_EPSG)
     out = out.reset_index(drop=True)
+    _coerce_columns(out, schema, source)
+    _check_geometry(out.geometry.to_numpy(), schema, kind=kind, source=source)
+    if schema.unique and out[schema.unique].duplicated().any():
+        row = int(np.flatnonzero(out[schema.unique].duplicated().to_numpy())[0])
+        msg = (
+            f"{source}: {schema.unique} {out[schema.unique].iloc[row]!r} in row {row} "
+            "appears more than once"
+        )
+        raise InputError(msg)
+    return out
+
+
+def _coerce_columns(out: gpd.GeoDataFrame, schema: LayerSchema, source: str) -> None:
+    """Coerce the schema's columns of ``out`` in place; add defaults, normalise codes."""
     for col in schema.columns:
         if col.name not in out.columns:
             if col.required:
@@ -386,25 +416,30 @@ def validate_layer(
     for name in ("pref_code", "code", "muni_code", "parent_code"):
         if name in out.columns and schema_has(schema, name):
             out[name] = normalise_codes(out[name])
-    geom = out.geometry.to_numpy()
+
+
+_GEOMETRY_NAMES = np.array(
+    [
+        "Point",
+        "LineString",
+        "LinearRing",
+        "Polygon",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+        "GeometryCollection",
+    ]
+)
+
+
+def _check_geometry(geom: np.ndarray, schema: LayerSchema, *, kind: str, source: str) -> None:
+    """Fail at the first empty, wrongly typed or invalid geometry."""
     empty = shapely.is_missing(geom) | shapely.is_empty(geom)
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
         msg = f"{source}: row {row} has an empty or missing geometry"
         raise InputError(msg)
-    types = shapely.get_type_id(geom)
-    names = np.array(
-        [
-            "Point",
-            "LineString",
-            "LinearRing",
-            "Polygon",
-            "MultiPoint",
-            "MultiLineString",
-            "MultiPolygon",
-            "GeometryCollection",
-        ]
-    )[types]
+    names = _GEOMETRY_NAMES[shapely.get_type_id(geom)]
     wrong = ~np.isin(names, schema.geometry_types)
     if wrong.any():
         row = int(np.flatnonzero(wrong)[0])
@@ -419,11 +454,3 @@ def validate_layer(
         reason = shapely.is_valid_reason(geom[row])
         msg = f"{source}: row {row} has an invalid geometry ({reason}); repair it (e.g. make_valid)"
         raise InputError(msg)
-    if schema.unique and out[schema.unique].duplicated().any():
-        row = int(np.flatnonzero(out[schema.unique].duplicated().to_numpy())[0])
-        msg = (
-            f"{source}: {schema.unique} {out[schema.unique].iloc[row]!r} in row {row} "
-            "appears more than once"
-        )
-        raise InputError(msg)
-    return out

@@ -291,34 +291,14 @@ def read_n03(
         msg = f"read_n03: level must be 'auto', 'municipality' or 'prefecture', not {level!r}"
         raise InputError(msg)
     raw = _read_raw(path, layer)
-    if raw.crs is None:
-        msg = (
-            f"{path}: the layer has no CRS; N03 is JGD2011 (EPSG:6668) or, before 2011, "
-            "JGD2000 (EPSG:4612): add the .prj file that came with it"
-        )
-        raise InputError(msg)
-    epsg = raw.crs.to_epsg()
-    if epsg not in (CRS_EPSG, 4612):
-        logger.info("%s: CRS %s is not JGD2011/JGD2000; transforming to EPSG:6668", path, raw.crs)
+    epsg = _source_epsg(raw, path)
     if level == "auto":
         municipal = any(c in raw.columns for c in ("N03_003", "N03_004", "N03_007"))
         level = "municipality" if municipal else "prefecture"
-    required = N03_COLUMNS if level == "municipality" else ("N03_001",)
-    missing = [c for c in required if c not in raw.columns]
-    if missing:
-        present = [c for c in raw.columns if c != raw.geometry.name]
-        msg = (
-            f"{path}: missing N03 column(s) {missing} (columns present: {present}); "
-            "is this an N03 administrative-boundary file?"
-        )
-        raise InputError(msg)
-    if len(raw) == 0:
-        msg = f"{path}: the file has no features"
-        raise InputError(msg)
+    _check_columns(raw, path, level=level)
     if epsg != CRS_EPSG:
         raw = raw.to_crs(CRS_EPSG)
     raw = raw.reset_index(drop=True)
-    pref_names = _text(raw, "N03_001")
     if level == "prefecture":
         codes = _prefecture_codes(raw, path)
         keep = np.ones(len(raw), dtype=bool)
@@ -326,38 +306,10 @@ def read_n03(
         names = codes.map(lambda c: by_code[c][0])
         pref_names = names
     else:
-        codes = _text(raw, "N03_007")
-        empty = (codes == "").to_numpy()
-        if empty.any():
-            logger.warning(
-                "%s: dropped %d feature(s) with no N03_007 code (所属未定地, areas of no "
-                "municipality)",
-                path,
-                int(empty.sum()),
-            )
-        bad = ~empty & ~codes.str.fullmatch(r"\d{5}").to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            msg = (
-                f"{path}: column 'N03_007' row {row} is {codes.iloc[row]!r}, not a 5-digit "
-                "administrative area code"
-            )
-            raise InputError(msg)
-        keep = ~empty
-        if not keep.any():
-            msg = f"{path}: every feature has an empty N03_007 code"
-            raise InputError(msg)
+        codes, keep = _municipality_codes(raw, path)
         names = _municipality_names(raw)
-    geom = raw.geometry.to_numpy()
-    missing_geom = keep & (shapely.is_missing(geom) | shapely.is_empty(geom))
-    if missing_geom.any():
-        logger.warning("%s: dropped %d feature(s) with no geometry", path, int(missing_geom.sum()))
-        keep &= ~missing_geom
-    invalid = keep & ~shapely.is_valid(geom)
-    if invalid.any():
-        logger.info("%s: repaired %d invalid polygon part(s)", path, int(invalid.sum()))
-        geom = geom.copy()
-        geom[invalid] = shapely.make_valid(geom[invalid])
+        pref_names = _text(raw, "N03_001")
+    geom, keep = _usable_geometry(raw.geometry.to_numpy(), keep, path)
     parts = pd.DataFrame(
         {
             "code": codes[keep].to_numpy(),
@@ -379,6 +331,77 @@ def read_n03(
         float(out["area_km2"].sum()),
     )
     return out
+
+
+def _source_epsg(raw: gpd.GeoDataFrame, path: Path) -> int | None:
+    """EPSG code of the file's CRS; fail without a CRS, log one that is not JGD."""
+    if raw.crs is None:
+        msg = (
+            f"{path}: the layer has no CRS; N03 is JGD2011 (EPSG:6668) or, before 2011, "
+            "JGD2000 (EPSG:4612): add the .prj file that came with it"
+        )
+        raise InputError(msg)
+    epsg = raw.crs.to_epsg()
+    if epsg not in (CRS_EPSG, 4612):
+        logger.info("%s: CRS %s is not JGD2011/JGD2000; transforming to EPSG:6668", path, raw.crs)
+    return epsg
+
+
+def _check_columns(raw: gpd.GeoDataFrame, path: Path, *, level: str) -> None:
+    """Fail when the N03 columns of ``level`` are missing or the file has no features."""
+    required = N03_COLUMNS if level == "municipality" else ("N03_001",)
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        present = [c for c in raw.columns if c != raw.geometry.name]
+        msg = (
+            f"{path}: missing N03 column(s) {missing} (columns present: {present}); "
+            "is this an N03 administrative-boundary file?"
+        )
+        raise InputError(msg)
+    if len(raw) == 0:
+        msg = f"{path}: the file has no features"
+        raise InputError(msg)
+
+
+def _municipality_codes(raw: pd.DataFrame, path: Path) -> tuple[pd.Series, np.ndarray]:
+    """``N03_007`` of each feature and the mask of features with a code (others are logged)."""
+    codes = _text(raw, "N03_007")
+    empty = (codes == "").to_numpy()
+    if empty.any():
+        logger.warning(
+            "%s: dropped %d feature(s) with no N03_007 code (所属未定地, areas of no municipality)",
+            path,
+            int(empty.sum()),
+        )
+    bad = ~empty & ~codes.str.fullmatch(r"\d{5}").to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"{path}: column 'N03_007' row {row} is {codes.iloc[row]!r}, not a 5-digit "
+            "administrative area code"
+        )
+        raise InputError(msg)
+    keep = ~empty
+    if not keep.any():
+        msg = f"{path}: every feature has an empty N03_007 code"
+        raise InputError(msg)
+    return codes, keep
+
+
+def _usable_geometry(
+    geom: np.ndarray, keep: np.ndarray, path: Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop kept features without geometry (logged) and repair invalid ones (logged)."""
+    missing_geom = keep & (shapely.is_missing(geom) | shapely.is_empty(geom))
+    if missing_geom.any():
+        logger.warning("%s: dropped %d feature(s) with no geometry", path, int(missing_geom.sum()))
+        keep &= ~missing_geom
+    invalid = keep & ~shapely.is_valid(geom)
+    if invalid.any():
+        logger.info("%s: repaired %d invalid polygon part(s)", path, int(invalid.sum()))
+        geom = geom.copy()
+        geom[invalid] = shapely.make_valid(geom[invalid])
+    return geom, keep
 
 
 def _check_names(parts: pd.DataFrame, path: Path) -> None:
