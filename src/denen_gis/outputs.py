@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ import shapely
 from denen_gis._json import to_jsonable
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG
-from denen_gis.io.files import write_layers, write_text_atomic
+from denen_gis.io.files import write_csv_atomic, write_layers, write_text_atomic
 from denen_gis.io.outdir import atomic_directory
 from denen_gis.io.sources import prefectures_input
 from denen_gis.pipeline import Plan
@@ -68,7 +70,14 @@ def gpkg_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
-def write_plan(plan: Plan, out_dir: str | Path | None = None, *, maps: bool = True) -> Path:
+def write_plan(
+    plan: Plan,
+    out_dir: str | Path | None = None,
+    *,
+    maps: bool = True,
+    force: bool = False,
+    protect: Iterable[str | os.PathLike[str] | None] = (),
+) -> Path:
     """Write every output of a plan into ``out_dir`` atomically and return the folder.
 
     ``out_dir`` defaults to the scenario's ``output`` (relative to the scenario
@@ -77,10 +86,15 @@ def write_plan(plan: Plan, out_dir: str | Path | None = None, *, maps: bool = Tr
     and the maps (``coverage_map.html``, ``infrastructure_map.html`` when
     DC/cable results exist; none with ``maps=False``).
 
+    The folder is checked first (:func:`denen_gis.io.outdir.check_output_folder`):
+    a non-empty folder that denen-gis did not write is replaced only with
+    ``force``; one holding the scenario file, an input or a ``protect`` file
+    never.
+
     Raises
     ------
     InputError
-        No ``out_dir`` and no output folder in the scenario.
+        No ``out_dir`` and no output folder in the scenario; a refused folder.
     """
     target = (
         Path(out_dir) if out_dir is not None else plan.scenario.resolve(plan.scenario.run.output)
@@ -88,12 +102,13 @@ def write_plan(plan: Plan, out_dir: str | Path | None = None, *, maps: bool = Tr
     if target is None:
         msg = "no output folder: pass out_dir or set scenario.output"
         raise InputError(msg)
-    with atomic_directory(target) as tmp:
+    kept = [*plan.scenario.input_files(), *protect]
+    with atomic_directory(target, force=force, protect=kept) as tmp:
         folder = Path(tmp)
         write_text_atomic(folder / "plan.json", plan_json(plan))
-        plan.by_prefecture.to_csv(folder / "by_prefecture.csv", index=False)
-        plan.urban_rural.to_csv(folder / "urban_rural.csv", index=False)
-        plan.new_sites.drop(columns="geometry").to_csv(folder / "new_sites.csv", index=False)
+        write_csv_atomic(plan.by_prefecture, folder / "by_prefecture.csv")
+        write_csv_atomic(plan.urban_rural, folder / "urban_rural.csv")
+        write_csv_atomic(plan.new_sites.drop(columns="geometry"), folder / "new_sites.csv")
         write_layers(gpkg_layers(plan), folder / "plan.gpkg")
         write_plan_outputs(plan, folder, maps=maps)
     return target
@@ -337,8 +352,8 @@ def write_comparison(a: Plan, b: Plan, folder: Path) -> dict[str, Path]:
         lang=a.scenario.run.lang,
     )
     paths = {"map": save_map(m, folder / "comparison_map.html")}
-    diff.to_csv(folder / "comparison_by_prefecture.csv", index=False)
-    heads.to_csv(folder / "comparison_headline.csv", index=False)
+    write_csv_atomic(diff, folder / "comparison_by_prefecture.csv")
+    write_csv_atomic(heads, folder / "comparison_headline.csv")
     paths["by_prefecture"] = folder / "comparison_by_prefecture.csv"
     paths["headline"] = folder / "comparison_headline.csv"
     return paths

@@ -198,6 +198,15 @@ class Scenario:
             paths[f.name] = path
         return ResolvedInputs(**paths)
 
+    def input_files(self) -> tuple[Path, ...]:
+        """The scenario file and every ``[inputs]`` path given (outputs must not hold them)."""
+        files = [Path(self.source)] if Path(self.source).is_file() else []
+        for f in fields(InputFiles):
+            path = self.resolve(getattr(self.inputs, f.name))
+            if path is not None:
+                files.append(path)
+        return tuple(files)
+
     def with_budget(self, budget_myen: float) -> Scenario:
         """A copy with another 5G budget (used by budget sweeps)."""
         return replace(self, fiveg=replace(self.fiveg, budget_myen=float(budget_myen)))

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from denen_gis.cli._common import err_console, print_json, split_values
+from denen_gis.cli._common import FORCE, check_out, err_console, print_json, split_values
 from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
@@ -77,6 +77,7 @@ def optimize_5g(
     out: Path | None = typer.Option(None, "--out", help="Folder for the layers, tables and map."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = FORCE,
 ) -> None:
     """Choose new 5G sites with OR-Tools on the embedded dataset or your files."""
     from denen_gis.pipeline import plan
@@ -112,12 +113,13 @@ def optimize_5g(
         },
     )
     s = _without_infrastructure(s)
+    check_out(out, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:
         result = plan(s, progress=bar)
     if out is not None:
         from denen_gis.outputs import write_plan
 
-        write_plan(result, out)
+        write_plan(result, out, force=force)
         err_console.print(f"wrote {out}", markup=False)
     if json_out:
         print_json(result.summary)
@@ -187,6 +189,7 @@ def rollout(
     out: Path | None = typer.Option(None, "--out", help="Output folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = FORCE,
 ) -> None:
     """Plan the 5G build year by year under the annual grant, maximising people covered."""
     from rich.table import Table
@@ -212,6 +215,7 @@ def rollout(
             "scenario": {"time_limit_s": time_limit, "seed": seed, "workers": workers},
         },
     )
+    check_out(out, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:
         result = plan_rollout(
             s,
@@ -223,7 +227,7 @@ def rollout(
     if out is not None:
         from denen_gis.outputs import write_plan
 
-        write_plan(result, out)
+        write_plan(result, out, force=force)
         err_console.print(f"wrote {out}", markup=False)
     if json_out:
         print_json(result.summary)

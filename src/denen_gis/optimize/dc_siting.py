@@ -209,6 +209,9 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
     )
     sm = _build_model(inp)
     solver = cp_model.CpSolver()
+    # Leave SIGINT to the caller: CP-SAT's own handler resets it when the solve ends,
+    # after which Ctrl-C would kill the process without cleaning up.
+    solver.parameters.catch_sigint_signal = False
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
     solver.parameters.max_time_in_seconds = float(time_limit_s)
