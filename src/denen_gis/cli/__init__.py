@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import typer
 
 from denen_gis import __version__
-from denen_gis.cli._common import err_console
+from denen_gis.cli._common import OutputClosed, err_console
 from denen_gis.cli._groups import optimize_app
 from denen_gis.errors import DenenError, InfeasibleError
 
@@ -211,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         return _error(str(exc))
     except KeyboardInterrupt as exc:
         return _stopped(exc)
+    except OutputClosed:
+        _quiet_stdout()
+        return 0
     except OSError as exc:
         return _os_error(exc)
     except RecursionError:

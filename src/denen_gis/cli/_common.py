@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORCE",
+    "OutputClosed",
     "check_out",
     "console",
     "err_console",
@@ -26,15 +27,34 @@ __all__ = [
     "to_jsonable",
 ]
 
+class OutputClosed(Exception):  # noqa: N818 - an event, not an error of the run
+    """The reader of stdout went away (``| head``): the run ends quietly with exit 0.
+
+    Not an OSError on purpose: click turns a broken-pipe OSError into exit 1.
+    """
+
+
+class _Console(Console):
+    """A rich console that lets a broken pipe (``| head``) end the run quietly."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise OutputClosed
+
+
 #: Normal output (tables, summaries).
-console = Console(highlight=False)
+console = _Console(highlight=False)
 #: Errors and progress, so that ``--json`` output on stdout stays clean.
 err_console = Console(stderr=True, highlight=False)
 
 
 def print_json(value: Any) -> None:
     """Print a value as JSON on stdout (no colour, no wrapping)."""
-    print(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+    text = json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        raise OutputClosed from None
 
 
 def split_values(values: list[str] | None) -> list[str]:

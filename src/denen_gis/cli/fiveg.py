@@ -12,7 +12,22 @@ from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
 
-__all__ = ["register"]
+__all__ = ["MAX_SITE_IDS", "MAX_YEARS", "register"]
+
+#: Most fiscal years a rollout may plan (each year holds a copy of the model).
+MAX_YEARS = 50
+#: Most site ids ``--include-sites`` / ``--exclude-sites`` may list.
+MAX_SITE_IDS = 100_000
+#: Most ``--target`` entries of a rollout.
+MAX_TARGETS = MAX_YEARS
+
+
+def _site_ids(values: list[str] | None, option: str) -> list[str]:
+    ids = split_values(values)
+    if len(ids) > MAX_SITE_IDS:
+        msg = f"{option}: {len(ids):,} ids given, at most {MAX_SITE_IDS:,}"
+        raise InputError(msg)
+    return ids
 
 
 def _scenario(scenario: Path | None, overrides: dict[str, dict[str, Any]]) -> Any:
@@ -95,8 +110,8 @@ def optimize_5g(
                 "target_rural": target_rural,
                 "rural_weight": rural_weight,
                 "fairness_on": fairness_on,
-                "include_sites": split_values(include_sites),
-                "exclude_sites": split_values(exclude_sites),
+                "include_sites": _site_ids(include_sites, "--include-sites"),
+                "exclude_sites": _site_ids(exclude_sites, "--exclude-sites"),
             },
             "inputs": {
                 "candidates": str(candidates) if candidates else None,
@@ -137,6 +152,9 @@ def _years(spec: str) -> list[int]:
     try:
         if ":" in spec:
             a, b = (int(x) for x in spec.split(":"))
+            if not 0 <= b - a < MAX_YEARS:
+                msg = f"--years {spec!r}: plan 1 to {MAX_YEARS} fiscal years, FIRST <= LAST"
+                raise InputError(msg)
             years = list(range(a, b + 1))
         else:
             years = [int(x) for x in spec.split(",")]
@@ -146,6 +164,9 @@ def _years(spec: str) -> list[int]:
     if not years or sorted(set(years)) != years:
         msg = f"--years {spec!r}: give increasing fiscal years"
         raise InputError(msg)
+    if len(years) > MAX_YEARS or not all(1900 <= y <= 2200 for y in years):
+        msg = f"--years {spec!r}: plan 1 to {MAX_YEARS} fiscal years between 1900 and 2200"
+        raise InputError(msg)
     return years
 
 
@@ -153,6 +174,9 @@ def _yearly_targets(specs: list[str] | None, years: list[int]) -> dict[int, Any]
     from denen_gis.optimize import Targets
 
     out: dict[int, Any] = {}
+    if len(specs or []) > MAX_TARGETS:
+        msg = f"--target: {len(specs or [])} given, at most one per planning year"
+        raise InputError(msg)
     for spec in specs or []:
         parts = spec.split(":")
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -151,6 +152,10 @@ def compare_cmd(
     )
 
 
+#: Most budgets a sweep may solve (each is a full solve).
+MAX_SWEEP_POINTS = 200
+
+
 def _budgets(spec: str) -> list[float]:
     try:
         if ":" in spec:
@@ -158,15 +163,26 @@ def _budgets(spec: str) -> list[float]:
             count = int(n)
             if count < 2:
                 raise ValueError
+            if count > MAX_SWEEP_POINTS:
+                msg = f"--budgets {spec!r}: at most {MAX_SWEEP_POINTS} budgets, got {count:,}"
+                raise InputError(msg)
             step = (float(hi) - float(lo)) / (count - 1)
-            return [float(lo) + i * step for i in range(count)]
-        return [float(x) for x in spec.split(",") if x.strip()]
+            values = [float(lo) + i * step for i in range(count)]
+        else:
+            values = [float(x) for x in spec.split(",") if x.strip()]
     except ValueError:
         msg = (
             f"--budgets {spec!r}: use LOW:HIGH:COUNT (e.g. 10000:200000:10) or a "
             "comma-separated list [million yen]"
         )
         raise InputError(msg) from None
+    if not values or len(values) > MAX_SWEEP_POINTS:
+        msg = f"--budgets {spec!r}: give 1 to {MAX_SWEEP_POINTS} budgets"
+        raise InputError(msg)
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        msg = f"--budgets {spec!r}: budgets must be finite and >= 0 [million yen]"
+        raise InputError(msg)
+    return values
 
 
 def sweep_cmd(
@@ -176,7 +192,7 @@ def sweep_cmd(
     budgets: str = typer.Option(
         "10000:200000:10", "--budgets", help="LOW:HIGH:COUNT or a list [million yen]."
     ),
-    parallel: int = typer.Option(2, "--parallel", min=1, help="Solves at a time (threads)."),
+    parallel: int = typer.Option(2, "--parallel", min=1, max=64, help="Solves at a time (threads)."),
     scheduler: str | None = typer.Option(
         None, "--dask", help="Run on Dask: 'local' or a scheduler address (needs [dask])."
     ),
