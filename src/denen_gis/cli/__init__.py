@@ -196,7 +196,25 @@ def _os_error(exc: OSError) -> int:
     return _error(f"{where}: {exc.strerror or exc}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per outcome
+def _other_error(exc: Exception) -> int:
+    """click's exits and usage errors, else an internal error with its traceback."""
+    if _is(exc, "Exit"):
+        return int(getattr(exc, "exit_code", 0))
+    if _is(exc, "Abort"):
+        return _interrupted()
+    if _is(exc, "UsageError"):
+        return _usage_error(exc)
+    if _is(exc, "ClickException"):
+        return _error(exc.format_message())  # type: ignore[attr-defined]
+    traceback.print_exc()
+    err_console.print(
+        "denen-gis: internal error (a bug): please report it with the traceback above",
+        markup=False,
+    )
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     interactive = argv is None and threading.current_thread() is threading.main_thread()
@@ -219,20 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
     except RecursionError:
         return _error("the input is nested too deeply to read")
     except Exception as exc:
-        if _is(exc, "Exit"):
-            return int(getattr(exc, "exit_code", 0))
-        if _is(exc, "Abort"):
-            return _interrupted()
-        if _is(exc, "UsageError"):
-            return _usage_error(exc)
-        if _is(exc, "ClickException"):
-            return _error(exc.format_message())  # type: ignore[attr-defined]
-        traceback.print_exc()
-        err_console.print(
-            "denen-gis: internal error (a bug): please report it with the traceback above",
-            markup=False,
-        )
-        return 1
+        return _other_error(exc)
     if isinstance(value, int) and not isinstance(value, bool) and value != 0:
         return _interrupted() if value == 130 else value
     return 0

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-
 from rich.console import Console
 
 from denen_gis._json import to_jsonable
@@ -26,6 +25,7 @@ __all__ = [
     "split_values",
     "to_jsonable",
 ]
+
 
 class OutputClosed(Exception):  # noqa: N818 - an event, not an error of the run
     """The reader of stdout went away (``| head``): the run ends quietly with exit 0.

@@ -192,7 +192,9 @@ def sweep_cmd(
     budgets: str = typer.Option(
         "10000:200000:10", "--budgets", help="LOW:HIGH:COUNT or a list [million yen]."
     ),
-    parallel: int = typer.Option(2, "--parallel", min=1, max=64, help="Solves at a time (threads)."),
+    parallel: int = typer.Option(
+        2, "--parallel", min=1, max=64, help="Solves at a time (threads)."
+    ),
     scheduler: str | None = typer.Option(
         None, "--dask", help="Run on Dask: 'local' or a scheduler address (needs [dask])."
     ),
