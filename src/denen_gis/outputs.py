@@ -50,9 +50,52 @@ __all__ = [
 ]
 
 
+#: Sections of plan.json that echo settings: their ``*_s`` keys are limits, not clock readings.
+_SETTINGS_SECTIONS = ("scenario", "tool")
+
+
+def _is_clock_reading(key: str, value: Any) -> bool:
+    return (
+        key.endswith("_s")
+        and "limit" not in key
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    )
+
+
+def _move_clock_readings(node: Any, path: str, out: dict[str, float]) -> Any:
+    """``node`` without its clock readings (``wall_time_s``, ``lp_s``, ...), which go to ``out``."""
+    if isinstance(node, dict):
+        kept = {}
+        for key, value in node.items():
+            where = f"{path}.{key}" if path else str(key)
+            if _is_clock_reading(str(key), value):
+                out[where] = float(value)
+            else:
+                kept[key] = _move_clock_readings(value, where, out)
+        return kept
+    if isinstance(node, list):
+        return [_move_clock_readings(v, f"{path}[{i}]", out) for i, v in enumerate(node)]
+    return node
+
+
 def plan_json(plan: Plan) -> str:
-    """``plan.json`` as text: the plan's summary, JSON-ready (NaN as ``null``)."""
-    return json.dumps(to_jsonable(plan.summary), ensure_ascii=False, indent=2)
+    """``plan.json`` as text: the plan's summary, JSON-ready (NaN as ``null``).
+
+    Everything that varies between two identical runs sits in ``created`` and
+    ``timings``: the solvers' wall times (``fiveg.wall_time_s``,
+    ``fiveg.details.lp_s``, ...) move under ``timings.solvers`` by their path,
+    so that two runs of one scenario with a deterministic limit give equal
+    files apart from those two keys (docs/cli.md).
+    """
+    summary = dict(plan.summary)
+    timings = dict(summary.pop("timings", {}))
+    solvers: dict[str, float] = {}
+    out: dict[str, Any] = {}
+    for key, value in summary.items():
+        out[key] = value if key in _SETTINGS_SECTIONS else _move_clock_readings(value, key, solvers)
+    out["timings"] = {**timings, "solvers": solvers}
+    return json.dumps(to_jsonable(out), ensure_ascii=False, indent=2)
 
 
 def gpkg_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:

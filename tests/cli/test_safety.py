@@ -283,3 +283,22 @@ def test_a_signal_after_a_cp_sat_solve_exits_cleanly(tmp_path, signum, code, wor
     assert proc.returncode == code, err
     assert err.strip().splitlines()[-1] == f"denen-gis: {word}"
     assert list(tmp_path.iterdir()) == []  # no temporary folder, no output
+
+
+# --- plan.json --------------------------------------------------------------------------
+
+
+def test_two_identical_runs_differ_only_in_created_and_timings(tmp_path, capsys):
+    import json
+
+    scenario = _scenario(tmp_path)
+    texts = []
+    for name in ("a", "b"):
+        code = main(["plan", str(scenario), "--out", str(tmp_path / name), "-q", "--no-maps"])
+        assert code == 0, capsys.readouterr().err
+        texts.append(json.loads((tmp_path / name / "plan.json").read_text(encoding="utf-8")))
+    a, b = texts
+    assert "lp_s" in json.dumps(a["timings"]) or "wall_time_s" in json.dumps(a["timings"])
+    for d in (a, b):
+        assert d.pop("created") and d.pop("timings")["total_s"] > 0
+    assert a == b

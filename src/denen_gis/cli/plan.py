@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import json
 from pathlib import Path
 
 import typer
@@ -35,7 +36,7 @@ def plan_cmd(
     force: bool = FORCE,
 ) -> None:
     """Run a scenario: coverage, 5G sites, data centres, landings, resilience; write outputs."""
-    from denen_gis.outputs import write_plan
+    from denen_gis.outputs import plan_json, write_plan
     from denen_gis.pipeline import plan
 
     s = _scenario_arg(scenario)
@@ -45,7 +46,7 @@ def plan_cmd(
         result = plan(s, progress=bar)
     folder = write_plan(result, target, maps=not no_maps, force=force)
     if json_out:
-        print_json(result.summary)
+        print_json(json.loads(plan_json(result)))  # the same as plan.json
         return
     if not quiet:
         print_plan(result, title=f"{s.run.name}: 5G coverage by prefecture")
