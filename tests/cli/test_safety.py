@@ -302,3 +302,72 @@ def test_two_identical_runs_differ_only_in_created_and_timings(tmp_path, capsys)
     for d in (a, b):
         assert d.pop("created") and d.pop("timings")["total_s"] > 0
     assert a == b
+
+
+# --- the contract in docs/cli.md --------------------------------------------------------
+
+DOC = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+
+
+def test_docs_state_every_exit_code():
+    import re
+
+    table = DOC.split("## Exit codes", 1)[1].split("\n\n", 2)[1]
+    codes = {int(m) for m in re.findall(r"^\| (\d+) \|", table, flags=re.M)}
+    assert codes == {0, 1, 2, 3, 130, 143}
+
+
+def test_docs_state_the_limits_the_code_uses():
+    from denen_gis.cli.fiveg import MAX_SITE_IDS, MAX_YEARS
+    from denen_gis.cli.infra import MAX_K, MAX_TOP
+    from denen_gis.cli.plan import MAX_SWEEP_POINTS
+    from denen_gis.io.outdir import MIN_FREE_BYTES
+    from denen_gis.io.sources import MAX_CELL_POPULATION
+    from denen_gis.scenario import MAX_COUNT, MAX_WORKERS
+
+    section = DOC.split("## Outputs", 1)[1].split("\n## ", 1)[0]
+    for phrase in (
+        f"{MAX_YEARS} years",
+        f"{MAX_SWEEP_POINTS} budgets",
+        f"1-{MAX_TOP:,}",
+        f"{MAX_SITE_IDS:,} ids",
+        f"--k` at most {MAX_K:,}",
+        f"counts at most {MAX_COUNT:,}",
+        f"most {MAX_WORKERS}",
+        f"{MAX_CELL_POPULATION // 1_000_000} million people",
+        f"{MIN_FREE_BYTES // (1024 * 1024)} MB free",
+        f"`{MARKER}`",
+        "`created`",
+        "`timings`",
+    ):
+        assert phrase in " ".join(section.split()), phrase
+
+
+def _commands():
+    import typer.main
+
+    from denen_gis.cli import app
+
+    def walk(cmd, path):
+        if hasattr(cmd, "commands"):  # a group (typer may vendor its own click)
+            for name, sub in cmd.commands.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield " ".join(path), cmd
+
+    yield from walk(typer.main.get_command(app), [])
+
+
+def test_every_command_with_out_has_force():
+    with_out = {
+        name: {p.name for p in cmd.params}
+        for name, cmd in _commands()
+        if any("--out" in getattr(p, "opts", ()) for p in cmd.params)
+    }
+    without = sorted(n for n, params in with_out.items() if "force" not in params)
+    # data import writes one layer file (atomic and verified), not a folder
+    assert without == ["data import cables", "data import estat", "data import n03"], without
+    assert len(with_out) >= 12
+    for name in with_out:
+        if not name.startswith("data "):
+            assert f"`{name.split()[0]}" in DOC

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.optimize.test_rollout import brute_rollout, make_case, run
 
 from denen_gis.errors import InfeasibleError
 from denen_gis.optimize import Targets
-from tests.optimize.test_rollout import brute_rollout, make_case, run
 
 
 def test_budget_infeasible_rollout_has_a_shortfall_table_and_no_time_advice():
