@@ -156,6 +156,9 @@ def test_map_out_refuses_a_folder_and_a_foreign_file(tmp_path, capsys):
         (["optimize", "datacenters", "--min-separation-km", "-10"], "--min-separation-km"),
         (["optimize", "datacenters", "--max-per-block", "-1"], "--max-per-block"),
         (["optimize", "datacenters", "--k", "100000"], "--k"),
+        (["optimize", "landings", "--cost-per-landing-myen", "inf"], "--cost-per-landing-myen"),
+        (["optimize", "5g", "--seed", str(2**31)], "seed"),
+        (["optimize", "5g", "--rural-weight", "1e300"], "rural_weight"),
     ],
 )
 def test_ranges_and_counts_are_bounded_at_once(capsys, command, word):
@@ -371,3 +374,14 @@ def test_every_command_with_out_has_force():
     for name in with_out:
         if not name.startswith("data "):
             assert f"`{name.split()[0]}" in DOC
+
+
+def test_messages_show_names_not_numpy_reprs(capsys):
+    import numpy as np
+
+    from denen_gis.cli import _error
+
+    names = np.array(["Hokkaido", "Aomori"])
+    assert _error(f"unknown {names[0]!r}, {np.int64(3)!r}, {np.float64(1.5)!r}, {np.True_!r}") == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line == "denen-gis: error: unknown 'Hokkaido', 3, 1.5, True"

@@ -13,6 +13,7 @@ import errno
 import importlib
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -164,9 +165,18 @@ def _interrupted() -> int:
     return 130
 
 
+#: numpy scalar reprs (``np.str_('Hokkaido')``, ``np.int64(3)``) in a message.
+_NUMPY_REPR = re.compile(r"np\.(?:str_|bytes_|bool_?|u?int\d*|float\d*|complex\d*)\((.*?)\)")
+
+
 def _error(message: str) -> int:
-    """Print ``denen-gis: error: ...`` as one line on stderr; exit code 2."""
-    line = " ".join(message.split())
+    """Print ``denen-gis: error: ...`` as one line on stderr; exit code 2.
+
+    Whitespace (newlines, tabs) becomes single spaces, and numpy scalar reprs
+    show as the plain value (``'Hokkaido'``, not ``np.str_('Hokkaido')``).
+    """
+    line = _NUMPY_REPR.sub(r"\1", " ".join(message.split()))
+    line = line.replace("np.True_", "True").replace("np.False_", "False")
     with contextlib.suppress(OSError):
         err_console.print(f"denen-gis: error: {line}", markup=False, soft_wrap=True)
     return 2

@@ -216,13 +216,14 @@ def rollout(
     force: bool = FORCE,
 ) -> None:
     """Plan the 5G build year by year under the annual grant, maximising people covered."""
+    year_list = _years(years)  # before the heavy imports: a bad range fails at once
+    yearly_targets = _yearly_targets(target, year_list)
     from rich.table import Table
 
     from denen_gis.cli._common import console
     from denen_gis.pipeline import plan_rollout
     from denen_gis.scenario import BLOCKS
 
-    year_list = _years(years)
     regions = split_values(region)
     s = _scenario(
         scenario,
@@ -244,7 +245,7 @@ def rollout(
         result = plan_rollout(
             s,
             yearly_budgets_myen=dict.fromkeys(year_list, budget_per_year_myen),
-            yearly_targets=_yearly_targets(target, year_list),
+            yearly_targets=yearly_targets,
             carry_over=carry_over,
             progress=bar,
         )

@@ -161,6 +161,13 @@ def landings_cmd(
     if count < 0:
         msg = f"--count must be >= 0, got {count}"
         raise InputError(msg)
+    for name, value in (
+        ("--cost-per-landing-myen", cost_per_landing_myen),
+        ("--backhaul-myen-per-mperson-km", backhaul_myen),
+    ):
+        if not 0 <= value < 1e9:  # also refuses inf and nan
+            msg = f"{name} must be a finite amount >= 0 and below 1e9, got {value}"
+            raise InputError(msg)
     check_out(out, force=force)
     options = LandingOptions(
         count=count or None,

@@ -206,6 +206,7 @@ def sweep_cmd(
     force: bool = FORCE,
 ) -> None:
     """Coverage and urban-rural gap against cost across budgets (the Pareto front)."""
+    budget_list = _budgets(budgets)  # before the heavy imports: a bad list fails at once
     from dataclasses import replace
 
     from denen_gis.budget_sweep import sweep
@@ -221,7 +222,6 @@ def sweep_cmd(
         )
     if time_limit is not None:
         s = replace(s, run=replace(s.run, time_limit_s=time_limit))
-    budget_list = _budgets(budgets)
     check_out(out, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:
         table = sweep(s, budget_list, parallel=parallel, scheduler=scheduler, progress=bar)
