@@ -634,20 +634,6 @@ def _read_csv_grid(path: Path) -> gpd.GeoDataFrame:
     return grid_from_table(table, source=str(path))
 
 
-def _check_readable(path: Path) -> None:
-    """One line for a population path that is a folder or cannot be read."""
-    if path.is_dir():
-        msg = f"{path}: is a folder; give a population file (e-Stat .txt/.zip, .csv or a layer)"
-        raise InputError(msg)
-    if path.exists():
-        try:
-            with path.open("rb") as fh:
-                fh.read(1)
-        except OSError as exc:
-            msg = f"{path}: cannot read the file ({exc.strerror}); check its permissions"
-            raise InputError(msg) from None
-
-
 def read_population_grid(
     path_or_paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> gpd.GeoDataFrame:
@@ -675,8 +661,6 @@ def read_population_grid(
     if not paths:
         msg = "population grid: no file given"
         raise InputError(msg)
-    for p in paths:
-        _check_readable(p)
     suffixes = {p.suffix.lower() for p in paths}
     if suffixes <= set(_ESTAT_SUFFIXES):
         return read_estat_mesh(paths)

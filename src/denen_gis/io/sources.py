@@ -91,6 +91,20 @@ def _assign_prefecture(
     return codes
 
 
+def _check_readable(path: Path) -> None:
+    """One line for a population path that is a folder or cannot be read."""
+    if path.is_dir():
+        msg = f"{path}: is a folder; give a population file (e-Stat .txt/.zip, .csv or a layer)"
+        raise InputError(msg)
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            msg = f"{path}: cannot read the file ({exc.strerror}); check its permissions"
+            raise InputError(msg) from None
+
+
 def population_input(
     path: str | Path | Iterable[str | Path] | None = None,
     *,
@@ -103,6 +117,10 @@ def population_input(
     """
     if path is None:
         return load_population_grid()
+    if not isinstance(path, str | Path):
+        path = list(path)  # read twice below
+    for p in [path] if isinstance(path, str | Path) else path:
+        _check_readable(Path(p))
     grid = read_population_grid(path)
     source = str(path) if isinstance(path, str | Path) else "population files"
     grid = check_population_grid(grid, source=source)
