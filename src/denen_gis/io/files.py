@@ -292,11 +292,7 @@ _STOPPING = threading.Event()
 
 
 def stop_writes() -> None:
-    """Refuse every atomic write from now on (the run is being stopped).
-
-    Called before :func:`remove_temporaries`, so that a worker still running
-    cannot start a new temporary file after the cleanup.
-    """
+    """Refuse every atomic write from now on (called before :func:`remove_temporaries`)."""
     _STOPPING.set()
 
 
