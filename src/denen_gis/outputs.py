@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ import shapely
 from denen_gis._json import to_jsonable
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG
-from denen_gis.io.files import write_layers, write_text_atomic
+from denen_gis.io.files import write_csv_atomic, write_layers, write_text_atomic
 from denen_gis.io.outdir import atomic_directory
 from denen_gis.io.sources import prefectures_input
 from denen_gis.pipeline import Plan
@@ -48,9 +50,52 @@ __all__ = [
 ]
 
 
+#: Sections of plan.json that echo settings: their ``*_s`` keys are limits, not clock readings.
+_SETTINGS_SECTIONS = ("scenario", "tool")
+
+
+def _is_clock_reading(key: str, value: Any) -> bool:
+    return (
+        key.endswith("_s")
+        and "limit" not in key
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    )
+
+
+def _move_clock_readings(node: Any, path: str, out: dict[str, float]) -> Any:
+    """``node`` without its clock readings (``wall_time_s``, ``lp_s``, ...), which go to ``out``."""
+    if isinstance(node, dict):
+        kept = {}
+        for key, value in node.items():
+            where = f"{path}.{key}" if path else str(key)
+            if _is_clock_reading(str(key), value):
+                out[where] = float(value)
+            else:
+                kept[key] = _move_clock_readings(value, where, out)
+        return kept
+    if isinstance(node, list):
+        return [_move_clock_readings(v, f"{path}[{i}]", out) for i, v in enumerate(node)]
+    return node
+
+
 def plan_json(plan: Plan) -> str:
-    """``plan.json`` as text: the plan's summary, JSON-ready (NaN as ``null``)."""
-    return json.dumps(to_jsonable(plan.summary), ensure_ascii=False, indent=2)
+    """``plan.json`` as text: the plan's summary, JSON-ready (NaN as ``null``).
+
+    Everything that varies between two identical runs sits in ``created`` and
+    ``timings``: the solvers' wall times (``fiveg.wall_time_s``,
+    ``fiveg.details.lp_s``, ...) move under ``timings.solvers`` by their path,
+    so that two runs of one scenario with a deterministic limit give equal
+    files apart from those two keys (docs/cli.md).
+    """
+    summary = dict(plan.summary)
+    timings = dict(summary.pop("timings", {}))
+    solvers: dict[str, float] = {}
+    out: dict[str, Any] = {}
+    for key, value in summary.items():
+        out[key] = value if key in _SETTINGS_SECTIONS else _move_clock_readings(value, key, solvers)
+    out["timings"] = {**timings, "solvers": solvers}
+    return json.dumps(to_jsonable(out), ensure_ascii=False, indent=2)
 
 
 def gpkg_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
@@ -68,7 +113,14 @@ def gpkg_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
-def write_plan(plan: Plan, out_dir: str | Path | None = None, *, maps: bool = True) -> Path:
+def write_plan(
+    plan: Plan,
+    out_dir: str | Path | None = None,
+    *,
+    maps: bool = True,
+    force: bool = False,
+    protect: Iterable[str | os.PathLike[str] | None] = (),
+) -> Path:
     """Write every output of a plan into ``out_dir`` atomically and return the folder.
 
     ``out_dir`` defaults to the scenario's ``output`` (relative to the scenario
@@ -77,10 +129,15 @@ def write_plan(plan: Plan, out_dir: str | Path | None = None, *, maps: bool = Tr
     and the maps (``coverage_map.html``, ``infrastructure_map.html`` when
     DC/cable results exist; none with ``maps=False``).
 
+    The folder is checked first (:func:`denen_gis.io.outdir.check_output_folder`):
+    a non-empty folder that denen-gis did not write is replaced only with
+    ``force``; one holding the scenario file, an input or a ``protect`` file
+    never.
+
     Raises
     ------
     InputError
-        No ``out_dir`` and no output folder in the scenario.
+        No ``out_dir`` and no output folder in the scenario; a refused folder.
     """
     target = (
         Path(out_dir) if out_dir is not None else plan.scenario.resolve(plan.scenario.run.output)
@@ -88,12 +145,13 @@ def write_plan(plan: Plan, out_dir: str | Path | None = None, *, maps: bool = Tr
     if target is None:
         msg = "no output folder: pass out_dir or set scenario.output"
         raise InputError(msg)
-    with atomic_directory(target) as tmp:
+    kept = [*plan.scenario.input_files(), *protect]
+    with atomic_directory(target, force=force, protect=kept) as tmp:
         folder = Path(tmp)
         write_text_atomic(folder / "plan.json", plan_json(plan))
-        plan.by_prefecture.to_csv(folder / "by_prefecture.csv", index=False)
-        plan.urban_rural.to_csv(folder / "urban_rural.csv", index=False)
-        plan.new_sites.drop(columns="geometry").to_csv(folder / "new_sites.csv", index=False)
+        write_csv_atomic(plan.by_prefecture, folder / "by_prefecture.csv")
+        write_csv_atomic(plan.urban_rural, folder / "urban_rural.csv")
+        write_csv_atomic(plan.new_sites.drop(columns="geometry"), folder / "new_sites.csv")
         write_layers(gpkg_layers(plan), folder / "plan.gpkg")
         write_plan_outputs(plan, folder, maps=maps)
     return target
@@ -337,8 +395,8 @@ def write_comparison(a: Plan, b: Plan, folder: Path) -> dict[str, Path]:
         lang=a.scenario.run.lang,
     )
     paths = {"map": save_map(m, folder / "comparison_map.html")}
-    diff.to_csv(folder / "comparison_by_prefecture.csv", index=False)
-    heads.to_csv(folder / "comparison_headline.csv", index=False)
+    write_csv_atomic(diff, folder / "comparison_by_prefecture.csv")
+    write_csv_atomic(heads, folder / "comparison_headline.csv")
     paths["by_prefecture"] = folder / "comparison_by_prefecture.csv"
     paths["headline"] = folder / "comparison_headline.csv"
     return paths

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,13 @@ from denen_gis.layers.radio import LinkBudget, check_station_frame
 from denen_gis.mesh import mesh_centroids
 from denen_gis.optimize import SiteSelectionResult, Targets, select_sites, solve_rollout
 from denen_gis.plan_tables import prefecture_before_after, site_contributions, urban_rural_table
-from denen_gis.scenario import ResolvedInputs, Scenario, load_scenario
+from denen_gis.scenario import (
+    ResolvedInputs,
+    Scenario,
+    load_scenario,
+    scenario_from_mapping,
+    validate_scenario,
+)
 
 __all__ = [
     "Plan",
@@ -210,11 +217,27 @@ def _grid_metrics(grid: pd.DataFrame, block: np.ndarray, covered: np.ndarray) ->
     )
 
 
-def as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
-    """A scenario as given, loaded from a TOML path, or the defaults for ``None``."""
+def as_scenario(scenario: Scenario | Mapping[str, Any] | str | Path | None) -> Scenario:
+    """A checked scenario: as given, from a mapping or a TOML path, or the defaults for ``None``.
+
+    A :class:`Scenario` is checked again (:func:`denen_gis.scenario.validate_scenario`),
+    since ``dataclasses.replace`` skips the checks of the TOML loader.
+
+    Raises
+    ------
+    InputError
+        A bad scenario (naming the key), or an argument of another type.
+    """
     if isinstance(scenario, Scenario):
-        return scenario
-    return Scenario() if scenario is None else load_scenario(scenario)
+        return validate_scenario(scenario)
+    if isinstance(scenario, Mapping):
+        return scenario_from_mapping(scenario)
+    if scenario is None:
+        return Scenario()
+    if isinstance(scenario, str | os.PathLike):
+        return load_scenario(scenario)
+    msg = f"a scenario is a Scenario, a mapping, a TOML path or None, not {type(scenario).__name__}"
+    raise InputError(msg)
 
 
 def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun:
@@ -298,9 +321,12 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun
 
 
 def plan(
-    scenario: Scenario | str | Path | None = None, *, progress: ProgressCallback | None = None
+    scenario: Scenario | Mapping[str, Any] | str | Path | None = None,
+    *,
+    progress: ProgressCallback | None = None,
 ) -> Plan:
-    """Run a scenario (a :class:`Scenario`, a TOML path, or ``None`` for the defaults).
+    """Run a scenario (a :class:`Scenario`, a mapping laid out as the TOML file, a TOML
+    path, or ``None`` for the defaults); a Scenario is checked again first.
 
     Raises
     ------

@@ -15,8 +15,11 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,8 @@ __all__ = [
     "load_scenario",
     "read_scenario_file",
     "scenario_from_dict",
+    "scenario_from_mapping",
+    "validate_scenario",
 ]
 
 #: Regional blocks of the embedded prefecture layer.
@@ -198,6 +203,15 @@ class Scenario:
             paths[f.name] = path
         return ResolvedInputs(**paths)
 
+    def input_files(self) -> tuple[Path, ...]:
+        """The scenario file and every ``[inputs]`` path given (outputs must not hold them)."""
+        files = [Path(self.source)] if Path(self.source).is_file() else []
+        for f in fields(InputFiles):
+            path = self.resolve(getattr(self.inputs, f.name))
+            if path is not None:
+                files.append(path)
+        return tuple(files)
+
     def with_budget(self, budget_myen: float) -> Scenario:
         """A copy with another 5G budget (used by budget sweeps)."""
         return replace(self, fiveg=replace(self.fiveg, budget_myen=float(budget_myen)))
@@ -308,6 +322,20 @@ def _build_section(cls: type, data: Any, section: str, where: _Where) -> Any:
     return cls(**kwargs)
 
 
+#: Largest money amount [million yen] a scenario may give (beyond any national budget).
+MAX_MYEN = 1e9
+#: Largest rural weight (larger ones overflow the solvers' scaled objectives).
+MAX_RURAL_WEIGHT = 1e6
+#: Most solver threads.
+MAX_WORKERS = 256
+#: Most data centres or landing stations to choose.
+MAX_COUNT = 1000
+
+
+def _printable(text: str) -> bool:
+    return not any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in text)
+
+
 def _share(value: float | None) -> bool:
     return value is None or 0.0 <= value <= 1.0
 
@@ -319,7 +347,20 @@ def _validate(s: Scenario, where: _Where) -> None:
         (run.workers >= 1, "scenario", "workers", "must be at least 1"),
         (run.time_limit_s > 0, "scenario", "time_limit_s", "must be positive"),
         (run.lang in ("en", "ja"), "scenario", "lang", "must be 'en' or 'ja'"),
-        (run.seed >= 0, "scenario", "seed", "must be 0 or more"),
+        (0 <= run.seed < 2**31, "scenario", "seed", "must be between 0 and 2**31 - 1"),
+        (run.workers <= MAX_WORKERS, "scenario", "workers", f"must be at most {MAX_WORKERS}"),
+        (
+            math.isfinite(run.time_limit_s),
+            "scenario",
+            "time_limit_s",
+            "must be finite (seconds)",
+        ),
+        (
+            _printable(run.name) and _printable(run.description),
+            "scenario",
+            "name",
+            "must not hold control characters (NUL, escape, ...)",
+        ),
         (
             f.objective in ("coverage", "min-cost", "fairness"),
             "fiveg",
@@ -331,6 +372,12 @@ def _validate(s: Scenario, where: _Where) -> None:
             "fiveg",
             "budget_myen",
             "must not be negative",
+        ),
+        (
+            f.budget_myen is None or f.budget_myen < MAX_MYEN,
+            "fiveg",
+            "budget_myen",
+            f"must be below {MAX_MYEN:.0e} million yen",
         ),
         (
             _share(f.target_national),
@@ -345,7 +392,12 @@ def _validate(s: Scenario, where: _Where) -> None:
             "is a share between 0 and 1 (0.90 = 90%)",
         ),
         (_share(f.target_rural), "fiveg", "target_rural", "is a share between 0 and 1"),
-        (f.rural_weight > 0, "fiveg", "rural_weight", "must be positive"),
+        (
+            0 < f.rural_weight <= MAX_RURAL_WEIGHT,
+            "fiveg",
+            "rural_weight",
+            f"must be positive and at most {MAX_RURAL_WEIGHT:g}",
+        ),
         (
             f.fairness_on in ("prefecture", "rural"),
             "fiveg",
@@ -358,7 +410,7 @@ def _validate(s: Scenario, where: _Where) -> None:
             "exclude_sites",
             f"sites both included and excluded: {sorted(both)}",
         ),
-        (dc.k >= 1, "datacenters", "k", "must be at least 1"),
+        (1 <= dc.k <= MAX_COUNT, "datacenters", "k", f"must be between 1 and {MAX_COUNT}"),
         (
             dc.objective in ("median", "center"),
             "datacenters",
@@ -371,12 +423,18 @@ def _validate(s: Scenario, where: _Where) -> None:
             "max_per_block",
             "must be at least 1",
         ),
-        (ld.count >= 1, "landings", "count", "must be at least 1"),
+        (1 <= ld.count <= MAX_COUNT, "landings", "count", f"must be between 1 and {MAX_COUNT}"),
         (
             ld.cost_per_landing_myen >= 0,
             "landings",
             "cost_per_landing_myen",
             "must not be negative",
+        ),
+        (
+            ld.cost_per_landing_myen < MAX_MYEN,
+            "landings",
+            "cost_per_landing_myen",
+            f"must be below {MAX_MYEN:.0e} million yen",
         ),
         (
             1.0 < s.radio.ue_height_m <= 22.5,
@@ -440,6 +498,36 @@ def scenario_from_dict(
     return scenario
 
 
+def validate_scenario(scenario: Scenario) -> Scenario:
+    """Check a scenario built or edited in Python (``dataclasses.replace`` skips the checks).
+
+    The scenario goes through the same type and range checks as a TOML file:
+    a string budget, ``workers=0`` or a string where a tuple of names belongs
+    is an :class:`InputError` naming the key. Returns the checked scenario
+    (lists given for tuples become tuples).
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> s = Scenario()
+    >>> validate_scenario(replace(s, run=replace(s.run, workers=0)))
+    Traceback (most recent call last):
+    ...
+    denen_gis.errors.InputError: <defaults>: scenario.workers: must be at least 1
+    """
+    if not isinstance(scenario, Scenario):
+        msg = f"expected a Scenario, got {type(scenario).__name__}"
+        raise InputError(msg)
+    data = {k: v for k, v in scenario.to_dict().items() if k not in ("base_dir", "source")}
+    return scenario_from_dict(data, source=scenario.source, base_dir=scenario.base_dir)
+
+
+def scenario_from_mapping(data: Mapping[str, Any], *, base_dir: str = ".") -> Scenario:
+    """Build and validate a scenario from a mapping laid out as the TOML file."""
+    plain = {k: dict(v) if isinstance(v, Mapping) else v for k, v in data.items()}
+    return scenario_from_dict(plain, source="<mapping>", base_dir=base_dir)
+
+
 def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], str]:
     """Parse a scenario TOML file into ``(data, text)`` without validating it.
 
@@ -450,7 +538,8 @@ def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], str]:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (Windows Notepad) is dropped, not a syntax error.
+        text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         msg = f"{p}: scenario file not found"
         raise InputError(msg) from None
@@ -464,6 +553,9 @@ def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], str]:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         msg = f"{p}: not valid TOML: {exc}"
+        raise InputError(msg) from None
+    except RecursionError:
+        msg = f"{p}: not valid TOML: arrays or tables nested too deeply"
         raise InputError(msg) from None
 
 

@@ -52,7 +52,8 @@ def test_datacenters_table_and_outputs(tmp_path, capsys):
     assert summary["objective"] == "center"
     assert summary["after"]["max_rtt_ms"] <= summary["before"]["max_rtt_ms"]
     assert summary["solver"]["best_bound"] <= summary["solver"]["objective"] + 1e-9
-    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+    # no temporary files left behind: only the output marker
+    assert [p.name for p in tmp_path.glob(".*")] == [".denen-gis-output"]
 
 
 @pytest.mark.parametrize(

@@ -357,7 +357,18 @@ def test_dc_bound_with_backup_does_not_exceed_the_objective():
 @pytest.mark.parametrize("seed", range(3))
 def test_bound_never_exceeds_the_objective_when_time_limited(seed):
     w, d, _ = _instance(seed, m=30, n=12)
-    r = solve_dc_siting(w, d, k=4, backup_max_rtt_ms=float(d.max()), time_limit_s=0.05, workers=1)
+    # A deterministic work limit stops the search early on every machine, under any load
+    # (a 0.05 s wall-clock limit left CP-SAT UNKNOWN on a busy machine).
+    r = solve_dc_siting(
+        w,
+        d,
+        k=4,
+        backup_max_rtt_ms=float(d.max()),
+        time_limit_s=60,
+        work_limit=0.02,
+        workers=1,
+    )
+    assert r.status == "FEASIBLE" and r.gap > 0  # stopped by the work limit, not solved
     assert 0 <= r.gap <= 1
     assert r.best_bound <= r.objective + 1e-9
     assert r.best_bound == pytest.approx(r.objective * (1 - r.gap))
@@ -368,3 +379,23 @@ def test_dc_negative_time_limit_is_an_input_error():
         solve_dc_siting(_W, _D, k=1, time_limit_s=-1.0, workers=1)
     with pytest.raises(InputError, match="workers"):
         solve_dc_siting(_W, _D, k=1, workers=0)
+
+
+def test_work_limit_gives_the_same_answer_run_to_run():
+    w, d, _ = _instance(1, m=30, n=12)
+    runs = [
+        solve_dc_siting(w, d, k=4, time_limit_s=60, work_limit=0.02, workers=1, seed=3)
+        for _ in range(2)
+    ]
+    assert runs[0].chosen.tolist() == runs[1].chosen.tolist()
+    assert runs[0].objective == runs[1].objective
+    assert runs[0].best_bound == runs[1].best_bound
+
+
+@pytest.mark.parametrize(
+    ("extra", "word"),
+    [({"seed": 2**31}, "seed"), ({"work_limit": float("inf")}, "work_limit")],
+)
+def test_dc_seed_and_work_limit_are_checked(extra, word):
+    with pytest.raises(InputError, match=word):
+        solve_dc_siting(_W, _D, k=1, workers=1, **extra)

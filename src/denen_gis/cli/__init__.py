@@ -2,14 +2,19 @@
 
 Exit codes: 0 success; 1 internal error; 2 bad input or usage (one line on
 stderr, no traceback); 3 a target that cannot be met (with the shortfall
-table); 130 interrupted.
+table); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+See docs/cli.md for the whole contract.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import logging
 import os
+import re
+import signal
 import sys
 import threading
 import traceback
@@ -18,7 +23,7 @@ from collections.abc import Sequence
 import typer
 
 from denen_gis import __version__
-from denen_gis.cli._common import err_console
+from denen_gis.cli._common import OutputClosed, err_console
 from denen_gis.cli._groups import optimize_app
 from denen_gis.errors import DenenError, InfeasibleError
 
@@ -78,14 +83,55 @@ def _invoke(args: list[str]) -> object:
     return app(args=args, prog_name="denen-gis", standalone_mode=False)
 
 
+#: Exit code and message for each signal that stops a run.
+_SIGNALS = {"SIGINT": (130, "interrupted"), "SIGTERM": (143, "terminated")}
+
+
+class _Stopped(KeyboardInterrupt):
+    """Raised in the main thread by the SIGINT/SIGTERM handler."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.code, self.message = _SIGNALS[name]
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise _Stopped(signal.Signals(signum).name)
+
+
+def install_signal_handlers() -> None:
+    """Make SIGINT and SIGTERM raise :class:`_Stopped` in the main thread.
+
+    Installed again while the command runs: a C library (OR-Tools' CP-SAT
+    when ``catch_sigint_signal`` is on) may reset the disposition behind
+    Python's back, after which Ctrl-C would kill the process without cleanup.
+    """
+    for name in _SIGNALS:
+        signal.signal(getattr(signal, name), _stop)
+
+
+def _stopped(exc: BaseException) -> int:
+    """Stop the worker's writes, remove temporaries, say why in one line; the exit code."""
+    from denen_gis.io.files import remove_temporaries, stop_writes
+
+    code, message = (exc.code, exc.message) if isinstance(exc, _Stopped) else (130, "interrupted")
+    stop_writes()
+    remove_temporaries()
+    with contextlib.suppress(OSError):
+        err_console.print(f"denen-gis: {message}", markup=False)
+        sys.stderr.flush()
+    return code
+
+
 def _run_interruptibly(args: list[str]) -> object:
-    """Run the command in a worker thread so that Ctrl-C stops it at once.
+    """Run the command in a worker thread so that Ctrl-C or SIGTERM stops it at once.
 
     A solver inside OR-Tools does not return to Python until it finishes, so
     a KeyboardInterrupt would wait for it; here the main thread only waits and
-    gets the interrupt at once, removes the temporary files of writes in
-    progress (outputs are written atomically, so nothing half-written is left)
-    and exits with 130.
+    gets the signal at once, stops new writes, removes the temporary files of
+    writes in progress (outputs are written atomically, so nothing
+    half-written is left) and exits with 130 (SIGINT) or 143 (SIGTERM) without
+    waiting for the worker.
     """
     outcome: dict[str, object] = {}
 
@@ -96,17 +142,14 @@ def _run_interruptibly(args: list[str]) -> object:
             outcome["error"] = exc
 
     worker = threading.Thread(target=target, name="denen-gis-command", daemon=True)
-    worker.start()
     try:
+        worker.start()
         while worker.is_alive():
+            install_signal_handlers()
             worker.join(0.1)
-    except KeyboardInterrupt:
-        from denen_gis.io.files import remove_temporaries
-
-        remove_temporaries()
-        err_console.print("denen-gis: interrupted", markup=False)
-        sys.stderr.flush()
-        os._exit(130)
+    except KeyboardInterrupt as exc:
+        code = _stopped(exc)
+        os._exit(code)
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome.get("value")
@@ -122,34 +165,89 @@ def _interrupted() -> int:
     return 130
 
 
+#: numpy scalar reprs (``np.str_('Hokkaido')``, ``np.int64(3)``) in a message.
+_NUMPY_REPR = re.compile(r"np\.(?:str_|bytes_|bool_?|u?int\d*|float\d*|complex\d*)\((.*?)\)")
+
+
+def _error(message: str) -> int:
+    """Print ``denen-gis: error: ...`` as one line on stderr; exit code 2.
+
+    Whitespace (newlines, tabs) becomes single spaces, and numpy scalar reprs
+    show as the plain value (``'Hokkaido'``, not ``np.str_('Hokkaido')``).
+    """
+    line = _NUMPY_REPR.sub(r"\1", " ".join(message.split()))
+    line = line.replace("np.True_", "True").replace("np.False_", "False")
+    with contextlib.suppress(OSError):
+        err_console.print(f"denen-gis: error: {line}", markup=False, soft_wrap=True)
+    return 2
+
+
+def _usage_error(exc: Exception) -> int:
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    return _error(f"{text}{where}")
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so that exit does not complain."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _os_error(exc: OSError) -> int:
+    if isinstance(exc, BrokenPipeError):
+        _quiet_stdout()
+        return 0
+    where = exc.filename if exc.filename is not None else "output"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO) and exc.filename is None:
+        _quiet_stdout()
+    return _error(f"{where}: {exc.strerror or exc}")
+
+
+def _other_error(exc: Exception) -> int:
+    """click's exits and usage errors, else an internal error with its traceback."""
+    if _is(exc, "Exit"):
+        return int(getattr(exc, "exit_code", 0))
+    if _is(exc, "Abort"):
+        return _interrupted()
+    if _is(exc, "UsageError"):
+        return _usage_error(exc)
+    if _is(exc, "ClickException"):
+        return _error(exc.format_message())  # type: ignore[attr-defined]
+    traceback.print_exc()
+    err_console.print(
+        "denen-gis: internal error (a bug): please report it with the traceback above",
+        markup=False,
+    )
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     interactive = argv is None and threading.current_thread() is threading.main_thread()
+    if interactive:
+        install_signal_handlers()
     try:
         value = _run_interruptibly(args) if interactive else _invoke(args)
     except InfeasibleError as exc:
         _show_infeasible(exc)
         return 3
     except DenenError as exc:
-        err_console.print(f"denen-gis: error: {exc}", markup=False, soft_wrap=True)
-        return 2
-    except KeyboardInterrupt:
-        return _interrupted()
+        return _error(str(exc))
+    except KeyboardInterrupt as exc:
+        return _stopped(exc)
+    except OutputClosed:
+        _quiet_stdout()
+        return 0
+    except OSError as exc:
+        return _os_error(exc)
+    except RecursionError:
+        return _error("the input is nested too deeply to read")
     except Exception as exc:
-        if _is(exc, "Exit"):
-            return int(getattr(exc, "exit_code", 0))
-        if _is(exc, "Abort"):
-            return _interrupted()
-        if _is(exc, "ClickException"):
-            exc.show()  # type: ignore[attr-defined]
-            return int(getattr(exc, "exit_code", 2))
-        traceback.print_exc()
-        err_console.print(
-            "denen-gis: internal error (a bug): please report it with the traceback above",
-            markup=False,
-        )
-        return 1
+        return _other_error(exc)
     if isinstance(value, int) and not isinstance(value, bool) and value != 0:
         return _interrupted() if value == 130 else value
     return 0

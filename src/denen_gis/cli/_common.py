@@ -3,23 +3,58 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import typer
 from rich.console import Console
 
 from denen_gis._json import to_jsonable
 
-__all__ = ["console", "err_console", "print_json", "split_values", "to_jsonable"]
+if TYPE_CHECKING:
+    from denen_gis.scenario import Scenario
+
+__all__ = [
+    "FORCE",
+    "OutputClosed",
+    "check_out",
+    "console",
+    "err_console",
+    "print_json",
+    "split_values",
+    "to_jsonable",
+]
+
+
+class OutputClosed(Exception):  # noqa: N818 - an event, not an error of the run
+    """The reader of stdout went away (``| head``): the run ends quietly with exit 0.
+
+    Not an OSError on purpose: click turns a broken-pipe OSError into exit 1.
+    """
+
+
+class _Console(Console):
+    """A rich console that lets a broken pipe (``| head``) end the run quietly."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise OutputClosed
+
 
 #: Normal output (tables, summaries).
-console = Console(highlight=False)
+console = _Console(highlight=False)
 #: Errors and progress, so that ``--json`` output on stdout stays clean.
 err_console = Console(stderr=True, highlight=False)
 
 
 def print_json(value: Any) -> None:
     """Print a value as JSON on stdout (no colour, no wrapping)."""
-    print(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+    text = json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        raise OutputClosed from None
 
 
 def split_values(values: list[str] | None) -> list[str]:
@@ -28,3 +63,68 @@ def split_values(values: list[str] | None) -> list[str]:
     for v in values or []:
         out.extend(x.strip() for x in v.split(",") if x.strip())
     return out
+
+
+#: ``--force``: replace an output folder that denen-gis did not write.
+FORCE = typer.Option(
+    False,
+    "--force",
+    help="Replace a non-empty output folder that denen-gis did not write "
+    "(never one holding the scenario or an input).",
+)
+
+
+def check_out(
+    out: Path | None,
+    *,
+    force: bool,
+    scenarios: Iterable[Scenario] = (),
+    extra: Iterable[Path | None] = (),
+) -> None:
+    """Check an output folder before any loading or solving (one-line InputError, exit 2).
+
+    The scenario files and every input they name, and ``extra`` files, are
+    protected: an output folder that holds one is refused even with ``--force``.
+    """
+    if out is None:
+        return
+    from denen_gis.io.outdir import check_output_folder
+
+    protect: list[Path | None] = list(extra)
+    for s in scenarios:
+        protect.extend(s.input_files())
+    check_output_folder(out, force=force, protect=protect)
+
+
+def check_out_file(
+    out: Path, *, force: bool, scenarios: Iterable[Scenario] = (), marker: str = "denen-gis"
+) -> None:
+    """Check an output *file* (a map page) before any loading or solving.
+
+    Refused: a name that is not a file name, an existing folder, a file that is
+    an input of the run, and (unless ``force``) an existing file that does not
+    hold ``marker`` in its first 64 kB (so it was not written by denen-gis).
+    """
+    from denen_gis.errors import InputError
+    from denen_gis.io.outdir import check_output_folder
+
+    target = out.expanduser()
+    if target.name in ("", ".", "..") or target.is_dir():
+        msg = f"{out}: is a folder; name the output file (e.g. maps/coverage_map.html)"
+        raise InputError(msg)
+    resolved = target.resolve()
+    for s in scenarios:
+        if any(f.expanduser().resolve() == resolved for f in s.input_files()):
+            msg = f"{out}: is an input of this run; choose another output file"
+            raise InputError(msg)
+    if target.exists() and not force:
+        with target.open("rb") as fh:
+            head = fh.read(65536)
+        if marker.encode() not in head:
+            msg = (
+                f"{out}: exists and was not written by denen-gis; "
+                "choose another file or pass --force to replace it"
+            )
+            raise InputError(msg)
+    # The parent folder itself is not replaced: check only that a file can go there.
+    check_output_folder(resolved.parent / f".{resolved.name}.check", force=True)

@@ -37,15 +37,26 @@ def _atomic(path: Path, write: Writer) -> None:
         write(tmp)
 
 
-def write_files(out: Path, files: Mapping[str, Writer], *, shown: str | None = None) -> None:
-    """Write each file atomically into ``out`` and say so on stderr."""
-    for name, write in files.items():
-        _atomic(out / name, write)
+def write_files(
+    out: Path, files: Mapping[str, Writer], *, force: bool = False, shown: str | None = None
+) -> None:
+    """Write the files into a new folder that replaces ``out`` as a whole; say so on stderr.
+
+    ``out`` is replaced only if it is new, empty or an earlier denen-gis output
+    (or with ``force``), see :func:`denen_gis.io.outdir.atomic_directory`.
+    """
+    from denen_gis.io.outdir import atomic_directory
+
+    with atomic_directory(out, force=force) as tmp:
+        for name, write in files.items():
+            _atomic(Path(tmp) / name, write)
     err_console.print(f"wrote {out}/{shown or ', '.join(files)}", markup=False)
 
 
 def csv_file(frame: pd.DataFrame) -> Writer:
-    return lambda p: frame.to_csv(p, index=False)
+    from denen_gis.io.files import write_csv_atomic
+
+    return lambda p: write_csv_atomic(frame, p)
 
 
 def json_file(value: Any) -> Writer:

@@ -11,7 +11,14 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from denen_gis.cli._common import console, err_console, print_json, to_jsonable
+from denen_gis.cli._common import (
+    FORCE,
+    check_out,
+    console,
+    err_console,
+    print_json,
+    to_jsonable,
+)
 
 __all__ = ["coverage_table", "register"]
 
@@ -64,6 +71,7 @@ def coverage(
     indoor_db: float = typer.Option(
         0.0, "--indoor-penetration-db", min=0.0, help="Building entry loss [dB] (10-15 indoor)."
     ),
+    force: bool = FORCE,
 ) -> None:
     """Compute 5G coverage of every mesh cell and the urban-rural gap."""
     from denen_gis.io.files import write_layer, write_text_atomic
@@ -72,6 +80,8 @@ def coverage(
     from denen_gis.layers.coverage import compute_coverage
     from denen_gis.layers.radio import LinkBudget, check_station_frame
 
+    kept = [population, stations]
+    check_out(out, force=force, extra=kept)
     t0 = time.perf_counter()
     prefs = prefectures_input()
     grid = population_input(population, prefectures=prefs)
@@ -103,7 +113,7 @@ def coverage(
             geometry=grid.geometry.to_numpy(),
             crs=grid.crs,
         )
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, force=force, protect=kept) as tmp:
             write_layer(cells, Path(tmp) / "coverage_cells.gpkg", layer="coverage_cells")
             write_text_atomic(
                 Path(tmp) / "coverage_summary.json",

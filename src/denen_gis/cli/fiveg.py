@@ -7,12 +7,27 @@ from typing import Any
 
 import typer
 
-from denen_gis.cli._common import err_console, print_json, split_values
+from denen_gis.cli._common import FORCE, check_out, err_console, print_json, split_values
 from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
 
-__all__ = ["register"]
+__all__ = ["MAX_SITE_IDS", "MAX_YEARS", "register"]
+
+#: Most fiscal years a rollout may plan (each year holds a copy of the model).
+MAX_YEARS = 50
+#: Most site ids ``--include-sites`` / ``--exclude-sites`` may list.
+MAX_SITE_IDS = 100_000
+#: Most ``--target`` entries of a rollout.
+MAX_TARGETS = MAX_YEARS
+
+
+def _site_ids(values: list[str] | None, option: str) -> list[str]:
+    ids = split_values(values)
+    if len(ids) > MAX_SITE_IDS:
+        msg = f"{option}: {len(ids):,} ids given, at most {MAX_SITE_IDS:,}"
+        raise InputError(msg)
+    return ids
 
 
 def _scenario(scenario: Path | None, overrides: dict[str, dict[str, Any]]) -> Any:
@@ -77,6 +92,7 @@ def optimize_5g(
     out: Path | None = typer.Option(None, "--out", help="Folder for the layers, tables and map."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = FORCE,
 ) -> None:
     """Choose new 5G sites with OR-Tools on the embedded dataset or your files."""
     from denen_gis.pipeline import plan
@@ -94,8 +110,8 @@ def optimize_5g(
                 "target_rural": target_rural,
                 "rural_weight": rural_weight,
                 "fairness_on": fairness_on,
-                "include_sites": split_values(include_sites),
-                "exclude_sites": split_values(exclude_sites),
+                "include_sites": _site_ids(include_sites, "--include-sites"),
+                "exclude_sites": _site_ids(exclude_sites, "--exclude-sites"),
             },
             "inputs": {
                 "candidates": str(candidates) if candidates else None,
@@ -112,12 +128,13 @@ def optimize_5g(
         },
     )
     s = _without_infrastructure(s)
+    check_out(out, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:
         result = plan(s, progress=bar)
     if out is not None:
         from denen_gis.outputs import write_plan
 
-        write_plan(result, out)
+        write_plan(result, out, force=force)
         err_console.print(f"wrote {out}", markup=False)
     if json_out:
         print_json(result.summary)
@@ -135,6 +152,9 @@ def _years(spec: str) -> list[int]:
     try:
         if ":" in spec:
             a, b = (int(x) for x in spec.split(":"))
+            if not 0 <= b - a < MAX_YEARS:
+                msg = f"--years {spec!r}: plan 1 to {MAX_YEARS} fiscal years, FIRST <= LAST"
+                raise InputError(msg)
             years = list(range(a, b + 1))
         else:
             years = [int(x) for x in spec.split(",")]
@@ -144,6 +164,9 @@ def _years(spec: str) -> list[int]:
     if not years or sorted(set(years)) != years:
         msg = f"--years {spec!r}: give increasing fiscal years"
         raise InputError(msg)
+    if len(years) > MAX_YEARS or not all(1900 <= y <= 2200 for y in years):
+        msg = f"--years {spec!r}: plan 1 to {MAX_YEARS} fiscal years between 1900 and 2200"
+        raise InputError(msg)
     return years
 
 
@@ -151,6 +174,9 @@ def _yearly_targets(specs: list[str] | None, years: list[int]) -> dict[int, Any]
     from denen_gis.optimize import Targets
 
     out: dict[int, Any] = {}
+    if len(specs or []) > MAX_TARGETS:
+        msg = f"--target: {len(specs or [])} given, at most one per planning year"
+        raise InputError(msg)
     for spec in specs or []:
         parts = spec.split(":")
         try:
@@ -187,15 +213,17 @@ def rollout(
     out: Path | None = typer.Option(None, "--out", help="Output folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = FORCE,
 ) -> None:
     """Plan the 5G build year by year under the annual grant, maximising people covered."""
+    year_list = _years(years)  # before the heavy imports: a bad range fails at once
+    yearly_targets = _yearly_targets(target, year_list)
     from rich.table import Table
 
     from denen_gis.cli._common import console
     from denen_gis.pipeline import plan_rollout
     from denen_gis.scenario import BLOCKS
 
-    year_list = _years(years)
     regions = split_values(region)
     s = _scenario(
         scenario,
@@ -212,18 +240,19 @@ def rollout(
             "scenario": {"time_limit_s": time_limit, "seed": seed, "workers": workers},
         },
     )
+    check_out(out, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:
         result = plan_rollout(
             s,
             yearly_budgets_myen=dict.fromkeys(year_list, budget_per_year_myen),
-            yearly_targets=_yearly_targets(target, year_list),
+            yearly_targets=yearly_targets,
             carry_over=carry_over,
             progress=bar,
         )
     if out is not None:
         from denen_gis.outputs import write_plan
 
-        write_plan(result, out)
+        write_plan(result, out, force=force)
         err_console.print(f"wrote {out}", markup=False)
     if json_out:
         print_json(result.summary)

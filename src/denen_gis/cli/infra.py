@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from denen_gis.cli._common import print_json, split_values
+from denen_gis.cli._common import FORCE, check_out, print_json, split_values
 from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._infra_output import (
     csv_file,
@@ -25,7 +25,25 @@ from denen_gis.cli._infra_output import (
 )
 from denen_gis.errors import InputError
 
-__all__ = ["register"]
+__all__ = ["MAX_TOP", "register"]
+
+#: Most rows ``--top`` may ask for (the worst-cuts table).
+MAX_TOP = 10_000
+#: Most new data-centre sites ``--k`` may ask for.
+MAX_K = 1_000
+
+
+def _check_counts(*, k: int, max_per_block: int | None, min_separation_km: float | None) -> None:
+    """Refuse counts and distances that are negative or absurdly large (exit 2)."""
+    if not 0 <= k <= MAX_K:
+        msg = f"--k must be between 0 and {MAX_K}, got {k}"
+        raise InputError(msg)
+    if max_per_block is not None and max_per_block < 0:
+        msg = f"--max-per-block must be >= 0, got {max_per_block}"
+        raise InputError(msg)
+    if min_separation_km is not None and not 0 <= min_separation_km < 5000:
+        msg = f"--min-separation-km must be between 0 and 5000 km, got {min_separation_km}"
+        raise InputError(msg)
 
 
 @optimize_app.command("datacenters")
@@ -71,6 +89,7 @@ def datacenters_cmd(
     workers: int = typer.Option(2, "--workers", help="Solver worker threads."),
     out: Path | None = typer.Option(None, "--out", help="Write GeoPackage/CSV/JSON here."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    force: bool = FORCE,
 ) -> None:
     """Choose regional data-centre sites (p-median / p-center) with OR-Tools."""
     from denen_gis.infrastructure import DatacenterOptions, SolverLimits, datacenter_study
@@ -78,6 +97,8 @@ def datacenters_cmd(
     if objective not in ("median", "center"):
         msg = f"--objective must be median or center, got {objective!r}"
         raise InputError(msg)
+    _check_counts(k=k, max_per_block=max_per_block, min_separation_km=min_separation_km)
+    check_out(out, force=force)
     options = DatacenterOptions(
         k=k,
         objective=objective,
@@ -104,6 +125,7 @@ def datacenters_cmd(
                 "datacenters_demand.csv": csv_file(siting.plan.demand),
                 "datacenters_summary.json": json_file(siting.to_dict()),
             },
+            force=force,
         )
     if json_out:
         print_json(siting.to_dict())
@@ -131,6 +153,7 @@ def landings_cmd(
     workers: int = typer.Option(2, "--workers", help="Solver worker threads."),
     out: Path | None = typer.Option(None, "--out", help="Write GeoPackage/CSV/JSON here."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    force: bool = FORCE,
 ) -> None:
     """Choose the Sea of Japan cable's landing stations (backhaul vs station cost)."""
     from denen_gis.infrastructure import LandingOptions, SolverLimits, landing_study
@@ -138,6 +161,14 @@ def landings_cmd(
     if count < 0:
         msg = f"--count must be >= 0, got {count}"
         raise InputError(msg)
+    for name, value in (
+        ("--cost-per-landing-myen", cost_per_landing_myen),
+        ("--backhaul-myen-per-mperson-km", backhaul_myen),
+    ):
+        if not 0 <= value < 1e9:  # also refuses inf and nan
+            msg = f"{name} must be a finite amount >= 0 and below 1e9, got {value}"
+            raise InputError(msg)
+    check_out(out, force=force)
     options = LandingOptions(
         count=count or None,
         fixed=tuple(split_values(fixed)) if fixed else LandingOptions().fixed,
@@ -157,6 +188,7 @@ def landings_cmd(
                 "landings_demand.csv": csv_file(choice.plan.demand),
                 "landings_summary.json": json_file(study.to_dict()),
             },
+            force=force,
         )
     if json_out:
         print_json(study.to_dict())
@@ -179,10 +211,15 @@ def resilience_cmd(
     top: int = typer.Option(10, "--top", help="Rows of the worst-cuts table."),
     out: Path | None = typer.Option(None, "--out", help="Write CSV/JSON here."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    force: bool = FORCE,
 ) -> None:
     """N-1 analysis: each cable segment, land link or DC removed in turn."""
     from denen_gis.infrastructure import resilience_study
 
+    if not 1 <= top <= MAX_TOP:
+        msg = f"--top must be between 1 and {MAX_TOP}, got {top}"
+        raise InputError(msg)
+    check_out(out, force=force)
     study = resilience_study(
         plan_site_ids=split_values(sites), include_planned=sea_of_japan, max_rtt_ms=max_rtt_ms
     )
@@ -194,7 +231,7 @@ def resilience_cmd(
         files["resilience_comparison.csv"] = csv_file(study.comparison)
         files["resilience_summary.json"] = json_file(study.to_dict())
         shown = "resilience_cuts_*.csv, resilience_comparison.csv, resilience_summary.json"
-        write_files(out, files, shown=shown)
+        write_files(out, files, force=force, shown=shown)
     if json_out:
         print_json(study.to_dict())
         return

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from denen_gis.cli._common import console, err_console, print_json
+from denen_gis.cli._common import FORCE, check_out, check_out_file, console, err_console, print_json
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
 from denen_gis.scenario import Scenario, load_scenario
@@ -31,21 +33,20 @@ def plan_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print plan.json to stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
     no_maps: bool = typer.Option(False, "--no-maps", help="Skip the HTML maps."),
+    force: bool = FORCE,
 ) -> None:
     """Run a scenario: coverage, 5G sites, data centres, landings, resilience; write outputs."""
-    from denen_gis.outputs import write_plan
+    from denen_gis.outputs import plan_json, write_plan
     from denen_gis.pipeline import plan
 
     s = _scenario_arg(scenario)
-    target = out if out is not None else s.resolve(s.run.output)
-    if target is not None and target.exists() and not target.is_dir():
-        msg = f"{target}: exists and is not a folder; choose another output (--out)"
-        raise InputError(msg)
+    target = out if out is not None else _scenario_output(s)
+    check_out(target, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:
         result = plan(s, progress=bar)
-    folder = write_plan(result, out, maps=not no_maps)
+    folder = write_plan(result, target, maps=not no_maps, force=force)
     if json_out:
-        print_json(result.summary)
+        print_json(json.loads(plan_json(result)))  # the same as plan.json
         return
     if not quiet:
         print_plan(result, title=f"{s.run.name}: 5G coverage by prefecture")
@@ -54,6 +55,19 @@ def plan_cmd(
         console.print(
             f"Outputs in {folder} (plan.json, summary.html, maps, plan.gpkg, CSV); {t:.1f} s."
         )
+
+
+def _scenario_output(s: Scenario) -> Path:
+    """The scenario's ``output`` folder, refusing names that are not a folder of its own."""
+    raw = s.run.output
+    if Path(raw).name in ("", ".", ".."):
+        msg = f"{s.source}: output = {raw!r}: name a folder of its own (e.g. 'maps/plan')"
+        raise InputError(msg)
+    path = s.resolve(raw)
+    if path is None:  # pragma: no cover - an empty name is refused above
+        msg = f"{s.source}: no output folder"
+        raise InputError(msg)
+    return path
 
 
 def _print_infrastructure(summary: dict) -> None:
@@ -90,6 +104,7 @@ def compare_cmd(
     out: Path = typer.Option(Path("maps/compare"), "--out", help="Output folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the difference tables as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = FORCE,
 ) -> None:
     """Run two scenarios; write the side-by-side map and the difference tables."""
     from denen_gis.io.outdir import atomic_directory
@@ -101,12 +116,15 @@ def compare_cmd(
     )
     from denen_gis.pipeline import plan
 
+    scenarios = [_scenario_arg(path) for path in (scenario_a, scenario_b)]
+    check_out(out, force=force, scenarios=scenarios)
     plans = []
-    for path in (scenario_a, scenario_b):
+    for s in scenarios:
         with progress_bar(quiet=quiet or json_out) as bar:
-            plans.append(plan(_scenario_arg(path), progress=bar))
+            plans.append(plan(s, progress=bar))
     a, b = plans
-    with atomic_directory(out) as tmp:
+    protect = [f for s in scenarios for f in s.input_files()]
+    with atomic_directory(out, force=force, protect=protect) as tmp:
         write_comparison(a, b, Path(tmp))
         write_plan(a, Path(tmp) / "a", maps=False)
         write_plan(b, Path(tmp) / "b", maps=False)
@@ -135,6 +153,10 @@ def compare_cmd(
     )
 
 
+#: Most budgets a sweep may solve (each is a full solve).
+MAX_SWEEP_POINTS = 200
+
+
 def _budgets(spec: str) -> list[float]:
     try:
         if ":" in spec:
@@ -142,15 +164,26 @@ def _budgets(spec: str) -> list[float]:
             count = int(n)
             if count < 2:
                 raise ValueError
+            if count > MAX_SWEEP_POINTS:
+                msg = f"--budgets {spec!r}: at most {MAX_SWEEP_POINTS} budgets, got {count:,}"
+                raise InputError(msg)
             step = (float(hi) - float(lo)) / (count - 1)
-            return [float(lo) + i * step for i in range(count)]
-        return [float(x) for x in spec.split(",") if x.strip()]
+            values = [float(lo) + i * step for i in range(count)]
+        else:
+            values = [float(x) for x in spec.split(",") if x.strip()]
     except ValueError:
         msg = (
             f"--budgets {spec!r}: use LOW:HIGH:COUNT (e.g. 10000:200000:10) or a "
             "comma-separated list [million yen]"
         )
         raise InputError(msg) from None
+    if not values or len(values) > MAX_SWEEP_POINTS:
+        msg = f"--budgets {spec!r}: give 1 to {MAX_SWEEP_POINTS} budgets"
+        raise InputError(msg)
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        msg = f"--budgets {spec!r}: budgets must be finite and >= 0 [million yen]"
+        raise InputError(msg)
+    return values
 
 
 def sweep_cmd(
@@ -160,7 +193,9 @@ def sweep_cmd(
     budgets: str = typer.Option(
         "10000:200000:10", "--budgets", help="LOW:HIGH:COUNT or a list [million yen]."
     ),
-    parallel: int = typer.Option(2, "--parallel", min=1, help="Solves at a time (threads)."),
+    parallel: int = typer.Option(
+        2, "--parallel", min=1, max=64, help="Solves at a time (threads)."
+    ),
     scheduler: str | None = typer.Option(
         None, "--dask", help="Run on Dask: 'local' or a scheduler address (needs [dask])."
     ),
@@ -168,11 +203,14 @@ def sweep_cmd(
     out: Path = typer.Option(Path("maps/sweep"), "--out", help="Output folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = FORCE,
 ) -> None:
     """Coverage and urban-rural gap against cost across budgets (the Pareto front)."""
+    budget_list = _budgets(budgets)  # before the heavy imports: a bad list fails at once
     from dataclasses import replace
 
     from denen_gis.budget_sweep import sweep
+    from denen_gis.io.files import write_csv_atomic
     from denen_gis.io.outdir import atomic_directory
     from denen_gis.render import plot_budget_curve
     from denen_gis.scenario import Scenario
@@ -184,10 +222,11 @@ def sweep_cmd(
         )
     if time_limit is not None:
         s = replace(s, run=replace(s.run, time_limit_s=time_limit))
+    check_out(out, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:
-        table = sweep(s, _budgets(budgets), parallel=parallel, scheduler=scheduler, progress=bar)
-    with atomic_directory(out) as tmp:
-        table.to_csv(Path(tmp) / "sweep.csv", index=False)
+        table = sweep(s, budget_list, parallel=parallel, scheduler=scheduler, progress=bar)
+    with atomic_directory(out, force=force, protect=s.input_files()) as tmp:
+        write_csv_atomic(table, Path(tmp) / "sweep.csv")
         plot_budget_curve(table, Path(tmp) / "budget_curve.png", lang=s.run.lang)
     if json_out:
         print_json(table.to_dict(orient="records"))
@@ -234,13 +273,16 @@ def map_coverage(
     offline_only: bool = typer.Option(
         False, "--offline-only", help="Leave out the optional online tile layers."
     ),
+    force: bool = FORCE,
 ) -> None:
     """Coverage today: population, urban/rural, uncovered people, per-prefecture choropleth."""
     from denen_gis.pipeline import prepare_inputs
     from denen_gis.plan_tables import prefecture_before_after
     from denen_gis.render import coverage_map, save_map
 
-    inputs = prepare_inputs(_scenario_arg(scenario))
+    s = _scenario_arg(scenario)
+    check_out_file(out, force=force, scenarios=[s])
+    inputs = prepare_inputs(s)
     by_pref = prefecture_before_after(
         inputs.before, inputs.before, inputs.prefectures, target_prefecture=None
     )
@@ -263,6 +305,7 @@ def map_infrastructure(
     scenario: Path | None = typer.Option(None, "--scenario", help="Scenario TOML."),
     out: Path = typer.Option(Path("maps/infrastructure_map.html"), "--out", help="HTML file."),
     lang: str = typer.Option("en", "--lang", help="Labels: en or ja."),
+    force: bool = FORCE,
 ) -> None:
     """Data centres (existing and chosen), backbone, cables, landings, RTT and resilience."""
     from dataclasses import replace
@@ -272,6 +315,13 @@ def map_infrastructure(
     from denen_gis.render import save_map
 
     s = _scenario_arg(scenario)
+    if not (s.datacenters.enabled or s.landings.enabled or s.resilience):
+        msg = (
+            f"{s.source}: data centres, landings and resilience are all disabled, so there "
+            "is no infrastructure to draw; enable one of them (e.g. [datacenters] enabled = true)"
+        )
+        raise InputError(msg)
+    check_out_file(out, force=force, scenarios=[s])
     s = replace(s, fiveg=replace(s.fiveg, enabled=False), run=replace(s.run, lang=lang))
     result = plan(s)
 

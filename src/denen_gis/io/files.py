@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -44,6 +45,7 @@ __all__ = [
     "read_layer",
     "read_vector",
     "remove_temporaries",
+    "stop_writes",
     "track_temporary",
     "write_csv_atomic",
     "write_error",
@@ -285,6 +287,15 @@ def read_layer(
 _IN_PROGRESS: set[Path] = set()
 
 
+#: Set once the run is stopping (Ctrl-C, SIGTERM): no new write may start.
+_STOPPING = threading.Event()
+
+
+def stop_writes() -> None:
+    """Refuse every atomic write from now on (called before :func:`remove_temporaries`)."""
+    _STOPPING.set()
+
+
 def remove_temporaries() -> None:
     """Remove the temporary files and folders of every atomic write in progress."""
     for tmp in list(_IN_PROGRESS):
@@ -298,6 +309,9 @@ def remove_temporaries() -> None:
 @contextlib.contextmanager
 def track_temporary(tmp: Path) -> Iterator[Path]:
     """Register ``tmp`` while the block runs, so :func:`remove_temporaries` can delete it."""
+    if _STOPPING.is_set():
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise KeyboardInterrupt
     _IN_PROGRESS.add(tmp)
     try:
         yield tmp
@@ -330,6 +344,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     if not path.parent.is_dir():
         msg = f"{path}: the folder {path.parent} does not exist; create it first"
         raise InputError(msg)
+    if _STOPPING.is_set():
+        raise KeyboardInterrupt
     tmp = _temp_name(path)
     _IN_PROGRESS.add(tmp)
     try:

@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 
 from denen_gis.errors import InputError
+from denen_gis.geodesy import box_area_km2
 from denen_gis.io.estat import read_population_grid
 from denen_gis.io.files import read_layer
 from denen_gis.io.japan import (
@@ -26,11 +27,14 @@ from denen_gis.io.japan import (
     load_prefectures,
     load_stations,
 )
-from denen_gis.mesh import mesh_centroids
+from denen_gis.mesh import mesh_bounds, mesh_centroids
 from denen_gis.urban import classify_urban
 
 __all__ = [
+    "JAPAN_BOUNDS_DEG",
+    "MAX_CELL_POPULATION",
     "candidates_input",
+    "check_population_grid",
     "filter_region",
     "population_input",
     "prefectures_input",
@@ -87,6 +91,20 @@ def _assign_prefecture(
     return codes
 
 
+def _check_readable(path: Path) -> None:
+    """One line for a population path that is a folder or cannot be read."""
+    if path.is_dir():
+        msg = f"{path}: is a folder; give a population file (e-Stat .txt/.zip, .csv or a layer)"
+        raise InputError(msg)
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            msg = f"{path}: cannot read the file ({exc.strerror}); check its permissions"
+            raise InputError(msg) from None
+
+
 def population_input(
     path: str | Path | Iterable[str | Path] | None = None,
     *,
@@ -99,8 +117,13 @@ def population_input(
     """
     if path is None:
         return load_population_grid()
+    if not isinstance(path, str | Path):
+        path = list(path)  # read twice below
+    for p in [path] if isinstance(path, str | Path) else path:
+        _check_readable(Path(p))
     grid = read_population_grid(path)
     source = str(path) if isinstance(path, str | Path) else "population files"
+    grid = check_population_grid(grid, source=source)
     if "pref_code" not in grid.columns:
         prefs = prefectures if prefectures is not None else load_prefectures()
         grid["pref_code"] = _assign_prefecture(grid, prefs, source)
@@ -112,6 +135,83 @@ def population_input(
             int(grid["urban"].sum()),
         )
     return grid
+
+
+#: Japan's extent (west, south, east, north) [degrees], with a margin.
+JAPAN_BOUNDS_DEG = (122.0, 20.0, 154.5, 46.5)
+#: Most people one grid cell may hold (the densest 1 km cell has about 50,000).
+MAX_CELL_POPULATION = 10_000_000
+#: Prefecture codes of a population grid's ``pref_code`` column.
+_PREF_CODES = frozenset(f"{i:02d}" for i in range(1, 48))
+#: How far [degrees] a cell polygon's centre may lie from its mesh code's centre.
+_MESH_TOLERANCE_DEG = 0.05
+
+
+def check_population_grid(grid: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
+    """Checks a user's population grid needs beyond its schema; returns it completed.
+
+    - ``area_km2`` is computed from the mesh codes when the file has none;
+    - ``population`` per cell is at most :data:`MAX_CELL_POPULATION` (so the
+      national sum cannot overflow);
+    - ``pref_code`` values are prefecture codes 01-47;
+    - cell polygons lie in Japan and on their mesh codes (coordinates in metres,
+      such as EPSG:3857 numbers read as degrees, are refused with a hint).
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, the value and what to do.
+    """
+    codes = grid["mesh_code"].astype(str).to_numpy()
+    if "area_km2" not in grid.columns:
+        grid = grid.assign(area_km2=box_area_km2(*mesh_bounds(codes)))
+    pop = grid["population"].to_numpy(dtype=float)
+    if len(pop) and pop.max() > MAX_CELL_POPULATION:
+        i = int(np.argmax(pop))
+        msg = (
+            f"{source}: mesh {codes[i]} holds {pop[i]:.3g} people, more than "
+            f"{MAX_CELL_POPULATION:,} in one cell; check the population column"
+        )
+        raise InputError(msg)
+    if "pref_code" in grid.columns:
+        values = grid["pref_code"].astype(str)
+        bad = ~values.isin(_PREF_CODES)
+        if bad.any():
+            msg = (
+                f"{source}: unknown pref_code {str(values[bad].iloc[0])!r} "
+                f"({int(bad.sum())} cells); use prefecture codes 01-47 or leave the column out"
+            )
+            raise InputError(msg)
+    _check_cells_in_japan(grid, codes, source)
+    return grid
+
+
+def _check_cells_in_japan(grid: gpd.GeoDataFrame, codes: np.ndarray, source: str) -> None:
+    if not len(grid):
+        return
+    x0, y0, x1, y1 = grid.total_bounds
+    west, south, east, north = JAPAN_BOUNDS_DEG
+    if not (west <= x0 and x1 <= east and south <= y0 and y1 <= north):
+        metres = max(abs(x0), abs(x1), abs(y0), abs(y1)) > 360
+        hint = (
+            "the coordinates look like metres (e.g. EPSG:3857); declare the file's CRS "
+            "or reproject it to EPSG:6668"
+            if metres
+            else "the cells must lie in Japan, in EPSG:6668 longitude/latitude"
+        )
+        msg = f"{source}: cells reach ({x0:.6g}, {y0:.6g})-({x1:.6g}, {y1:.6g}); {hint}"
+        raise InputError(msg)
+    lon, lat = mesh_centroids(codes)
+    centre = shapely.centroid(grid.geometry.to_numpy())
+    off = np.hypot(shapely.get_x(centre) - lon, shapely.get_y(centre) - lat)
+    far = np.flatnonzero(~(off <= _MESH_TOLERANCE_DEG))
+    if far.size:
+        i = int(far[0])
+        msg = (
+            f"{source}: the polygon of mesh {codes[i]} lies {off[i]:.3g} degrees from the cell "
+            f"its code names ({far.size} cells); check the mesh codes or the CRS"
+        )
+        raise InputError(msg)
 
 
 def stations_input(path: str | Path | None = None) -> gpd.GeoDataFrame:

@@ -6,6 +6,7 @@ parameter, the offending entry and what to do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,8 +19,10 @@ __all__ = [
     "CheckedArrays",
     "check_budget",
     "check_inputs",
+    "check_seed",
     "check_sites",
     "check_solver_settings",
+    "check_work_limit",
 ]
 
 
@@ -188,3 +191,23 @@ def check_solver_settings(time_limit_s: float, workers: int) -> None:
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
         msg = f"workers must be a whole number >= 1, got {workers!r}"
         raise InputError(msg)
+
+
+def check_work_limit(work_limit: float) -> float:
+    """A deterministic work limit: a finite number > 0 (solver work units)."""
+    if isinstance(work_limit, bool) or not (
+        isinstance(work_limit, int | float | np.integer | np.floating)
+        and math.isfinite(work_limit)
+        and work_limit > 0
+    ):
+        msg = f"work_limit must be a finite number > 0, got {work_limit!r}"
+        raise InputError(msg)
+    return float(work_limit)
+
+
+def check_seed(seed: int) -> int:
+    """A solver random seed: a whole number in [0, 2**31) (the solvers' 32-bit seed)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**31:
+        msg = f"seed must be a whole number between 0 and 2**31 - 1, got {seed!r}"
+        raise InputError(msg)
+    return int(seed)

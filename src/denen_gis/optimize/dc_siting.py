@@ -40,7 +40,7 @@ from scipy.spatial import cKDTree
 
 from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.geodesy import chord_from_km, unit_vectors
-from denen_gis.optimize._validate import check_solver_settings
+from denen_gis.optimize._validate import check_seed, check_solver_settings, check_work_limit
 from denen_gis.optimize.dc_siting_inputs import SitingInputs, check_siting_inputs
 
 __all__ = ["SitingResult", "solve_dc_siting"]
@@ -132,6 +132,7 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
     time_limit_s: float = 10.0,
     seed: int = 0,
     workers: int = 2,
+    work_limit: float | None = None,
 ) -> SitingResult:
     """Choose ``k`` new DC sites (p-median or p-center) with CP-SAT.
 
@@ -166,6 +167,11 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
         Weight of the backup RTT in the objective (median only).
     time_limit_s, seed, workers
         CP-SAT limits and determinism.
+    work_limit
+        CP-SAT's deterministic time limit (``max_deterministic_time``, work
+        units of roughly a second): with it and ``workers=1`` the answer does
+        not depend on the machine's speed or load, as long as ``time_limit_s``
+        (then a safety cap) is not reached first.
 
     Raises
     ------
@@ -188,6 +194,7 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
     """
     t0 = time.perf_counter()
     check_solver_settings(time_limit_s, workers)
+    check_seed(seed)
     inp = check_siting_inputs(
         weights,
         rtt_ms,
@@ -209,9 +216,14 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
     )
     sm = _build_model(inp)
     solver = cp_model.CpSolver()
+    # Leave SIGINT to the caller: CP-SAT's own handler resets it when the solve ends,
+    # after which Ctrl-C would kill the process without cleaning up.
+    solver.parameters.catch_sigint_signal = False
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
     solver.parameters.max_time_in_seconds = float(time_limit_s)
+    if work_limit is not None:
+        solver.parameters.max_deterministic_time = check_work_limit(work_limit)
     status, obj_int, bound_int = _solve(inp, sm, solver, time_limit_s=float(time_limit_s))
     return _read_result(
         inp, sm, solver, status=status, obj_int=obj_int, bound_int=bound_int, started=t0

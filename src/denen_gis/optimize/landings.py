@@ -32,7 +32,7 @@ from scipy.sparse import csgraph
 from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.geodesy import haversine_km
 from denen_gis.layers.network import ROUTE_FACTOR
-from denen_gis.optimize._validate import check_solver_settings
+from denen_gis.optimize._validate import check_seed, check_solver_settings, check_work_limit
 
 __all__ = [
     "DEFAULT_FIXED_LANDINGS",
@@ -92,6 +92,7 @@ def solve_landings(
     time_limit_s: float = 10.0,
     seed: int = 0,
     workers: int = 2,
+    work_limit: float | None = None,
 ) -> LandingResult:
     """Choose landing stations minimising station cost plus population backhaul.
 
@@ -108,8 +109,10 @@ def solve_landings(
         million person-km].
     fixed, excluded
         Landing indices that must / must not be chosen.
-    time_limit_s, seed, workers
-        CP-SAT settings.
+    time_limit_s, seed, workers, work_limit
+        CP-SAT settings; ``work_limit`` is CP-SAT's deterministic time
+        (``max_deterministic_time``), so that with one worker the answer does
+        not depend on the machine's speed.
 
     Raises
     ------
@@ -125,6 +128,7 @@ def solve_landings(
     """
     t0 = time.perf_counter()
     check_solver_settings(time_limit_s, workers)
+    check_seed(seed)
     w = np.asarray(weights, dtype=float)
     d = np.asarray(backhaul_km, dtype=float)
     _check_landing_arrays(w, d, cost_per_landing_myen, backhaul_myen_per_mperson_km)
@@ -150,9 +154,14 @@ def solve_landings(
         count=count,
     )
     solver = cp_model.CpSolver()
+    # Leave SIGINT to the caller: CP-SAT's own handler resets it when the solve ends,
+    # after which Ctrl-C would kill the process without cleaning up.
+    solver.parameters.catch_sigint_signal = False
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
     solver.parameters.max_time_in_seconds = float(time_limit_s)
+    if work_limit is not None:
+        solver.parameters.max_deterministic_time = check_work_limit(work_limit)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         msg = f"no landing plan found (CP-SAT {solver.status_name(status)}); raise time_limit_s"

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from denen_gis.errors import InfeasibleError, InputError
@@ -167,7 +168,11 @@ def solve_rollout(  # noqa: PLR0913 -- solver API: the model's options are keywo
             carry_over=carry_over,
         )
     if plan is None:
-        plan = _solve_whole(prep, model, w, limits, run, base=base, carry_over=carry_over)
+        try:
+            plan = _solve_whole(prep, model, w, limits, run, base=base, carry_over=carry_over)
+        except InfeasibleError as exc:
+            table = _shortfall(prep, w, limits, years, rows_by_year, carry_over=carry_over)
+            raise InfeasibleError(str(exc), shortfall=table) from None
     ever = np.flatnonzero(plan.built[-1])
     first_year = np.argmax(plan.built[:, ever], axis=0)
     years_arr = np.asarray(years)
@@ -333,6 +338,40 @@ def _plan_year_by_year(
     )
 
 
+def _shortfall(
+    prep: PreparedCovering,
+    weight: np.ndarray,
+    limits: np.ndarray,
+    years: list[int],
+    rows_by_year: Mapping[int, list[TargetRow]],
+    *,
+    carry_over: bool,
+) -> pd.DataFrame:
+    """Each yearly target next to what the year-by-year greedy plan reaches by then."""
+    red, pop = prep.reduced, prep.inputs.population
+    built = _greedy_plan(red.matrix, weight, prep.site_costs_myen, limits, carry_over)
+    spent = np.cumsum(limits) if not carry_over else limits
+    rows = []
+    for t, y in enumerate(years):
+        covered = (red.matrix @ built[t].astype(float)) > 0
+        for row in rows_by_year.get(y, []):
+            cells = row.cells & (red.cell_demand >= 0)
+            reached = float(pop[row.cells & prep.covered0].sum())
+            reached += float(pop[cells][covered[red.cell_demand[cells]]].sum())
+            share = reached / row.population if row.population else 1.0
+            rows.append(
+                {
+                    "year": y,
+                    "target": row.label,
+                    "budget_to_date_myen": round(float(spent[t]), 1),
+                    "target_pct": round(100 * row.share, 2),
+                    "greedy_reaches_pct": round(100 * share, 2),
+                    "gap_pp": round(max(100 * (row.share - share), 0.0), 2),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def _solve_whole(
     prep: PreparedCovering,
     model: _RolloutModel,
@@ -365,10 +404,16 @@ def _solve_whole(
         rel_gap=run.rel_gap,
     )
     if sol.values is None:
-        msg = (
-            f"no rollout plan found ({sol.status}) within time_limit_s={run.time_limit_s:g}; "
-            "raise the time limit or relax the yearly targets"
-        )
+        if sol.status == "INFEASIBLE":
+            msg = (
+                f"the yearly targets cannot be met within the yearly budgets ({sol.engine} "
+                "proved it); relax the targets or raise the budgets"
+            )
+        else:
+            msg = (
+                f"no rollout plan found ({sol.status}) within time_limit_s={run.time_limit_s:g}; "
+                "raise the time limit or relax the yearly targets"
+            )
         raise InfeasibleError(msg)
     built = sol.values[: n_s * n_t].reshape(n_t, n_s) > 0.5
     built = np.maximum.accumulate(built, axis=0)

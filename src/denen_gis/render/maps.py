@@ -380,7 +380,11 @@ def save_map(
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     root = make_offline(m) if offline else m.get_root()
-    text = root.render()
+    # The generator tag marks the page as denen-gis output (the CLI replaces such a
+    # file without --force).
+    text = root.render().replace(
+        "<head>", '<head>\n    <meta name="generator" content="denen-gis">', 1
+    )
     write_text_atomic(out, text)
     logger.info("map written to %s (%.1f MB)", out, out.stat().st_size / 1e6)
     return out
