@@ -163,7 +163,12 @@ def test_sweep_on_a_local_dask_cluster_matches_threads():
     pytest.importorskip("distributed")
     threads = sweep(_scenario(), [300], parallel=1)
     dask = sweep(_scenario(), [300], scheduler="local")
-    assert dask["coverage_pct"].tolist() == threads["coverage_pct"].tolist()
+    # The same plan: people and cost equal; the percentage may differ in its last bits,
+    # as numpy's float sums depend on the memory alignment of the arrays in each process.
+    assert dask["cost_myen"].tolist() == threads["cost_myen"].tolist()
+    assert dask["coverage_pct"].tolist() == pytest.approx(
+        threads["coverage_pct"].tolist(), rel=1e-12
+    )
 
 
 def _telegeography_files(folder):
