@@ -1,0 +1,422 @@
+/* denen-gis site explorer: toggle candidate 5G sites, see coverage and cost at once.
+ * Everything is computed here from the embedded arrays; no request leaves the page. */
+(function () {
+  "use strict";
+  var D = JSON.parse(document.getElementById("dx-data").textContent);
+  var OUTLINES = JSON.parse(document.getElementById("dx-outlines").textContent);
+  var T = JSON.parse(document.getElementById("dx-labels").textContent);
+  var LIST_MAX = 200;
+
+  function decode(b64, Type) {
+    var bin = atob(b64), n = bin.length, bytes = new Uint8Array(n);
+    for (var i = 0; i < n; i++) { bytes[i] = bin.charCodeAt(i); }
+    return new Type(bytes.buffer);
+  }
+  function fmt(x, digits) {
+    return Number(x).toLocaleString(undefined, {
+      minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0
+    });
+  }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+  function label(key, vars) {
+    var s = T[key] || key;
+    Object.keys(vars || {}).forEach(function (k) { s = s.split("{" + k + "}").join(vars[k]); });
+    return s;
+  }
+
+  // ---- data -------------------------------------------------------------------------
+  var C = D.cells, S = D.sites, nCells = C.n, nSites = S.id.length;
+  var row = decode(C.row, Uint32Array), col = decode(C.col, Uint32Array);
+  var pop = decode(C.pop, Int32Array), before = decode(C.covered, Uint8Array);
+  var muni = decode(C.muni, C.muni_wide ? Uint32Array : Uint16Array);
+  var offsets = decode(S.offsets, Uint32Array), cells = decode(S.cells, Uint32Array);
+  for (var j = 0; j < nSites; j++) {  // undo the delta encoding, site by site
+    var acc = 0;
+    for (var k = offsets[j]; k < offsets[j + 1]; k++) { acc += cells[k]; cells[k] = acc; }
+  }
+  var siteIndex = {};
+  S.id.forEach(function (id, i) { siteIndex[id] = i; });
+  var nMunis = D.munis.length;
+  var population = 0, baseCovered = 0;
+  var muniPop = new Float64Array(nMunis), muniBase = new Float64Array(nMunis);
+  for (var i = 0; i < nCells; i++) {
+    population += pop[i];
+    muniPop[muni[i]] += pop[i];
+    if (before[i]) { baseCovered += pop[i]; muniBase[muni[i]] += pop[i]; }
+  }
+
+  // ---- state: how many chosen sites cover each cell -----------------------------------
+  var count = new Int32Array(nCells), chosen = new Uint8Array(nSites), order = [];
+  var added = 0, muniAdded = new Float64Array(nMunis);
+
+  function setChosen(j, on) {
+    if (!!chosen[j] === on) { return; }
+    chosen[j] = on ? 1 : 0;
+    var a = offsets[j], b = offsets[j + 1], c;
+    if (on) {
+      order.push(j);
+      for (var k = a; k < b; k++) {
+        c = cells[k];
+        if (count[c]++ === 0) { added += pop[c]; muniAdded[muni[c]] += pop[c]; }
+      }
+    } else {
+      order.splice(order.indexOf(j), 1);
+      for (var k2 = a; k2 < b; k2++) {
+        c = cells[k2];
+        if (--count[c] === 0) { added -= pop[c]; muniAdded[muni[c]] -= pop[c]; }
+      }
+    }
+  }
+  function gainOf(j) {
+    var g = 0;
+    for (var k = offsets[j]; k < offsets[j + 1]; k++) { if (count[cells[k]] === 0) { g += pop[cells[k]]; } }
+    return g;
+  }
+  function uniqueOf(j) {
+    var u = 0;
+    for (var k = offsets[j]; k < offsets[j + 1]; k++) { if (count[cells[k]] === 1) { u += pop[cells[k]]; } }
+    return u;
+  }
+  function selectedSorted() {
+    var out = [];
+    for (var j = 0; j < nSites; j++) { if (chosen[j]) { out.push(j); } }
+    return out;
+  }
+  function cost() {
+    var total = 0;
+    selectedSorted().forEach(function (j) { total += S.cost[j]; });
+    return total;
+  }
+  function state() {
+    var covered = baseCovered + added;
+    return {
+      covered_population: covered,
+      population: population,
+      coverage_pct: population > 0 ? 100 * covered / population : 0,
+      cost_myen: cost(),
+      selected: selectedSorted().map(function (j) { return S.id[j]; })
+    };
+  }
+  function suggestion() {
+    var best = -1, bestRatio = 0, bestGain = 0;
+    for (var j = 0; j < nSites; j++) {
+      if (chosen[j]) { continue; }
+      var g = gainOf(j);
+      if (g <= 0) { continue; }
+      var r = S.cost[j] > 0 ? g / S.cost[j] : Infinity;
+      if (best < 0 || r > bestRatio || (r === bestRatio && g > bestGain)) {
+        best = j; bestRatio = r; bestGain = g;
+      }
+    }
+    return best;
+  }
+
+  // ---- map --------------------------------------------------------------------------
+  var map = L.map("dx-map", {preferCanvas: true, zoomControl: true, minZoom: 4, maxZoom: 16});
+  L.geoJSON(OUTLINES, {
+    interactive: false,
+    style: {color: "#8a8a8a", weight: 0.8, fillColor: "#f3f0e8", fillOpacity: 1}
+  }).addTo(map);
+  var R = 6378137, DEG = Math.PI / 180;
+  function projX(lon) { return (lon * DEG * R + Math.PI * R) / (2 * Math.PI * R) * 256; }
+  function projY(lat) {
+    var s = Math.sin(Math.max(Math.min(lat, 85.05), -85.05) * DEG);
+    return (0.5 - 0.25 * Math.log((1 + s) / (1 - s)) / Math.PI) * 256;
+  }
+  // Cell corners projected once at zoom 0 (Web Mercator pixels); each redraw scales them.
+  var x0 = new Float64Array(nCells), x1 = new Float64Array(nCells);
+  var y0 = new Float64Array(nCells), y1 = new Float64Array(nCells);
+  var south = Infinity, west = Infinity, north = -Infinity, east = -Infinity;
+  for (var q = 0; q < nCells; q++) {
+    var s0 = (C.row0 + row[q]) * C.dlat, w0 = 100 + (C.col0 + col[q]) * C.dlon;
+    x0[q] = projX(w0); x1[q] = projX(w0 + C.dlon);
+    y0[q] = projY(s0 + C.dlat); y1[q] = projY(s0);
+    if (s0 < south) { south = s0; } if (w0 < west) { west = w0; }
+    if (s0 + C.dlat > north) { north = s0 + C.dlat; } if (w0 + C.dlon > east) { east = w0 + C.dlon; }
+  }
+  var COLOURS = {base: "rgba(120,150,190,0.55)", uncovered: "#d7301f", added: "#1a9850"};
+  var CellLayer = L.Layer.extend({
+    onAdd: function (m) {
+      this._canvas = L.DomUtil.create("canvas", "dx-cells leaflet-zoom-hide");
+      m.getPanes().overlayPane.appendChild(this._canvas);
+      m.on("moveend zoomend resize viewreset", this.redraw, this);
+      this.redraw();
+    },
+    onRemove: function (m) {
+      L.DomUtil.remove(this._canvas);
+      m.off("moveend zoomend resize viewreset", this.redraw, this);
+    },
+    redraw: function () {
+      var m = this._map, size = m.getSize(), cv = this._canvas;
+      var topLeft = m.containerPointToLayerPoint([0, 0]);
+      L.DomUtil.setPosition(cv, topLeft);
+      if (cv.width !== size.x || cv.height !== size.y) { cv.width = size.x; cv.height = size.y; }
+      var ctx = cv.getContext("2d");
+      ctx.clearRect(0, 0, size.x, size.y);
+      var scale = Math.pow(2, m.getZoom());
+      var origin = m.getPixelOrigin().add(topLeft);
+      var passes = [["base", 0], ["added", 1], ["uncovered", 2]];
+      for (var p = 0; p < passes.length; p++) {
+        ctx.fillStyle = COLOURS[passes[p][0]];
+        var want = passes[p][1];
+        for (var i = 0; i < nCells; i++) {
+          var kind = before[i] ? 0 : (count[i] > 0 ? 1 : 2);
+          if (kind !== want) { continue; }
+          var xa = x0[i] * scale - origin.x, xb = x1[i] * scale - origin.x;
+          if (xb < 0 || xa > size.x) { continue; }
+          var ya = y0[i] * scale - origin.y, yb = y1[i] * scale - origin.y;
+          if (yb < 0 || ya > size.y) { continue; }
+          ctx.fillRect(xa, ya, Math.max(xb - xa, 1), Math.max(yb - ya, 1));
+        }
+      }
+    }
+  });
+  var cellLayer = new CellLayer().addTo(map);
+  var siteRenderer = L.canvas({padding: 0.2, tolerance: 4});
+  var markers = [];
+  for (var m = 0; m < nSites; m++) {
+    var mk = L.circleMarker([S.lat[m], S.lon[m]], {
+      renderer: siteRenderer, radius: 5, weight: 1.5, color: "#333", fillColor: "#ffffff",
+      fillOpacity: 0.9
+    });
+    mk._dxIndex = m;
+    mk.on("click", function (e) { toggleIndex(e.target._dxIndex); });
+    mk.bindTooltip(S.id[m] + " · " + S.kind[m] + " · " + fmt(S.cost[m], 1) + " " + T.myen);
+    mk.addTo(map);
+    markers.push(mk);
+  }
+  function styleMarker(j) {
+    markers[j].setStyle(chosen[j]
+      ? {fillColor: "#ff7f00", color: "#000", weight: 2.5, radius: 7}
+      : {fillColor: "#ffffff", color: "#333", weight: 1.5, radius: 5});
+  }
+  map.fitBounds([[south, west], [north, east]]);
+  var legend = L.control({position: "bottomleft"});
+  legend.onAdd = function () {
+    var box = L.DomUtil.create("div", "dx-legend");
+    [["base", "legend_covered"], ["uncovered", "legend_uncovered"], ["added", "legend_new"]]
+      .forEach(function (p) {
+        var r = el("div"), sw = el("span", {"class": "dx-swatch"});
+        sw.style.background = COLOURS[p[0]];
+        r.appendChild(sw); r.appendChild(document.createTextNode(T[p[1]])); box.appendChild(r);
+      });
+    [["dx-dot", "legend_site"], ["dx-dot dx-dot-on", "legend_chosen"]].forEach(function (p) {
+      var r = el("div"); r.appendChild(el("span", {"class": p[0]}));
+      r.appendChild(document.createTextNode(T[p[1]])); box.appendChild(r);
+    });
+    return box;
+  };
+  legend.addTo(map);
+  L.control.scale({imperial: false}).addTo(map);
+
+  // ---- panel ------------------------------------------------------------------------
+  var panel = document.getElementById("dx-panel");
+  function button(key, onClick) {
+    var b = el("button", {type: "button", id: "dx-" + key}, T[key]);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  var figures = el("dl", {"class": "dx-figures", id: "dx-figures"});
+  panel.appendChild(figures);
+  var bar = el("div", {"class": "dx-buttons", role: "toolbar"});
+  bar.appendChild(button("plan", function () { setPlan(); }));
+  bar.appendChild(button("clear", function () { clearAll(); }));
+  bar.appendChild(button("suggest", function () { suggest(); }));
+  bar.appendChild(button("export", function () { download(); }));
+  bar.appendChild(button("print", function () { window.print(); }));
+  panel.appendChild(bar);
+  var message = el("p", {"class": "dx-message", id: "dx-message", role: "status"});
+  if (D.plan_note) { message.textContent = label("plan_note", {note: D.plan_note}); }
+  panel.appendChild(message);
+  panel.appendChild(el("h2", null, T.regions));
+  var regionTable = el("table", {"class": "dx-table", id: "dx-regions"});
+  panel.appendChild(regionTable);
+  panel.appendChild(el("h2", {"class": "dx-chosen-title"}, T.chosen_table));
+  var chosenTable = el("table", {"class": "dx-table", id: "dx-chosen"});
+  panel.appendChild(chosenTable);
+  panel.appendChild(el("h2", {"class": "dx-noprint"}, T.sites));
+  var search = el("input", {type: "search", id: "dx-search", placeholder: T.search,
+                            "aria-label": T.search, "class": "dx-noprint"});
+  panel.appendChild(search);
+  var list = el("ul", {"class": "dx-list dx-noprint", id: "dx-list", role: "listbox",
+                       "aria-multiselectable": "true", "aria-label": T.sites});
+  panel.appendChild(list);
+  var listMore = el("p", {"class": "dx-note dx-noprint"});
+  panel.appendChild(listMore);
+
+  function pct(covered, total) { return total > 0 ? 100 * covered / total : 0; }
+  function tableRows(table, header, rows) {
+    table.textContent = "";
+    var thead = el("thead"), tr = el("tr");
+    header.forEach(function (h) { tr.appendChild(el("th", {scope: "col"}, h)); });
+    thead.appendChild(tr); table.appendChild(thead);
+    var tbody = el("tbody");
+    rows.forEach(function (r) {
+      var line = el("tr");
+      r.forEach(function (v, i) {
+        var cell = el(i === 0 ? "th" : "td", i === 0 ? {scope: "row"} : null, v.text);
+        if (v.cls) { cell.className = v.cls; }
+        line.appendChild(cell);
+      });
+      tbody.appendChild(line);
+    });
+    table.appendChild(tbody);
+  }
+  function floorCells(p) {
+    return D.floors_pct.map(function (f) {
+      var ok = p >= f;
+      return {text: ok ? "✓ " + T.yes : "✗ " + T.no, cls: ok ? "dx-ok" : "dx-short"};
+    });
+  }
+  function renderFigures(st) {
+    figures.textContent = "";
+    [["people_covered", fmt(st.covered_population) + " / " + fmt(st.population), "dx-covered"],
+     ["coverage", fmt(st.coverage_pct, 2) + " %", "dx-coverage"],
+     ["cost", fmt(st.cost_myen, 1), "dx-cost"],
+     ["sites_chosen", fmt(order.length), "dx-count"]].forEach(function (f) {
+      figures.appendChild(el("dt", null, T[f[0]]));
+      figures.appendChild(el("dd", {id: f[2]}, f[1]));
+    });
+  }
+  function renderRegions(st) {
+    var header = [T.region, T.population, T.coverage].concat(
+      D.floors_pct.map(function (f) { return label("floor", {pct: f}); }));
+    var lang = document.documentElement.lang;
+    var prefName = D.prefs.map(function (p) {
+      return (lang === "ja" ? p.name_ja : p.name_en) + " (" + p.code + ")";
+    }).join(", ");
+    var rows = [[{text: prefName}, {text: fmt(st.population)},
+                 {text: fmt(st.coverage_pct, 2) + " %"}].concat(floorCells(st.coverage_pct))];
+    for (var u = 0; u < nMunis; u++) {
+      var p = pct(muniBase[u] + muniAdded[u], muniPop[u]);
+      rows.push([{text: D.munis[u].name + " (" + D.munis[u].code + ")"}, {text: fmt(muniPop[u])},
+                 {text: fmt(p, 2) + " %"}].concat(floorCells(p)));
+    }
+    tableRows(regionTable, header, rows);
+  }
+  function renderChosen() {
+    var rows = selectedSorted().map(function (j) {
+      return [{text: S.id[j]}, {text: S.kind[j]}, {text: fmt(S.cost[j], 1)},
+              {text: fmt(uniqueOf(j)), cls: "dx-unique"}];
+    });
+    if (!rows.length) { rows = [[{text: T.none_chosen}, {text: ""}, {text: ""}, {text: ""}]]; }
+    tableRows(chosenTable, [T.site, T.kind, T.cost, T.unique], rows);
+  }
+  function renderList() {
+    var needle = search.value.trim().toLowerCase(), shown = 0, total = 0;
+    list.textContent = "";
+    for (var j = 0; j < nSites; j++) {
+      if (needle && S.id[j].toLowerCase().indexOf(needle) < 0 &&
+          S.kind[j].toLowerCase().indexOf(needle) < 0) { continue; }
+      total++;
+      if (shown >= LIST_MAX) { continue; }
+      shown++;
+      var li = el("li", {role: "option", tabindex: "0", "data-site": S.id[j],
+                         "aria-selected": chosen[j] ? "true" : "false"},
+                  S.id[j] + " · " + S.kind[j] + " · " + fmt(S.cost[j], 1) + " " + T.myen);
+      list.appendChild(li);
+    }
+    listMore.textContent = total > shown ? "+ " + fmt(total - shown) + " …" : "";
+  }
+  list.addEventListener("click", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-site");
+    if (id) { toggle(id); }
+  });
+  list.addEventListener("keydown", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-site");
+    if (id && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); toggle(id); }
+  });
+  search.addEventListener("input", renderList);
+  function syncList(j) {
+    var li = list.querySelector('[data-site="' + CSS.escape(S.id[j]) + '"]');
+    if (li) { li.setAttribute("aria-selected", chosen[j] ? "true" : "false"); }
+  }
+  function refresh() {
+    var st = state();
+    renderFigures(st);
+    renderRegions(st);
+    renderChosen();
+    cellLayer.redraw();
+    return st;
+  }
+
+  // ---- actions ----------------------------------------------------------------------
+  function toggleIndex(j) {
+    setChosen(j, !chosen[j]);
+    styleMarker(j); syncList(j);
+    message.textContent = "";
+    return refresh();
+  }
+  function toggle(siteId) {
+    var j = siteIndex[siteId];
+    if (j === undefined) { throw new Error("unknown site id " + siteId); }
+    return toggleIndex(j);
+  }
+  function setChoice(indices) {
+    for (var j = 0; j < nSites; j++) { if (chosen[j]) { setChosen(j, false); } }
+    indices.forEach(function (i) { setChosen(i, true); });
+    for (var k = 0; k < nSites; k++) { styleMarker(k); }
+    renderList();
+    return refresh();
+  }
+  function setPlan() {
+    return setChoice(D.plan.filter(function (id) { return id in siteIndex; })
+      .map(function (id) { return siteIndex[id]; }));
+  }
+  function clearAll() { return setChoice([]); }
+  function suggest() {
+    var j = suggestion();
+    if (j < 0) { message.textContent = T.nothing_to_add; return null; }
+    toggleIndex(j);
+    message.textContent = label("suggested", {id: S.id[j]}) + " (+" + fmt(uniqueOf(j)) + " " +
+      T.persons + ", " + fmt(S.cost[j], 1) + " " + T.myen + ")";
+    map.panTo([S.lat[j], S.lon[j]]);
+    return S.id[j];
+  }
+  function tomlString(s) { return JSON.stringify(String(s)); }
+  function exportToml() {
+    var sel = selectedSorted(), others = [];
+    for (var j = 0; j < nSites; j++) { if (!chosen[j]) { others.push(S.id[j]); } }
+    var c = cost();
+    // Every other candidate is excluded, so any budget at or above the cost builds exactly these.
+    var budget = (Math.ceil(c * 1000) / 1000 + 0.001).toFixed(3);
+    return D.toml_head + "\n[fiveg]\n" +
+      "# " + fmt(state().covered_population) + " people covered, cost " + c.toFixed(3) +
+      " million yen\n" +
+      'objective = "coverage"\n' +
+      "budget_myen = " + budget + "\n" +
+      "include_sites = [" + sel.map(function (i) { return tomlString(S.id[i]); }).join(", ") +
+      "]\n" +
+      "exclude_sites = [" + others.map(tomlString).join(", ") + "]\n";
+  }
+  function download() {
+    var blob = new Blob([exportToml()], {type: "application/toml"});
+    var a = el("a", {download: "explorer_scenario.toml"});
+    a.href = URL.createObjectURL(blob);
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+  }
+  function sitePoint(siteId) {
+    var j = siteIndex[siteId];
+    var p = map.latLngToContainerPoint([S.lat[j], S.lon[j]]);
+    var box = map.getContainer().getBoundingClientRect();
+    return {x: box.left + p.x, y: box.top + p.y};
+  }
+
+  window.denenExplorer = {
+    state: state, toggle: toggle, plan: setPlan, clear: clearAll, suggest: suggest,
+    exportToml: exportToml, sitePoint: sitePoint, map: map,
+    uniquePeople: function () {
+      var out = {};
+      selectedSorted().forEach(function (j) { out[S.id[j]] = uniqueOf(j); });
+      return out;
+    }
+  };
+  setPlan();
+  document.body.setAttribute("data-ready", "true");
+})();
