@@ -2,6 +2,8 @@
  * Everything is computed here from the embedded arrays; no request leaves the page. */
 (function () {
   "use strict";
+  var T0 = performance.now(), timings = {};
+  function mark(name) { timings[name] = Math.round(performance.now() - T0); }
   var D = JSON.parse(document.getElementById("dx-data").textContent);
   var OUTLINES = JSON.parse(document.getElementById("dx-outlines").textContent);
   var T = JSON.parse(document.getElementById("dx-labels").textContent);
@@ -12,11 +14,10 @@
     for (var i = 0; i < n; i++) { bytes[i] = bin.charCodeAt(i); }
     return new Type(bytes.buffer);
   }
-  function fmt(x, digits) {
-    return Number(x).toLocaleString(undefined, {
-      minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0
-    });
-  }
+  var FORMATS = [0, 1, 2].map(function (d) {
+    return new Intl.NumberFormat(undefined, {minimumFractionDigits: d, maximumFractionDigits: d});
+  });
+  function fmt(x, digits) { return FORMATS[digits || 0].format(x); }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
     if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
@@ -39,6 +40,7 @@
     var acc = 0;
     for (var k = offsets[j]; k < offsets[j + 1]; k++) { acc += cells[k]; cells[k] = acc; }
   }
+  mark("decode_ms");
   var siteIndex = {};
   S.id.forEach(function (id, i) { siteIndex[id] = i; });
   var nMunis = D.munis.length;
@@ -52,7 +54,7 @@
 
   // ---- state: how many chosen sites cover each cell -----------------------------------
   var count = new Int32Array(nCells), chosen = new Uint8Array(nSites), order = [];
-  var added = 0, muniAdded = new Float64Array(nMunis);
+  var lastRefresh = 0, lastFrame = 0, added = 0, muniAdded = new Float64Array(nMunis);
 
   function setChosen(j, on) {
     if (!!chosen[j] === on) { return; }
@@ -139,62 +141,146 @@
     if (s0 < south) { south = s0; } if (w0 < west) { west = w0; }
     if (s0 + C.dlat > north) { north = s0 + C.dlat; } if (w0 + C.dlon > east) { east = w0 + C.dlon; }
   }
+  mark("project_ms");
+  // Candidate sites projected the same way.
+  var sx = new Float64Array(nSites), sy = new Float64Array(nSites);
+  for (var q2 = 0; q2 < nSites; q2++) { sx[q2] = projX(S.lon[q2]); sy[q2] = projY(S.lat[q2]); }
   var COLOURS = {base: "rgba(120,150,190,0.55)", uncovered: "#d7301f", added: "#1a9850"};
-  var CellLayer = L.Layer.extend({
+  // The same colours as 32-bit RGBA pixels (little-endian: 0xAABBGGRR).
+  var PIXEL = [0x8cbe9678, 0xff50981a, 0xff1f30d7];  // covered today, added, uncovered
+  function sprite(radius, fill, stroke, width) {
+    var size = 2 * (radius + width) + 2, cv = document.createElement("canvas");
+    cv.width = cv.height = size;
+    var ctx = cv.getContext("2d");
+    ctx.beginPath(); ctx.arc(size / 2, size / 2, radius, 0, 2 * Math.PI);
+    ctx.fillStyle = fill; ctx.fill();
+    ctx.lineWidth = width; ctx.strokeStyle = stroke; ctx.stroke();
+    return cv;
+  }
+  var SPRITES = [sprite(4, "rgba(255,255,255,0.9)", "#333", 1.5), sprite(6, "#ff7f00", "#000", 2.5)];
+  // Two canvases over the map, redrawn on every move: the cells (written as pixels, one
+  // ImageData, so that 40,000 cells cost one image upload) and the sites above them.
+  // A toggle rewrites only the toggled site's cells (cells never overlap) and the sites.
+  var Canvases = L.Layer.extend({
     onAdd: function (m) {
-      this._canvas = L.DomUtil.create("canvas", "dx-cells leaflet-zoom-hide");
-      m.getPanes().overlayPane.appendChild(this._canvas);
+      this._cells = L.DomUtil.create("canvas", "dx-cells leaflet-zoom-hide");
+      this._sites = L.DomUtil.create("canvas", "dx-sites leaflet-zoom-hide");
+      m.getPanes().overlayPane.appendChild(this._cells);
+      m.getPanes().overlayPane.appendChild(this._sites);
       m.on("moveend zoomend resize viewreset", this.redraw, this);
       this.redraw();
     },
     onRemove: function (m) {
-      L.DomUtil.remove(this._canvas);
+      L.DomUtil.remove(this._cells); L.DomUtil.remove(this._sites);
       m.off("moveend zoomend resize viewreset", this.redraw, this);
     },
-    redraw: function () {
-      var m = this._map, size = m.getSize(), cv = this._canvas;
-      var topLeft = m.containerPointToLayerPoint([0, 0]);
-      L.DomUtil.setPosition(cv, topLeft);
-      if (cv.width !== size.x || cv.height !== size.y) { cv.width = size.x; cv.height = size.y; }
-      var ctx = cv.getContext("2d");
-      ctx.clearRect(0, 0, size.x, size.y);
-      var scale = Math.pow(2, m.getZoom());
+    _frame: function () {
+      var m = this._map, size = m.getSize(), topLeft = m.containerPointToLayerPoint([0, 0]);
       var origin = m.getPixelOrigin().add(topLeft);
-      var passes = [["base", 0], ["added", 1], ["uncovered", 2]];
-      for (var p = 0; p < passes.length; p++) {
-        ctx.fillStyle = COLOURS[passes[p][0]];
-        var want = passes[p][1];
+      return {w: size.x, h: size.y, topLeft: topLeft, scale: Math.pow(2, m.getZoom()),
+              ox: origin.x, oy: origin.y};
+    },
+    redraw: function () {
+      var f = this._f = this._frame();
+      [this._cells, this._sites].forEach(function (cv) {
+        L.DomUtil.setPosition(cv, f.topLeft);
+        if (cv.width !== f.w || cv.height !== f.h) { cv.width = f.w; cv.height = f.h; }
+      });
+      if (!f.w || !f.h) { return; }
+      this._image = this._cells.getContext("2d").createImageData(f.w, f.h);
+      this._pixels = new Uint32Array(this._image.data.buffer);
+      this._dirty = [f.w, f.h, 0, 0];
+      for (var want = 0; want < 3; want++) {  // uncovered last: never hidden by a neighbour
         for (var i = 0; i < nCells; i++) {
-          var kind = before[i] ? 0 : (count[i] > 0 ? 1 : 2);
-          if (kind !== want) { continue; }
-          var xa = x0[i] * scale - origin.x, xb = x1[i] * scale - origin.x;
-          if (xb < 0 || xa > size.x) { continue; }
-          var ya = y0[i] * scale - origin.y, yb = y1[i] * scale - origin.y;
-          if (yb < 0 || ya > size.y) { continue; }
-          ctx.fillRect(xa, ya, Math.max(xb - xa, 1), Math.max(yb - ya, 1));
+          if ((before[i] ? 0 : (count[i] > 0 ? 1 : 2)) === want) { this._cell(i, PIXEL[want]); }
         }
       }
+      this._flush();
+      this.drawSites();
+    },
+    _cell: function (i, colour) {
+      var f = this._f;
+      var xa = Math.round(x0[i] * f.scale - f.ox), xb = Math.round(x1[i] * f.scale - f.ox);
+      var ya = Math.round(y0[i] * f.scale - f.oy), yb = Math.round(y1[i] * f.scale - f.oy);
+      if (xb <= xa) { xb = xa + 1; }
+      if (yb <= ya) { yb = ya + 1; }
+      if (xa < 0) { xa = 0; } if (ya < 0) { ya = 0; }
+      if (xb > f.w) { xb = f.w; } if (yb > f.h) { yb = f.h; }
+      if (xa >= xb || ya >= yb) { return; }
+      var px = this._pixels, d = this._dirty;
+      for (var y = ya; y < yb; y++) { px.fill(colour, y * f.w + xa, y * f.w + xb); }
+      if (xa < d[0]) { d[0] = xa; } if (ya < d[1]) { d[1] = ya; }
+      if (xb > d[2]) { d[2] = xb; } if (yb > d[3]) { d[3] = yb; }
+    },
+    _flush: function () {
+      var d = this._dirty;
+      if (d[2] > d[0] && d[3] > d[1]) {
+        this._cells.getContext("2d").putImageData(this._image, 0, 0, d[0], d[1],
+                                                  d[2] - d[0], d[3] - d[1]);
+      }
+      this._dirty = [this._f.w, this._f.h, 0, 0];
+    },
+    paintSiteCells: function (j) {
+      if (!this._pixels) { return; }
+      for (var k = offsets[j]; k < offsets[j + 1]; k++) {
+        var c = cells[k];
+        this._cell(c, count[c] > 0 ? PIXEL[1] : PIXEL[2]);
+      }
+      this._flush();
+      // only the toggled site's circle changes: redraw the sites around it
+      var f = this._f, m = SPRITES[1].width;
+      var cx = Math.round(sx[j] * f.scale - f.ox), cy = Math.round(sy[j] * f.scale - f.oy);
+      this.drawSites([cx - m, cy - m, 2 * m, 2 * m]);
+    },
+    drawSites: function (rect) {
+      var f = this._f, ctx = this._sites.getContext("2d");
+      var r = rect || [0, 0, f.w, f.h], pad = SPRITES[1].width;
+      ctx.save();
+      ctx.beginPath(); ctx.rect(r[0], r[1], r[2], r[3]); ctx.clip();
+      ctx.clearRect(r[0], r[1], r[2], r[3]);
+      for (var pass = 0; pass < 2; pass++) {  // chosen sites last, on top
+        var img = SPRITES[pass], half = img.width / 2;
+        for (var j = 0; j < nSites; j++) {
+          if (chosen[j] !== pass) { continue; }
+          var x = Math.round(sx[j] * f.scale - f.ox - half);
+          var y = Math.round(sy[j] * f.scale - f.oy - half);
+          if (x < r[0] - pad || y < r[1] - pad || x > r[0] + r[2] || y > r[1] + r[3]) {
+            continue;
+          }
+          ctx.drawImage(img, x, y);
+        }
+      }
+      ctx.restore();
+    },
+    siteAt: function (p, tolerance) {
+      var f = this._f, best = -1, bestD = tolerance * tolerance, bestChosen = 0;
+      for (var j = 0; j < nSites; j++) {
+        var dx = sx[j] * f.scale - f.ox - p.x, dy = sy[j] * f.scale - f.oy - p.y;
+        var d = dx * dx + dy * dy;
+        // a chosen site is drawn on top, so it wins over an unchosen neighbour
+        if (d <= tolerance * tolerance && (chosen[j] > bestChosen || (chosen[j] === bestChosen && d < bestD))) {
+          best = j; bestD = d; bestChosen = chosen[j];
+        }
+      }
+      return best;
     }
   });
-  var cellLayer = new CellLayer().addTo(map);
-  var siteRenderer = L.canvas({padding: 0.2, tolerance: 4});
-  var markers = [];
-  for (var m = 0; m < nSites; m++) {
-    var mk = L.circleMarker([S.lat[m], S.lon[m]], {
-      renderer: siteRenderer, radius: 5, weight: 1.5, color: "#333", fillColor: "#ffffff",
-      fillOpacity: 0.9
-    });
-    mk._dxIndex = m;
-    mk.on("click", function (e) { toggleIndex(e.target._dxIndex); });
-    mk.bindTooltip(S.id[m] + " · " + S.kind[m] + " · " + fmt(S.cost[m], 1) + " " + T.myen);
-    mk.addTo(map);
-    markers.push(mk);
-  }
-  function styleMarker(j) {
-    markers[j].setStyle(chosen[j]
-      ? {fillColor: "#ff7f00", color: "#000", weight: 2.5, radius: 7}
-      : {fillColor: "#ffffff", color: "#333", weight: 1.5, radius: 5});
-  }
+  var canvases = new Canvases().addTo(map);
+  var tip = L.tooltip({direction: "top", offset: [0, -6]});
+  map.on("click", function (e) {
+    var j = canvases.siteAt(e.containerPoint, 9);
+    if (j >= 0) { toggleIndex(j); }
+  });
+  map.on("mousemove", function (e) {
+    var j = canvases.siteAt(e.containerPoint, 9);
+    map.getContainer().style.cursor = j >= 0 ? "pointer" : "";
+    if (j >= 0) {
+      tip.setLatLng([S.lat[j], S.lon[j]]).setContent(
+        S.id[j] + " · " + S.kind[j] + " · " + fmt(S.cost[j], 1) + " " + T.myen);
+      if (!map.hasLayer(tip)) { tip.addTo(map); }
+    } else if (map.hasLayer(tip)) { map.removeLayer(tip); }
+  });
+  mark("markers_ms");
   map.fitBounds([[south, west], [north, east]]);
   var legend = L.control({position: "bottomleft"});
   legend.onAdd = function () {
@@ -283,21 +369,42 @@
       figures.appendChild(el("dd", {id: f[2]}, f[1]));
     });
   }
+  var regionCells = null;  // [row][coverage, floor...] cells, built once and updated in place
+  function regionFigures(st) {
+    var out = [st.coverage_pct];
+    for (var u = 0; u < nMunis; u++) { out.push(pct(muniBase[u] + muniAdded[u], muniPop[u])); }
+    return out;
+  }
   function renderRegions(st) {
-    var header = [T.region, T.population, T.coverage].concat(
-      D.floors_pct.map(function (f) { return label("floor", {pct: f}); }));
-    var lang = document.documentElement.lang;
-    var prefName = D.prefs.map(function (p) {
-      return (lang === "ja" ? p.name_ja : p.name_en) + " (" + p.code + ")";
-    }).join(", ");
-    var rows = [[{text: prefName}, {text: fmt(st.population)},
-                 {text: fmt(st.coverage_pct, 2) + " %"}].concat(floorCells(st.coverage_pct))];
-    for (var u = 0; u < nMunis; u++) {
-      var p = pct(muniBase[u] + muniAdded[u], muniPop[u]);
-      rows.push([{text: D.munis[u].name + " (" + D.munis[u].code + ")"}, {text: fmt(muniPop[u])},
-                 {text: fmt(p, 2) + " %"}].concat(floorCells(p)));
+    var figs = regionFigures(st);
+    if (!regionCells) {
+      var header = [T.region, T.population, T.coverage].concat(
+        D.floors_pct.map(function (f) { return label("floor", {pct: f}); }));
+      var lang = document.documentElement.lang;
+      var prefName = D.prefs.map(function (p) {
+        return (lang === "ja" ? p.name_ja : p.name_en) + " (" + p.code + ")";
+      }).join(", ");
+      var rows = [[{text: prefName}, {text: fmt(st.population)}]];
+      for (var u = 0; u < nMunis; u++) {
+        rows.push([{text: D.munis[u].name + " (" + D.munis[u].code + ")"}, {text: fmt(muniPop[u])}]);
+      }
+      rows.forEach(function (r) {
+        r.push({text: ""});
+        D.floors_pct.forEach(function () { r.push({text: ""}); });
+      });
+      tableRows(regionTable, header, rows);
+      regionCells = Array.prototype.map.call(regionTable.tBodies[0].rows, function (tr) {
+        return Array.prototype.slice.call(tr.cells, 2);
+      });
     }
-    tableRows(regionTable, header, rows);
+    figs.forEach(function (p, r) {
+      var cellsOfRow = regionCells[r];
+      cellsOfRow[0].textContent = fmt(p, 2) + " %";
+      floorCells(p).forEach(function (v, k) {
+        cellsOfRow[k + 1].textContent = v.text;
+        cellsOfRow[k + 1].className = v.cls;
+      });
+    });
   }
   function renderChosen() {
     var rows = selectedSorted().map(function (j) {
@@ -336,21 +443,23 @@
     var li = list.querySelector('[data-site="' + CSS.escape(S.id[j]) + '"]');
     if (li) { li.setAttribute("aria-selected", chosen[j] ? "true" : "false"); }
   }
-  function refresh() {
+  function refresh(site) {
     var st = state();
     renderFigures(st);
     renderRegions(st);
     renderChosen();
-    cellLayer.redraw();
+    if (site === undefined) { canvases.redraw(); } else { canvases.paintSiteCells(site); }
+    lastRefresh = performance.now();
+    requestAnimationFrame(function () { lastFrame = performance.now(); });
     return st;
   }
 
   // ---- actions ----------------------------------------------------------------------
   function toggleIndex(j) {
     setChosen(j, !chosen[j]);
-    styleMarker(j); syncList(j);
+    syncList(j);
     message.textContent = "";
-    return refresh();
+    return refresh(j);
   }
   function toggle(siteId) {
     var j = siteIndex[siteId];
@@ -360,7 +469,6 @@
   function setChoice(indices) {
     for (var j = 0; j < nSites; j++) { if (chosen[j]) { setChosen(j, false); } }
     indices.forEach(function (i) { setChosen(i, true); });
-    for (var k = 0; k < nSites; k++) { styleMarker(k); }
     renderList();
     return refresh();
   }
@@ -410,7 +518,13 @@
 
   window.denenExplorer = {
     state: state, toggle: toggle, plan: setPlan, clear: clearAll, suggest: suggest,
-    exportToml: exportToml, sitePoint: sitePoint, map: map,
+    exportToml: exportToml, sitePoint: sitePoint,
+    siteLatLng: function (siteId) {
+      var j = siteIndex[siteId];
+      return [S.lat[j], S.lon[j]];
+    }, map: map, timings: timings,
+    lastRefresh: function () { return lastRefresh; },
+    lastFrame: function () { return lastFrame; },
     uniquePeople: function () {
       var out = {};
       selectedSorted().forEach(function (j) { out[S.id[j]] = uniqueOf(j); });
@@ -418,5 +532,6 @@
     }
   };
   setPlan();
+  mark("ready_ms");
   document.body.setAttribute("data-ready", "true");
 })();
