@@ -67,6 +67,11 @@ def measure_page(path: Path, *, loads: int = 3, clicks: int = 10) -> dict[str, o
                 "void window.denenExplorer.map.setView("
                 f"window.denenExplorer.siteLatLng({json.dumps(sid)}), 13, {{animate: false}})"
             )
+            # let the frames of the move finish before the click is timed
+            page.evaluate(
+                "new Promise(function (r) { requestAnimationFrame(function () {"
+                " requestAnimationFrame(function () { setTimeout(r, 200); }); }); })"
+            )
             point = page.evaluate(f"window.denenExplorer.sitePoint({json.dumps(sid)})")
             before = page.evaluate("window.denenExplorer.lastFrame()")
             page.mouse.click(point["x"], point["y"])

@@ -359,15 +359,23 @@
       return {text: ok ? "✓ " + T.yes : "✗ " + T.no, cls: ok ? "dx-ok" : "dx-short"};
     });
   }
+  function setText(node, text, cls) {  // touch the DOM only where something changed
+    if (node.textContent !== text) { node.textContent = text; }
+    if (cls !== undefined && node.className !== cls) { node.className = cls; }
+  }
+  var figureCells = null;
   function renderFigures(st) {
-    figures.textContent = "";
-    [["people_covered", fmt(st.covered_population) + " / " + fmt(st.population), "dx-covered"],
-     ["coverage", fmt(st.coverage_pct, 2) + " %", "dx-coverage"],
-     ["cost", fmt(st.cost_myen, 1), "dx-cost"],
-     ["sites_chosen", fmt(order.length), "dx-count"]].forEach(function (f) {
-      figures.appendChild(el("dt", null, T[f[0]]));
-      figures.appendChild(el("dd", {id: f[2]}, f[1]));
-    });
+    var rows = [["people_covered", fmt(st.covered_population) + " / " + fmt(st.population), "dx-covered"],
+                ["coverage", fmt(st.coverage_pct, 2) + " %", "dx-coverage"],
+                ["cost", fmt(st.cost_myen, 1), "dx-cost"],
+                ["sites_chosen", fmt(order.length), "dx-count"]];
+    if (!figureCells) {
+      figureCells = rows.map(function (f) {
+        figures.appendChild(el("dt", null, T[f[0]]));
+        return figures.appendChild(el("dd", {id: f[2]}));
+      });
+    }
+    rows.forEach(function (f, i) { setText(figureCells[i], f[1]); });
   }
   var regionCells = null;  // [row][coverage, floor...] cells, built once and updated in place
   function regionFigures(st) {
@@ -399,20 +407,38 @@
     }
     figs.forEach(function (p, r) {
       var cellsOfRow = regionCells[r];
-      cellsOfRow[0].textContent = fmt(p, 2) + " %";
-      floorCells(p).forEach(function (v, k) {
-        cellsOfRow[k + 1].textContent = v.text;
-        cellsOfRow[k + 1].className = v.cls;
-      });
+      setText(cellsOfRow[0], fmt(p, 2) + " %");
+      floorCells(p).forEach(function (v, k) { setText(cellsOfRow[k + 1], v.text, v.cls); });
     });
   }
+  var chosenRows = {}, chosenBody = null, noneRow = null;  // site index -> <tr>, kept in order
   function renderChosen() {
-    var rows = selectedSorted().map(function (j) {
-      return [{text: S.id[j]}, {text: S.kind[j]}, {text: fmt(S.cost[j], 1)},
-              {text: fmt(uniqueOf(j)), cls: "dx-unique"}];
+    if (!chosenBody) {
+      tableRows(chosenTable, [T.site, T.kind, T.cost, T.unique],
+                [[{text: T.none_chosen}, {text: ""}, {text: ""}, {text: ""}]]);
+      chosenBody = chosenTable.tBodies[0];
+      noneRow = chosenBody.rows[0];
+    }
+    Object.keys(chosenRows).forEach(function (key) {
+      if (!chosen[key]) { chosenRows[key].remove(); delete chosenRows[key]; }
     });
-    if (!rows.length) { rows = [[{text: T.none_chosen}, {text: ""}, {text: ""}, {text: ""}]]; }
-    tableRows(chosenTable, [T.site, T.kind, T.cost, T.unique], rows);
+    var next = null;
+    for (var j = nSites - 1; j >= 0; j--) {
+      if (!chosen[j]) { continue; }
+      var tr = chosenRows[j];
+      if (!tr) {
+        tr = el("tr");
+        tr.appendChild(el("th", {scope: "row"}, S.id[j]));
+        tr.appendChild(el("td", null, S.kind[j]));
+        tr.appendChild(el("td", null, fmt(S.cost[j], 1)));
+        tr.appendChild(el("td", {"class": "dx-unique"}));
+        chosenBody.insertBefore(tr, next);
+        chosenRows[j] = tr;
+      }
+      setText(tr.cells[3], fmt(uniqueOf(j)));
+      next = tr;
+    }
+    noneRow.hidden = order.length > 0;
   }
   function renderList() {
     var needle = search.value.trim().toLowerCase(), shown = 0, total = 0;
@@ -450,7 +476,10 @@
     renderChosen();
     if (site === undefined) { canvases.redraw(); } else { canvases.paintSiteCells(site); }
     lastRefresh = performance.now();
-    requestAnimationFrame(function () { lastFrame = performance.now(); });
+    // the frame after the next one: the update has then been laid out and painted
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () { lastFrame = performance.now(); });
+    });
     return st;
   }
 
