@@ -39,8 +39,10 @@ from denen_gis.scenario import Scenario
 __all__ = [
     "ExplorerData",
     "build_explorer",
+    "check_explorer_target",
     "explorer_payload",
     "explorer_state",
+    "region_scenario",
     "scenario_head_toml",
     "write_explorer",
 ]
@@ -289,9 +291,7 @@ def scenario_head_toml(s: Scenario, *, name: str) -> str:
             },
         ),
     ]
-    inputs = {
-        k: str(p.resolve()) for k, p in vars(s.resolved_inputs()).items() if p is not None
-    }
+    inputs = {k: str(p.resolve()) for k, p in vars(s.resolved_inputs()).items() if p is not None}
     if inputs:
         sections.append(("inputs", inputs))
     sections += [
@@ -315,7 +315,9 @@ def explorer_payload(data: ExplorerData) -> dict[str, Any]:
     inputs = data.inputs
     prefs = inputs.prefectures
     s = inputs.scenario
-    region_name = ", ".join(f"{n} ({c})" for c, n in zip(prefs["code"], prefs["name_en"]))
+    region_name = ", ".join(
+        f"{n} ({c})" for c, n in zip(prefs["code"], prefs["name_en"], strict=True)
+    )
     return {
         "cells": _cells_payload(data),
         "sites": _sites_payload(data),
@@ -325,7 +327,9 @@ def explorer_payload(data: ExplorerData) -> dict[str, Any]:
         ],
         "munis": [
             {"code": c, "name": n}
-            for c, n in zip(data.municipalities["muni_code"], data.municipalities["name_ja"])
+            for c, n in zip(
+                data.municipalities["muni_code"], data.municipalities["name_ja"], strict=True
+            )
         ],
         "plan": list(data.plan_site_ids),
         "plan_note": data.plan_note,
@@ -334,6 +338,25 @@ def explorer_payload(data: ExplorerData) -> dict[str, Any]:
         "scenario_name": s.run.name,
         "toml_head": scenario_head_toml(s, name=f"Site explorer: {region_name}"),
     }
+
+
+def check_explorer_target(path: str | Path, *, force: bool = False) -> Path:
+    """Check, before any work, that the page may be written at ``path``.
+
+    Raises
+    ------
+    InputError
+        ``path`` is a folder, or an existing file that is not an explorer page
+        (and ``force`` is not set).
+    """
+    target = Path(path)
+    if target.is_dir():
+        msg = f"{target}: is a folder; give an HTML file name (--out FILE.html)"
+        raise InputError(msg)
+    if target.exists() and not force and not _is_explorer_page(target):
+        msg = f"{target}: exists and is not an explorer page; use --force to replace it"
+        raise InputError(msg)
+    return target
 
 
 def write_explorer(
@@ -353,13 +376,7 @@ def write_explorer(
     """
     from denen_gis.io.files import write_text_atomic
 
-    target = Path(path)
-    if target.is_dir():
-        msg = f"{target}: is a folder; give an HTML file name (--out FILE.html)"
-        raise InputError(msg)
-    if target.exists() and not force and not _is_explorer_page(target):
-        msg = f"{target}: exists and is not an explorer page; use --force to replace it"
-        raise InputError(msg)
+    target = check_explorer_target(path, force=force)
     outlines = region_outlines(data.inputs.prefectures_all, data.inputs.prefectures)
     html = explorer_html(explorer_payload(data), outlines=outlines, lang=lang)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -212,8 +212,8 @@ def test_click_a_candidate_on_the_map_updates_the_panel(page, data):
     assert site in after["selected"]
     _same(after, explorer_state(data, after["selected"]))
     assert page.inner_text("#dx-covered") != before_text
-    assert page.inner_text("#dx-covered").replace(",", "").startswith(
-        str(after["covered_population"])
+    assert (
+        page.inner_text("#dx-covered").replace(",", "").startswith(str(after["covered_population"]))
     )
     assert page.inner_text("#dx-count") == str(len(after["selected"]))
     assert site in page.inner_text("#dx-chosen")
@@ -231,7 +231,7 @@ def test_state_after_toggles_equals_the_python_model(page, data):
     ids = data.site_ids
     rng = np.random.default_rng(14)
     selected = set(data.plan_site_ids)
-    for sid in rng.choice(ids, size=12, replace=False).tolist() + [data.plan_site_ids[0]]:
+    for sid in [*rng.choice(ids, size=12, replace=False).tolist(), data.plan_site_ids[0]]:
         page.evaluate(f"window.denenExplorer.toggle({sid!r})")
         selected ^= {sid}
         model = explorer_state(data, sorted(selected))

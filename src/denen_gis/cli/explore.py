@@ -28,11 +28,12 @@ def explore_cmd(
     ),
 ) -> None:
     """Write one offline page where a region toggles candidate 5G sites and sees the effect."""
-    from denen_gis.explorer import build_explorer, write_explorer
+    from denen_gis.explorer import build_explorer, check_explorer_target, write_explorer
     from denen_gis.render.i18n import check_lang
     from denen_gis.scenario import Scenario, load_scenario
 
     check_lang(lang)
+    check_explorer_target(out, force=force)
     s = Scenario() if scenario is None else load_scenario(scenario)
     data = build_explorer(s, prefectures=tuple(split_values(prefecture)))
     path = write_explorer(data, out, lang=lang, force=force)
@@ -40,6 +41,7 @@ def explore_cmd(
         f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {len(data.site_ids):,} candidate "
         f"sites, the optimizer's plan has {len(data.plan_site_ids):,}",
         markup=False,
+        soft_wrap=True,
     )
 
 
