@@ -58,8 +58,7 @@ def test_explore_writes_one_offline_page(written):
     assert 'prefectures = [\\"31\\"]' in html  # the exported scenario's region
 
 
-def test_explore_replaces_its_own_page_but_not_a_foreign_file(written, tmp_path):
-    _page, _out = written
+def test_explore_refuses_a_foreign_file_and_a_folder(tmp_path):
     foreign = tmp_path / "mine.html"
     foreign.write_text("<p>my notes</p>", encoding="utf-8")
     code, _, err = run(["explore", "--prefecture", "31", "--out", str(foreign)])

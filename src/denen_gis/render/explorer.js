@@ -195,6 +195,7 @@
           if ((before[i] ? 0 : (count[i] > 0 ? 1 : 2)) === want) { this._cell(i, PIXEL[want]); }
         }
       }
+      this._dirty = [0, 0, f.w, f.h];  // the whole canvas: nothing of the last view stays
       this._flush();
       this.drawSites();
     },
