@@ -4,8 +4,8 @@ Usage: ``python benchmarks/screenshot_explorer.py [--prefecture 32] [--out docs/
 Runs ``denen-gis explore --prefecture 32`` (Shimane, the optimizer's plan
 preselected), opens the page in headless Chromium (``/usr/bin/chromium``) with
 every request except ``file:``/``data:`` aborted, asks the page once for
-"suggest the next site" so that the message and a new site show, and saves a
-1400 x 860 screenshot.
+"suggest the next site" so that the message and a new site show, shows the
+Izumo-Matsue plain at zoom 10 (``--view``) and saves a 1400 x 860 screenshot.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prefecture", default="32")
     parser.add_argument("--lang", default="en")
+    parser.add_argument(
+        "--view", default="35.40,132.85,10", help="lat,lon,zoom of the screenshot (Izumo-Matsue)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img" / "explorer.png")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -50,8 +53,12 @@ def main() -> None:
             )
             page.goto(page_path.as_uri(), wait_until="load")
             page.wait_for_selector("body[data-ready=true]", timeout=60000)
-            page.evaluate("void window.denenExplorer.suggest()")
-            page.wait_for_timeout(1500)  # the pan to the suggested site
+            lat, lon, zoom = (float(v) for v in args.view.split(","))
+            page.evaluate(
+                "(function () { var e = window.denenExplorer; e.suggest();"
+                f" e.map.setView([{lat}, {lon}], {zoom}, {{animate: false}}); }})()"
+            )
+            page.wait_for_timeout(1500)  # let the frames of the move finish
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out))
             browser.close()

@@ -10,13 +10,12 @@ the union of the chosen sites' cells).
 
 Examples
 --------
->>> from denen_gis.scenario import scenario_from_dict
->>> s = scenario_from_dict({"region": {"prefectures": ["31"]},
-...                         "fiveg": {"objective": "coverage", "budget_myen": 300}})
->>> data = build_explorer(s)
->>> st = explorer_state(data, data.plan_site_ids)
->>> st["cost_myen"] <= 300 and st["covered_population"] >= data.covered_before_population
-True
+In Python (the region's inputs load in a few seconds; the plan is one solve)::
+
+    from denen_gis.explorer import build_explorer, explorer_state, write_explorer
+    data = build_explorer(prefectures=("32",))
+    explorer_state(data, data.plan_site_ids)["coverage_pct"]
+    write_explorer(data, "maps/shimane.html", lang="ja")
 """
 
 from __future__ import annotations
@@ -279,6 +278,15 @@ def scenario_head_toml(s: Scenario, *, name: str) -> str:
     """The exported scenario's fixed part: region, inputs, radio; models other than 5G off.
 
     The page appends the ``[fiveg]`` section with the chosen sites.
+
+    Examples
+    --------
+    >>> from denen_gis.scenario import scenario_from_dict
+    >>> head = scenario_head_toml(scenario_from_dict({"region": {"prefectures": ["32"]}}),
+    ...                           name="Shimane")
+    >>> import tomllib
+    >>> tomllib.loads(head)["region"]["prefectures"], tomllib.loads(head)["resilience"]
+    (['32'], False)
     """
     sections: list[tuple[str, dict[str, Any]]] = [
         ("scenario", {"name": name, "output": "maps/explorer_plan", "lang": s.run.lang}),

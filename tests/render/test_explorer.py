@@ -304,3 +304,19 @@ def test_exported_toml_reproduces_the_choice_with_plan(page, data, tmp_path):
     assert sorted(result.new_sites["site_id"], key=ids.index) == st["selected"]
     assert result.headline.cost_myen == pytest.approx(st["cost_myen"], abs=1e-9)
     assert int(result.summary["coverage_after"]["covered_population"]) == st["covered_population"]
+
+
+def test_every_label_has_english_and_japanese():
+    from denen_gis.render.explorer import EXPLORER_LABELS
+
+    for key, texts in EXPLORER_LABELS.items():
+        assert set(texts) == {"en", "ja"} and all(texts.values()), key
+
+
+def test_values_from_the_inputs_cannot_start_markup():
+    from denen_gis.render.explorer import explorer_html
+
+    evil = "</script><script>alert(1)</script>"
+    html = explorer_html({"region_name": evil, "note": evil}, outlines="{}", lang="en")
+    assert evil not in html and "alert(1)" in html
+    assert fetched_urls(html) == []
