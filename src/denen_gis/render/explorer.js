@@ -46,9 +46,12 @@
   var nMunis = D.munis.length;
   var population = 0, baseCovered = 0;
   var muniPop = new Float64Array(nMunis), muniBase = new Float64Array(nMunis);
+  var prefOfCell = decode(C.pref, Uint8Array), muniPref = new Uint8Array(nMunis);
+  var nPrefs = D.prefs.length;
   for (var i = 0; i < nCells; i++) {
     population += pop[i];
     muniPop[muni[i]] += pop[i];
+    muniPref[muni[i]] = prefOfCell[i];
     if (before[i]) { baseCovered += pop[i]; muniBase[muni[i]] += pop[i]; }
   }
 
@@ -380,8 +383,17 @@
   }
   var regionCells = null;  // [row][coverage, floor...] cells, built once and updated in place
   function regionFigures(st) {
-    var out = [st.coverage_pct];
-    for (var u = 0; u < nMunis; u++) { out.push(pct(muniBase[u] + muniAdded[u], muniPop[u])); }
+    var out = [st.coverage_pct], munis = [];
+    var prefCov = new Float64Array(nPrefs), prefPop = new Float64Array(nPrefs);
+    for (var u = 0; u < nMunis; u++) {
+      munis.push(pct(muniBase[u] + muniAdded[u], muniPop[u]));
+      prefCov[muniPref[u]] += muniBase[u] + muniAdded[u];
+      prefPop[muniPref[u]] += muniPop[u];
+    }
+    if (nPrefs > 1) {  // each prefecture of a wider region, then the municipalities
+      for (var k = 0; k < nPrefs; k++) { out.push(pct(prefCov[k], prefPop[k])); }
+    }
+    out = out.concat(munis);
     return out;
   }
   function renderRegions(st) {
@@ -394,6 +406,14 @@
         return (lang === "ja" ? p.name_ja : p.name_en) + " (" + p.code + ")";
       }).join(", ");
       var rows = [[{text: prefName}, {text: fmt(st.population)}]];
+      if (nPrefs > 1) {
+        var prefPop = new Float64Array(nPrefs);
+        for (var v = 0; v < nMunis; v++) { prefPop[muniPref[v]] += muniPop[v]; }
+        D.prefs.forEach(function (p, k) {
+          rows.push([{text: (lang === "ja" ? p.name_ja : p.name_en) + " (" + p.code + ")"},
+                     {text: fmt(prefPop[k])}]);
+        });
+      }
       for (var u = 0; u < nMunis; u++) {
         rows.push([{text: D.munis[u].name + " (" + D.munis[u].code + ")"}, {text: fmt(muniPop[u])}]);
       }
