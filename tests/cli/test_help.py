@@ -24,6 +24,7 @@ EXPECTED_COMMANDS = {
     "data import estat",
     "data import n03",
     "data info",
+    "explore",
     "map",
     "map coverage",
     "map infrastructure",

@@ -42,7 +42,7 @@ app = typer.Typer(
 )
 
 # Each command module defines register(app); listed here so the app stays thin.
-_COMMAND_MODULES = ("data", "coverage", "fiveg", "infra", "plan")
+_COMMAND_MODULES = ("data", "coverage", "fiveg", "infra", "plan", "explore")
 
 
 def _version(value: bool) -> None:
