@@ -124,7 +124,8 @@ def municipality_coverage(
     cols = ["muni_code", "name_ja", "pref_code", "population", "covered_population"]
     if "muni_code" not in grid.columns or grid.empty:
         return pd.DataFrame(columns=[*cols, "coverage_pct"])
-    codes, inverse = np.unique(grid["muni_code"].astype(str).to_numpy(), return_inverse=True)
+    inverse, codes = pd.factorize(grid["muni_code"].astype(str), sort=True)
+    codes = np.asarray(codes, dtype=object)
     pop = grid["population"].to_numpy().astype(np.int64)
     covered = np.asarray(covered, dtype=bool)
     people = np.bincount(inverse, weights=pop, minlength=len(codes)).astype(np.int64)

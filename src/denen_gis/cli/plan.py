@@ -8,7 +8,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from denen_gis.cli._common import console, err_console, print_json
+from denen_gis.cli._common import (
+    MUNICIPALITY_HELP,
+    console,
+    err_console,
+    print_json,
+    with_municipalities,
+)
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
 from denen_gis.scenario import Scenario, load_scenario
@@ -16,9 +22,9 @@ from denen_gis.scenario import Scenario, load_scenario
 __all__ = ["register"]
 
 
-def _scenario_arg(path: Path | None) -> Scenario:
-
-    return Scenario() if path is None else load_scenario(path)
+def _scenario_arg(path: Path | None, municipalities: list[str] | None = None) -> Scenario:
+    s = Scenario() if path is None else load_scenario(path)
+    return with_municipalities(s, municipalities)
 
 
 def plan_cmd(
@@ -31,12 +37,13 @@ def plan_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print plan.json to stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
     no_maps: bool = typer.Option(False, "--no-maps", help="Skip the HTML maps."),
+    municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
     """Run a scenario: coverage, 5G sites, data centres, landings, resilience; write outputs."""
     from denen_gis.outputs import write_plan
     from denen_gis.pipeline import plan
 
-    s = _scenario_arg(scenario)
+    s = _scenario_arg(scenario, municipality)
     target = out if out is not None else s.resolve(s.run.output)
     if target is not None and target.exists() and not target.is_dir():
         msg = f"{target}: exists and is not a folder; choose another output (--out)"
@@ -168,6 +175,7 @@ def sweep_cmd(
     out: Path = typer.Option(Path("maps/sweep"), "--out", help="Output folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
     """Coverage and urban-rural gap against cost across budgets (the Pareto front)."""
     from dataclasses import replace
@@ -182,6 +190,7 @@ def sweep_cmd(
         s = replace(
             Scenario(), fiveg=replace(Scenario().fiveg, objective="coverage", budget_myen=0.0)
         )
+    s = with_municipalities(s, municipality)
     if time_limit is not None:
         s = replace(s, run=replace(s.run, time_limit_s=time_limit))
     with progress_bar(quiet=quiet or json_out) as bar:
@@ -234,13 +243,14 @@ def map_coverage(
     offline_only: bool = typer.Option(
         False, "--offline-only", help="Leave out the optional online tile layers."
     ),
+    municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
     """Coverage today: population, urban/rural, uncovered people, per-prefecture choropleth."""
     from denen_gis.pipeline import prepare_inputs
     from denen_gis.plan_tables import prefecture_before_after
     from denen_gis.render import coverage_map, save_map
 
-    inputs = prepare_inputs(_scenario_arg(scenario))
+    inputs = prepare_inputs(_scenario_arg(scenario, municipality))
     by_pref = prefecture_before_after(
         inputs.before, inputs.before, inputs.prefectures, target_prefecture=None
     )
