@@ -127,15 +127,12 @@ def coverage(
     console.print(_lowest_municipalities(by_muni), markup=False)
 
 
-#: Municipalities below this population are left out of the "lowest" line [persons].
-LOWEST_MIN_POPULATION = 1000
+def _lowest_municipalities(by_muni: pd.DataFrame) -> str:
+    from denen_gis.render.report import LOWEST_MIN_POPULATION, lowest_municipalities
 
-
-def _lowest_municipalities(by_muni: pd.DataFrame, n: int = 10) -> str:
-    big = by_muni[by_muni["population"] >= LOWEST_MIN_POPULATION]
-    if big.empty:
-        return "No municipality of 1,000 people or more."
-    low = big.nsmallest(n, "coverage_pct")
+    low = lowest_municipalities(by_muni)
+    if low is None:
+        return f"No municipality of {LOWEST_MIN_POPULATION:,} people or more."
     items = ", ".join(f"{r.name_ja} {r.muni_code} {r.coverage_pct:.1f}%" for r in low.itertuples())
     return f"Lowest municipalities (population >= {LOWEST_MIN_POPULATION:,}): {items}."
 
