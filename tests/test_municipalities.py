@@ -241,4 +241,5 @@ def test_plan_cli_option_adds_municipalities(tmp_path):
 
 def test_user_grid_urban_threshold_follows_the_cell_size():
     assert urban_threshold_per_km2(np.array(["533946111"])) == DID_MIN_DENSITY_500M
-    assert urban_threshold_per_km2(np.array(["53394611"])) == DID_MIN_DENSITY
+    assert urban_threshold_per_km2(np.array(["53394611"])) == DID_MIN_DENSITY_500M  # 1 km
+    assert urban_threshold_per_km2(np.array(["5339461111"])) == DID_MIN_DENSITY  # 250 m
