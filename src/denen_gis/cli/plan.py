@@ -246,8 +246,9 @@ def map_coverage(
     municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
     """Coverage today: population, urban/rural, uncovered people, per-prefecture choropleth."""
+    from denen_gis.io.japan import load_municipalities, municipality_table
     from denen_gis.pipeline import prepare_inputs
-    from denen_gis.plan_tables import prefecture_before_after
+    from denen_gis.plan_tables import municipality_coverage, prefecture_before_after
     from denen_gis.render import coverage_map, save_map
 
     inputs = prepare_inputs(_scenario_arg(scenario, municipality))
@@ -263,6 +264,10 @@ def map_coverage(
         scenario_name=inputs.scenario.run.name,
         lang=lang,
         offline_only=offline_only,
+        municipalities=load_municipalities(),
+        by_municipality=municipality_coverage(
+            inputs.grid, inputs.covered_before, municipality_table()
+        ),
     )
     path = save_map(m, out)
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False)

@@ -10,7 +10,7 @@ import shapely
 
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG
-from denen_gis.render._elements import GeoJsonLayer, esc, fmt_num, js_json, table_html
+from denen_gis.render._elements import GeoJsonLayer, esc, fmt_num, js_json
 from denen_gis.render._prefs import COVERAGE_BINS, COVERAGE_COLOURS, bin_colours
 from denen_gis.render.basemap import rounded_features
 from denen_gis.render.i18n import tr
@@ -46,15 +46,14 @@ def municipal_payload(
 
 
 def _tip(rec: pd.Series, lang: str) -> str:
-    head = f"{rec.get('name_ja', '')} ({rec['muni_code']})"
-    rows = [
-        (tr("municipality", lang), esc(rec.get("name_ja", ""))),
-        (tr("population", lang), fmt_num(rec["population"])),
-        (tr("coverage_before", lang), fmt_num(rec.get("coverage_before_pct", np.nan), 1)),
-        (tr("coverage_after", lang), fmt_num(rec.get("coverage_after_pct", np.nan), 1)),
-    ]
-    return f"<b>{esc(head)}</b>" + table_html(
-        [(esc(a), b) for a, b in rows if b != "–"], escape=False
+    """A one-line tooltip (kept short: a national map carries 1,902 of them)."""
+    before = fmt_num(rec.get("coverage_before_pct", np.nan), 1)
+    after = fmt_num(rec.get("coverage_after_pct", np.nan), 1)
+    change = f"{before}%" if after == "–" else f"{before}% → {after}%"
+    return (
+        f"<b>{esc(rec.get('name_ja', ''))} ({esc(rec['muni_code'])})</b><br>"
+        f"{fmt_num(rec['population'])} {esc(tr('people_unit', lang))} · "
+        f"{esc(tr('coverage_short', lang))} {change}"
     )
 
 
@@ -78,7 +77,7 @@ def add_municipal_choropleth(
         (or ``coverage_pct``), optional ``coverage_after_pct``; only these
         municipalities are drawn.
     tolerance_deg
-        Simplification [degrees]; default 0.01 (about 1 km) past 200
+        Simplification [degrees]; default 0.02 (about 2 km) past 200
         municipalities, else 0.002, so a national page stays small.
     show
         Whether the layer is on when the map opens.
@@ -97,7 +96,7 @@ def add_municipal_choropleth(
         if "coverage_after_pct" in table.columns and table["coverage_after_pct"].notna().any()
         else "coverage_before_pct"
     )
-    tol = tolerance_deg if tolerance_deg is not None else (0.01 if len(table) > 200 else 0.002)
+    tol = tolerance_deg if tolerance_deg is not None else (0.02 if len(table) > 200 else 0.002)
     payload = municipal_payload(municipalities, set(table["muni_code"]), tolerance_deg=tol)
     values = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
     good = np.isfinite(values)

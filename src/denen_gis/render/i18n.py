@@ -22,6 +22,8 @@ LABELS: dict[str, dict[str, str]] = {
     "coverage_by_pref": {"en": "5G coverage by prefecture", "ja": "都道府県別5Gカバー率"},
     "coverage_by_muni": {"en": "5G coverage by municipality", "ja": "市区町村別5Gカバー率"},
     "municipality": {"en": "Municipality", "ja": "市区町村"},
+    "people_unit": {"en": "people", "ja": "人"},
+    "coverage_short": {"en": "5G coverage", "ja": "5Gカバー率"},
     "density": {"en": "Population density (1 km)", "ja": "人口密度（1kmメッシュ）"},
     "uncovered_before": {"en": "Uncovered people, before", "ja": "圏外人口（整備前）"},
     "uncovered_after": {"en": "Uncovered people, after", "ja": "圏外人口（整備後）"},
