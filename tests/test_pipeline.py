@@ -89,6 +89,7 @@ def test_write_produces_every_output(tottori, tmp_path):
         "plan.json",
         "by_prefecture.csv",
         "urban_rural.csv",
+        "by_municipality.csv",
         "new_sites.csv",
         "plan.gpkg",
         "summary.html",

@@ -125,6 +125,7 @@ def write_plan(
 
     ``out_dir`` defaults to the scenario's ``output`` (relative to the scenario
     file). Files: ``plan.json``, ``by_prefecture.csv``, ``urban_rural.csv``,
+    ``by_municipality.csv``,
     ``new_sites.csv``, ``plan.gpkg`` (all layers), ``summary.html``/``summary.md``
     and the maps (``coverage_map.html``, ``infrastructure_map.html`` when
     DC/cable results exist; none with ``maps=False``).
@@ -151,6 +152,7 @@ def write_plan(
         write_text_atomic(folder / "plan.json", plan_json(plan))
         write_csv_atomic(plan.by_prefecture, folder / "by_prefecture.csv")
         write_csv_atomic(plan.urban_rural, folder / "urban_rural.csv")
+        write_csv_atomic(plan.by_municipality, folder / "by_municipality.csv")
         write_csv_atomic(plan.new_sites.drop(columns="geometry"), folder / "new_sites.csv")
         write_layers(gpkg_layers(plan), folder / "plan.gpkg")
         write_plan_outputs(plan, folder, maps=maps)
@@ -281,6 +283,15 @@ def plan_infrastructure_map(p: Plan) -> Any:
     )
 
 
+def _municipal_polygons(p: Plan) -> gpd.GeoDataFrame | None:
+    """The embedded N03 municipalities when the plan has a by-municipality table."""
+    if p.by_municipality.empty:
+        return None
+    from denen_gis.io.japan import load_municipalities
+
+    return load_municipalities()
+
+
 def write_plan_outputs(p: Plan, folder: Path, *, maps: bool = True) -> list[Path]:
     """Write the maps and the summary report of a plan into ``folder``."""
     lang = p.scenario.run.lang
@@ -295,6 +306,8 @@ def write_plan_outputs(p: Plan, folder: Path, *, maps: bool = True) -> list[Path
             scenario_name=p.scenario.run.name,
             lang=lang,
             modelled_layers=p.summary["modelled_layers"],
+            municipalities=_municipal_polygons(p),
+            by_municipality=p.by_municipality,
         )
         written.append(save_map(m, folder / "coverage_map.html"))
         if "datacenters" in p.infrastructure:
@@ -307,6 +320,7 @@ def write_plan_outputs(p: Plan, folder: Path, *, maps: bool = True) -> list[Path
         headline=_headline_rows(p, lang),
         by_prefecture=report_by_pref,
         urban_rural=p.urban_rural,
+        by_municipality=p.by_municipality,
         solver=_solver_report(p),
         scenario_name=p.scenario.run.name,
         lang=lang,

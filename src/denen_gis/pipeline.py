@@ -37,13 +37,15 @@ import pandas as pd
 from denen_gis import __version__
 from denen_gis.errors import InputError
 from denen_gis.headline import Headline
+from denen_gis.io.japan import municipality_table
 from denen_gis.io.sources import (
     candidates_input,
-    filter_region,
+    filter_region_units,
+    filter_sites_by_region,
     population_input,
     prefectures_input,
-    region_codes,
     region_of_points,
+    region_units,
     stations_input,
     stations_near,
 )
@@ -52,7 +54,12 @@ from denen_gis.layers.metrics import CoverageMetrics, coverage_metrics
 from denen_gis.layers.radio import LinkBudget, check_station_frame
 from denen_gis.mesh import mesh_centroids
 from denen_gis.optimize import SiteSelectionResult, Targets, select_sites, solve_rollout
-from denen_gis.plan_tables import prefecture_before_after, site_contributions, urban_rural_table
+from denen_gis.plan_tables import (
+    municipality_before_after,
+    prefecture_before_after,
+    site_contributions,
+    urban_rural_table,
+)
 from denen_gis.scenario import (
     ResolvedInputs,
     Scenario,
@@ -107,8 +114,9 @@ class Plan:
         Chosen candidate sites with ``cost_myen`` and ``people_added``.
     stations
         Existing stations of the region.
-    by_prefecture, urban_rural
-        Before/after tables.
+    by_prefecture, urban_rural, by_municipality
+        Before/after tables (``by_municipality``: one row per municipality of
+        the region, see :func:`~denen_gis.plan_tables.municipality_before_after`).
     fiveg
         The 5G solver result (``None`` when the 5G model is disabled).
     infrastructure
@@ -126,6 +134,7 @@ class Plan:
     urban_rural: pd.DataFrame
     fiveg: SiteSelectionResult | None
     infrastructure: dict[str, Any] = field(default_factory=dict)
+    by_municipality: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _targets(s: Scenario) -> Targets | None:
@@ -158,6 +167,7 @@ class PreparedRun:
     block: np.ndarray
     link_budget: LinkBudget
     timings: dict[str, float]
+    municipalities: tuple[str, ...] = ()
 
     @property
     def population(self) -> np.ndarray:
@@ -240,6 +250,22 @@ def as_scenario(scenario: Scenario | Mapping[str, Any] | str | Path | None) -> S
     raise InputError(msg)
 
 
+def _region_units(s: Scenario, prefs_all: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
+    """Prefectures selected whole and municipalities selected, by the scenario's [region]."""
+    r = s.region
+    try:
+        return region_units(
+            prefs_all,
+            blocks=r.blocks,
+            codes=r.prefectures,
+            sea_of_japan_coast=r.sea_of_japan_coast,
+            municipalities=r.municipalities,
+        )
+    except InputError as exc:
+        msg = f"{s.source}: [region] {exc}"
+        raise InputError(msg) from None
+
+
 def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun:
     """Load, check and filter the layers of a scenario and compute coverage today."""
     s = as_scenario(scenario)
@@ -247,16 +273,8 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun
     t = time.perf_counter()
     paths = s.resolved_inputs()
     prefs_all = prefectures_input(paths.prefectures)
-    try:
-        codes = region_codes(
-            prefs_all,
-            blocks=s.region.blocks,
-            codes=s.region.prefectures,
-            sea_of_japan_coast=s.region.sea_of_japan_coast,
-        )
-    except InputError as exc:
-        msg = f"{s.source}: [region] {exc}"
-        raise InputError(msg) from None
+    whole, munis = _region_units(s, prefs_all)
+    codes = sorted(set(whole) | {m[:2] for m in munis})
     prefs = prefs_all[prefs_all["code"].isin(codes)].reset_index(drop=True)
     grid = population_input(paths.population, prefectures=prefs_all)
     candidates = candidates_input(paths.candidates)
@@ -271,12 +289,12 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun
                 candidates.geometry.x.to_numpy(), candidates.geometry.y.to_numpy(), prefs_all
             )
         )
-    grid = filter_region(grid, codes)
+    grid = filter_region_units(grid, prefectures=whole, municipalities=munis)
     if grid.empty:
-        msg = f"{s.source}: the region {codes} has no population cells"
+        msg = f"{s.source}: the region {[*whole, *munis]} has no population cells"
         raise InputError(msg)
     if "pref_code" in candidates.columns:
-        candidates = filter_region(candidates, codes)
+        candidates = filter_sites_by_region(candidates, prefectures=whole, municipalities=munis)
     # Existing stations just across the region's border cover its border cells too.
     stations = stations_near(stations_input(paths.stations), grid)
     check_station_frame(stations, source=str(paths.stations or "embedded stations"))
@@ -309,6 +327,7 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun
         prefectures_all=prefs_all,
         prefectures=prefs,
         region=codes,
+        municipalities=tuple(munis),
         grid=grid,
         stations=stations,
         candidates=candidates,
@@ -523,6 +542,9 @@ def _assemble(
         target_prefecture=s.fiveg.target_prefecture if s.fiveg.objective == "min-cost" else None,
     )
     ur = urban_rural_table(before, after)
+    by_muni = municipality_before_after(
+        inputs.grid, inputs.covered_before, covered_after, municipality_table()
+    )
     cells = inputs.grid.assign(covered_before=inputs.covered_before, covered_after=covered_after)
     prefs_out = inputs.prefectures.merge(
         by_pref.drop(columns=["name_en", "name_ja", "population"]),
@@ -545,12 +567,14 @@ def _assemble(
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scenario": s.to_dict(),
         "region": inputs.region,
+        "municipalities": list(inputs.municipalities),
         "modelled_layers": _modelled_layers(s),
         "headline": headline.to_dict(),
         "coverage_before": before.to_dict(),
         "coverage_after": after.to_dict(),
         "by_prefecture": by_pref.to_dict(orient="records"),
         "urban_rural": ur.to_dict(orient="records"),
+        "by_municipality": by_muni.to_dict(orient="records"),
         "fiveg": fiveg,
         **extra,
         "timings": {**timings, "total_s": time.perf_counter() - t_start},
@@ -567,6 +591,7 @@ def _assemble(
         urban_rural=ur,
         fiveg=result,
         infrastructure=layers,
+        by_municipality=by_muni,
     )
 
 

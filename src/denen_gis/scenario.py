@@ -97,16 +97,27 @@ class ResolvedInputs:
 
 @dataclass(frozen=True)
 class RegionFilter:
-    """``[region]``: the whole country, blocks, prefectures or the Sea of Japan coast."""
+    """``[region]``: the whole country, or blocks, prefectures, the Sea of Japan coast
+    and municipalities (codes or Japanese names; a designated city selects its
+    wards). The filters add up (union).
+    """
 
     blocks: tuple[str, ...] = ()
     prefectures: tuple[str, ...] = ()
     sea_of_japan_coast: bool = False
+    municipalities: tuple[str, ...] = ()
 
     @property
     def is_national(self) -> bool:
         """True when no filter is set."""
-        return not (self.blocks or self.prefectures or self.sea_of_japan_coast)
+        return not (
+            self.blocks or self.prefectures or self.sea_of_japan_coast or self.municipalities
+        )
+
+    @property
+    def has_prefecture_filter(self) -> bool:
+        """True when blocks, prefectures or the Sea of Japan coast are set."""
+        return bool(self.blocks or self.prefectures or self.sea_of_japan_coast)
 
 
 @dataclass(frozen=True)

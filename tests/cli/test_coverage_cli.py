@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import Point
@@ -76,3 +77,25 @@ def test_unknown_station_type_is_a_clear_error(tmp_path, capsys):
     assert code == 2
     assert "warp_drive" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_by_municipality_sums_equal_by_pref_sums(baseline_json):
+    summary, _ = baseline_json
+    munis = pd.DataFrame(summary["by_municipality"])
+    assert len(munis) > 1800
+    assert set(munis.columns) == {
+        "muni_code",
+        "name_ja",
+        "pref_code",
+        "population",
+        "covered_population",
+        "coverage_pct",
+    }
+    by_pref = pd.DataFrame(summary["by_pref"]).set_index("pref_code")
+    sums = munis.groupby("pref_code")[["population", "covered_population"]].sum()
+    pd.testing.assert_frame_equal(
+        sums.sort_index(),
+        by_pref[["population", "covered_population"]].sort_index(),
+        check_dtype=False,
+        check_names=False,
+    )

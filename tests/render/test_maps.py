@@ -281,3 +281,46 @@ def test_finer_grid_is_summed_to_1km(grid, prefectures):
     assert re.findall(r"data:image/png;base64,[^\"]+", a) == re.findall(
         r"data:image/png;base64,[^\"]+", b
     )
+
+
+def test_municipal_layer_drawn_and_toggled(grid, prefectures):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    munis = gpd.GeoDataFrame(
+        {"muni_code": ["05201", "05202", "13101"]},
+        geometry=[
+            box(140.0, 39.6, 140.3, 39.9),
+            box(140.3, 39.6, 140.6, 39.9),
+            box(139.7, 35.6, 139.8, 35.7),
+        ],
+        crs=6668,
+    )
+    table = pd.DataFrame(
+        {
+            "muni_code": ["05201", "05202"],
+            "name_ja": ["秋田市", "<b>能代市</b>"],
+            "population": [300000, 50000],
+            "coverage_before_pct": [97.0, 40.0],
+            "coverage_after_pct": [99.5, 85.0],
+        }
+    )
+    plain = coverage_map(grid, prefectures, scenario_name="x", date=DATE).get_root().render()
+    m = coverage_map(
+        grid,
+        prefectures,
+        scenario_name="x",
+        date=DATE,
+        lang="ja",
+        municipalities=munis,
+        by_municipality=table,
+    )
+    html = m.get_root().render()
+    assert "denen_municipalities" in html and "denen_municipalities" not in plain
+    assert "市区町村別5Gカバー率" in html or json.dumps("市区町村別5Gカバー率")[1:-1] in html
+    assert "13101" not in html  # only the table's municipalities are drawn
+    assert "05201" in html and "05202" in html
+    assert "<b>能代市</b>" not in html  # names are escaped
+    # coloured by coverage after: 99.5% and 85.0% fall in different classes
+    assert re.search(r'"05201": \{"fillColor": "#1a9850"\}', html)
+    assert re.search(r'"05202": \{"fillColor": "#fee08b"\}', html)

@@ -17,13 +17,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORCE",
+    "MUNICIPALITY_HELP",
     "OutputClosed",
     "check_out",
+    "check_out_file",
     "console",
     "err_console",
     "print_json",
     "split_values",
     "to_jsonable",
+    "with_municipalities",
 ]
 
 
@@ -41,6 +44,12 @@ class _Console(Console):
         self.quiet = True
         raise OutputClosed
 
+
+#: Help text of every command's ``--municipality`` option.
+MUNICIPALITY_HELP = (
+    "Municipalities by code or Japanese name (e.g. 32203, 松江市, 東京都府中市; "
+    "a designated city such as 札幌市 selects its wards); repeat or comma-separate."
+)
 
 #: Normal output (tables, summaries).
 console = _Console(highlight=False)
@@ -128,3 +137,15 @@ def check_out_file(
             raise InputError(msg)
     # The parent folder itself is not replaced: check only that a file can go there.
     check_output_folder(resolved.parent / f".{resolved.name}.check", force=True)
+
+
+def with_municipalities(scenario: Any, values: list[str] | None) -> Any:
+    """The scenario with ``--municipality`` values added to its ``[region]`` (a union)."""
+    from dataclasses import replace
+
+    extra = split_values(values)
+    if not extra:
+        return scenario
+    region = scenario.region
+    merged = tuple(dict.fromkeys([*region.municipalities, *extra]))
+    return replace(scenario, region=replace(region, municipalities=merged))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -13,12 +14,15 @@ from rich.table import Table
 
 from denen_gis.cli._common import (
     FORCE,
+    MUNICIPALITY_HELP,
     check_out,
     console,
     err_console,
     print_json,
+    split_values,
     to_jsonable,
 )
+from denen_gis.errors import InputError
 
 __all__ = ["coverage_table", "register"]
 
@@ -56,7 +60,8 @@ def coverage(
         None,
         "--population",
         help="Population grid: e-Stat mesh .txt/.zip, CSV "
-        "(mesh_code,population[,pref_code,urban]) or a layer file. Default: embedded 1 km grid.",
+        "(mesh_code,population[,pref_code,muni_code,urban]) or a layer file. "
+        "Default: the embedded 2020 census 500 m grid.",
     ),
     stations: Path | None = typer.Option(
         None,
@@ -72,20 +77,23 @@ def coverage(
         0.0, "--indoor-penetration-db", min=0.0, help="Building entry loss [dB] (10-15 indoor)."
     ),
     force: bool = FORCE,
+    municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
     """Compute 5G coverage of every mesh cell and the urban-rural gap."""
-    from denen_gis.io.files import write_layer, write_text_atomic
-    from denen_gis.io.outdir import atomic_directory
-    from denen_gis.io.sources import population_input, prefectures_input, stations_input
+    from denen_gis.io.japan import municipality_table
+    from denen_gis.io.sources import prefectures_input, stations_input, stations_near
     from denen_gis.layers.coverage import compute_coverage
     from denen_gis.layers.radio import LinkBudget, check_station_frame
+    from denen_gis.plan_tables import municipality_coverage
 
     kept = [population, stations]
     check_out(out, force=force, extra=kept)
     t0 = time.perf_counter()
     prefs = prefectures_input()
-    grid = population_input(population, prefectures=prefs)
+    grid, munis = _grid(population, prefs, split_values(municipality))
     st = stations_input(stations)
+    if munis:  # stations just across the border still cover its border cells
+        st = stations_near(st, _with_bounds(grid))
     check_station_frame(st, source=str(stations) if stations else "embedded stations")
     result = compute_coverage(
         grid,
@@ -96,32 +104,20 @@ def coverage(
         stations_source=str(stations) if stations else "embedded stations",
     )
     m = result.summary
+    by_muni = municipality_coverage(grid, result.cells["covered"].to_numpy(), municipality_table())
     seconds = round(time.perf_counter() - t0, 2)
     summary = {
-        "population_source": str(population) if population else "embedded (modelled)",
+        "population_source": str(population) if population else "embedded (2020 census 500 m)",
         "stations_source": str(stations) if stations else "embedded (modelled, FY2022)",
+        "municipalities": munis,
         "cells": len(result.cells),
         "stations": len(result.site_ids),
         "seconds": seconds,
         **m.to_dict(),
+        "by_municipality": by_muni.to_dict(orient="records"),
     }
     if out is not None:
-        cells = gpd.GeoDataFrame(
-            result.cells.assign(
-                best_site_id=result.cells["best_site_id"].astype(object).fillna("")
-            ),
-            geometry=grid.geometry.to_numpy(),
-            crs=grid.crs,
-        )
-        with atomic_directory(out, force=force, protect=kept) as tmp:
-            write_layer(cells, Path(tmp) / "coverage_cells.gpkg", layer="coverage_cells")
-            write_text_atomic(
-                Path(tmp) / "coverage_summary.json",
-                json.dumps(to_jsonable(summary), ensure_ascii=False, indent=2),
-            )
-        err_console.print(
-            f"wrote {out}/coverage_cells.gpkg and coverage_summary.json", markup=False
-        )
+        _write(out, result, grid, summary, force=force, protect=kept)
     if json_out:
         print_json(summary)
         return
@@ -133,6 +129,84 @@ def coverage(
         f"{len(result.cells):,} cells x {len(result.site_ids):,} stations in "
         f"{seconds:.1f} s."
     )
+    console.print(_lowest_municipalities(by_muni), markup=False)
+
+
+def _lowest_municipalities(by_muni: pd.DataFrame) -> str:
+    from denen_gis.render.report import LOWEST_MIN_POPULATION, lowest_municipalities
+
+    low = lowest_municipalities(by_muni)
+    if low is None:
+        return f"No municipality of {LOWEST_MIN_POPULATION:,} people or more."
+    items = ", ".join(f"{r.name_ja} {r.muni_code} {r.coverage_pct:.1f}%" for r in low.itertuples())
+    return f"Lowest municipalities (population >= {LOWEST_MIN_POPULATION:,}): {items}."
+
+
+def _grid(
+    population: Path | None, prefs: gpd.GeoDataFrame, selectors: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The grid to cover (embedded: a plain table, no polygons) and the municipalities chosen."""
+    from denen_gis.io.japan import load_population_table
+    from denen_gis.io.sources import (
+        filter_municipalities,
+        municipalities_input,
+        municipality_codes,
+        population_input,
+    )
+
+    munis = municipality_codes(municipalities_input(), selectors) if selectors else []
+    if population is None:
+        grid = load_population_table()
+        if munis:
+            grid = filter_municipalities(grid, munis)
+    else:
+        grid = population_input(population, prefectures=prefs)
+        if munis:
+            grid = filter_municipalities(grid, munis)
+    if grid.empty:
+        msg = f"no population cell lies in the municipalities {munis}"
+        raise InputError(msg)
+    return grid, munis
+
+
+def _with_bounds(grid: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The grid as points at the cell centres (for its bounding box)."""
+    from denen_gis.mesh import mesh_centroids
+
+    lon, lat = mesh_centroids(grid["mesh_code"].to_numpy())
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=6668)
+
+
+def _write(
+    out: Path,
+    result: Any,
+    grid: pd.DataFrame,
+    summary: dict[str, Any],
+    *,
+    force: bool,
+    protect: list[Path | None],
+) -> None:
+    from denen_gis.io.files import write_layer, write_text_atomic
+    from denen_gis.io.outdir import atomic_directory
+    from denen_gis.mesh import mesh_polygons
+
+    geometry = (
+        grid.geometry.to_numpy()
+        if isinstance(grid, gpd.GeoDataFrame)
+        else mesh_polygons(grid["mesh_code"].to_numpy())
+    )
+    cells = gpd.GeoDataFrame(
+        result.cells.assign(best_site_id=result.cells["best_site_id"].astype(object).fillna("")),
+        geometry=geometry,
+        crs=6668,
+    )
+    with atomic_directory(out, force=force, protect=protect) as tmp:
+        write_layer(cells, Path(tmp) / "coverage_cells.gpkg", layer="coverage_cells")
+        write_text_atomic(
+            Path(tmp) / "coverage_summary.json",
+            json.dumps(to_jsonable(summary), ensure_ascii=False, indent=2),
+        )
+    err_console.print(f"wrote {out}/coverage_cells.gpkg and coverage_summary.json", markup=False)
 
 
 def _name(prefs: pd.DataFrame, code: str | None) -> str:

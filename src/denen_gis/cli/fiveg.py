@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from denen_gis.cli._common import FORCE, check_out, err_console, print_json, split_values
+from denen_gis.cli._common import (
+    FORCE,
+    MUNICIPALITY_HELP,
+    check_out,
+    err_console,
+    print_json,
+    split_values,
+)
 from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
@@ -83,6 +90,7 @@ def optimize_5g(
     region: list[str] | None = typer.Option(
         None, "--region", help="Prefectures (codes or names) or blocks (e.g. Tohoku)."
     ),
+    municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
     scenario: Path | None = typer.Option(
         None, "--scenario", help="Start from a scenario TOML; options override it."
     ),
@@ -121,6 +129,7 @@ def optimize_5g(
             "region": {
                 "blocks": [r for r in regions if r in BLOCKS],
                 "prefectures": [r for r in regions if r not in BLOCKS],
+                "municipalities": split_values(municipality),
             },
             "scenario": {"time_limit_s": time_limit, "seed": seed, "workers": workers},
             "datacenters": {"enabled": False},
@@ -206,6 +215,7 @@ def rollout(
     carry_over: bool = typer.Option(False, "--carry-over", help="Unspent budget rolls over."),
     rural_weight: float | None = typer.Option(None, "--rural-weight", help="Rural weight."),
     region: list[str] | None = typer.Option(None, "--region", help="Prefectures or blocks."),
+    municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
     scenario: Path | None = typer.Option(None, "--scenario", help="Scenario TOML for inputs."),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Solver time limit [s]."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed."),
@@ -236,6 +246,7 @@ def rollout(
             "region": {
                 "blocks": [r for r in regions if r in BLOCKS],
                 "prefectures": [r for r in regions if r not in BLOCKS],
+                "municipalities": split_values(municipality),
             },
             "scenario": {"time_limit_s": time_limit, "seed": seed, "workers": workers},
         },

@@ -10,7 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from denen_gis.cli._common import FORCE, check_out, check_out_file, console, err_console, print_json
+from denen_gis.cli._common import (
+    FORCE,
+    MUNICIPALITY_HELP,
+    check_out,
+    check_out_file,
+    console,
+    err_console,
+    print_json,
+    with_municipalities,
+)
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
 from denen_gis.scenario import Scenario, load_scenario
@@ -18,9 +27,9 @@ from denen_gis.scenario import Scenario, load_scenario
 __all__ = ["register"]
 
 
-def _scenario_arg(path: Path | None) -> Scenario:
-
-    return Scenario() if path is None else load_scenario(path)
+def _scenario_arg(path: Path | None, municipalities: list[str] | None = None) -> Scenario:
+    s = Scenario() if path is None else load_scenario(path)
+    return with_municipalities(s, municipalities)
 
 
 def plan_cmd(
@@ -34,12 +43,13 @@ def plan_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
     no_maps: bool = typer.Option(False, "--no-maps", help="Skip the HTML maps."),
     force: bool = FORCE,
+    municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
     """Run a scenario: coverage, 5G sites, data centres, landings, resilience; write outputs."""
     from denen_gis.outputs import plan_json, write_plan
     from denen_gis.pipeline import plan
 
-    s = _scenario_arg(scenario)
+    s = _scenario_arg(scenario, municipality)
     target = out if out is not None else _scenario_output(s)
     check_out(target, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:
@@ -204,6 +214,7 @@ def sweep_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     force: bool = FORCE,
+    municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
     """Coverage and urban-rural gap against cost across budgets (the Pareto front)."""
     budget_list = _budgets(budgets)  # before the heavy imports: a bad list fails at once
@@ -220,6 +231,7 @@ def sweep_cmd(
         s = replace(
             Scenario(), fiveg=replace(Scenario().fiveg, objective="coverage", budget_myen=0.0)
         )
+    s = with_municipalities(s, municipality)
     if time_limit is not None:
         s = replace(s, run=replace(s.run, time_limit_s=time_limit))
     check_out(out, force=force, scenarios=[s])
@@ -274,13 +286,15 @@ def map_coverage(
         False, "--offline-only", help="Leave out the optional online tile layers."
     ),
     force: bool = FORCE,
+    municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
     """Coverage today: population, urban/rural, uncovered people, per-prefecture choropleth."""
+    from denen_gis.io.japan import load_municipalities, municipality_table
     from denen_gis.pipeline import prepare_inputs
-    from denen_gis.plan_tables import prefecture_before_after
+    from denen_gis.plan_tables import municipality_coverage, prefecture_before_after
     from denen_gis.render import coverage_map, save_map
 
-    s = _scenario_arg(scenario)
+    s = _scenario_arg(scenario, municipality)
     check_out_file(out, force=force, scenarios=[s])
     inputs = prepare_inputs(s)
     by_pref = prefecture_before_after(
@@ -295,6 +309,10 @@ def map_coverage(
         scenario_name=inputs.scenario.run.name,
         lang=lang,
         offline_only=offline_only,
+        municipalities=load_municipalities(),
+        by_municipality=municipality_coverage(
+            inputs.grid, inputs.covered_before, municipality_table()
+        ),
     )
     path = save_map(m, out)
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False)

@@ -36,7 +36,7 @@ from denen_gis.layers.radio import (
     check_station_frame,
     site_radii_km,
 )
-from denen_gis.mesh import mesh_bounds, mesh_centroids
+from denen_gis.mesh import mesh_bounds
 
 __all__ = [
     "BestServer",
@@ -95,23 +95,30 @@ class _Prepared:
     site_type: np.ndarray
     height: FloatArray
     radius: pd.DataFrame
+    cell_area_km2: FloatArray
 
 
 def _grid_arrays(
     grid: pd.DataFrame, source: str
-) -> tuple[np.ndarray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+) -> tuple[np.ndarray, FloatArray, FloatArray, npt.NDArray[np.bool_], FloatArray]:
     for col in ("mesh_code", "population"):
         if col not in grid.columns:
             msg = f"{source}: missing column {col!r}; pass a population-schema grid"
             raise InputError(msg)
     codes = grid["mesh_code"].astype(str).to_numpy()
-    lon, lat = mesh_centroids(codes)
+    w, s, e, n = mesh_bounds(codes)  # decoded once (466k codes): centres and areas
+    lon, lat = (w + e) / 2.0, (s + n) / 2.0
+    area = (
+        grid["area_km2"].to_numpy(dtype=float)
+        if "area_km2" in grid.columns
+        else box_area_km2(w, s, e, n)
+    )
     if "urban" in grid.columns:
         urban = grid["urban"].to_numpy(dtype=bool)
     else:
         logger.warning("%s has no 'urban' column; every cell is treated as rural", source)
         urban = np.zeros(len(grid), dtype=bool)
-    return codes, lon, lat, urban
+    return codes, lon, lat, urban, area
 
 
 def _prepare(
@@ -123,7 +130,7 @@ def _prepare(
     grid_source: str,
     stations_source: str,
 ) -> tuple[np.ndarray, _Prepared]:
-    codes, lon, lat, urban = _grid_arrays(grid, grid_source)
+    codes, lon, lat, urban, area = _grid_arrays(grid, grid_source)
     if "site_id" not in stations.columns:
         msg = f"{stations_source}: missing column 'site_id'"
         raise InputError(msg)
@@ -167,7 +174,7 @@ def _prepare(
             "radius_source": np.where(has_given, "given", "radio model"),
         }
     )
-    return codes, _Prepared(lon, lat, urban, s_lon, s_lat, kinds, eff_height, radius)
+    return codes, _Prepared(lon, lat, urban, s_lon, s_lat, kinds, eff_height, radius, area)
 
 
 def _pairs(prep: _Prepared) -> CoveragePairs:
@@ -273,11 +280,7 @@ def compute_coverage(
             "rsrp_dbm": best.rsrp_dbm,
         }
     )
-    area = (
-        grid["area_km2"].to_numpy(dtype=float)
-        if "area_km2" in grid.columns
-        else box_area_km2(*mesh_bounds(codes))
-    )
+    area = prep.cell_area_km2
     block = None
     if pref_blocks is not None:
         block = np.array([pref_blocks.get(p, "") for p in pref], dtype=object)

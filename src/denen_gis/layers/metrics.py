@@ -173,16 +173,22 @@ class CoverageMetrics:
 def _by_group(
     key: np.ndarray, name: str, pop: np.ndarray, cov: np.ndarray, area: np.ndarray
 ) -> pd.DataFrame:
-    frame = pd.DataFrame(
+    # Integer group ids and bincount: a string-keyed groupby of 466k cells is slow.
+    ids, groups = pd.factorize(np.asarray(key), sort=True)
+    n = len(groups)
+
+    def total(values: np.ndarray) -> np.ndarray:  # NaN counts as 0, as in a groupby sum
+        return np.bincount(ids, weights=np.nan_to_num(values), minlength=n)
+
+    g = pd.DataFrame(
         {
-            name: key,
-            "population": pop,
-            "covered_population": np.where(cov, pop, 0),
-            "area_km2": area,
-            "covered_area_km2": np.where(cov, area, 0.0),
+            name: np.asarray(groups, dtype=object),
+            "population": total(pop.astype(np.float64)),
+            "covered_population": total(np.where(cov, pop, 0).astype(np.float64)),
+            "area_km2": total(area),
+            "covered_area_km2": total(np.where(cov, area, 0.0)),
         }
     )
-    g = frame.groupby(name, sort=True).sum().reset_index()
     g["coverage_pct"] = _pct(g["covered_population"], g["population"])
     cols = [
         name,

@@ -20,6 +20,10 @@ LABELS: dict[str, dict[str, str]] = {
     "gsi_pale": {"en": "GSI pale map (online)", "ja": "地理院地図 淡色（オンライン）"},
     "osm": {"en": "OpenStreetMap (online)", "ja": "OpenStreetMap（オンライン）"},
     "coverage_by_pref": {"en": "5G coverage by prefecture", "ja": "都道府県別5Gカバー率"},
+    "coverage_by_muni": {"en": "5G coverage by municipality", "ja": "市区町村別5Gカバー率"},
+    "municipality": {"en": "Municipality", "ja": "市区町村"},
+    "people_unit": {"en": "people", "ja": "人"},
+    "coverage_short": {"en": "5G coverage", "ja": "5Gカバー率"},
     "density": {"en": "Population density (1 km)", "ja": "人口密度（1kmメッシュ）"},
     "uncovered_before": {"en": "Uncovered people, before", "ja": "圏外人口（整備前）"},
     "uncovered_after": {"en": "Uncovered people, after", "ja": "圏外人口（整備後）"},
@@ -93,6 +97,10 @@ LABELS: dict[str, dict[str, str]] = {
     "headline": {"en": "Headline figures", "ja": "主要指標"},
     "by_prefecture": {"en": "Coverage by prefecture", "ja": "都道府県別カバー率"},
     "urban_rural_table": {"en": "Urban and rural", "ja": "都市部と農村部"},
+    "lowest_munis": {
+        "en": "Lowest municipalities ({n} lowest by coverage, population at least {floor})",
+        "ja": "カバー率の低い市区町村（下位{n}、人口{floor}人以上）",
+    },
     "solver": {"en": "Solver report", "ja": "ソルバー報告"},
     "plot_coverage": {
         "en": "Coverage by prefecture, before and after",

@@ -54,6 +54,7 @@ from denen_gis.render._elements import (
     frame_table_html,
 )
 from denen_gis.render._infra import add_infrastructure_layers
+from denen_gis.render._munis import add_municipal_choropleth
 from denen_gis.render._prefs import pref_names
 from denen_gis.render.assets import make_offline
 from denen_gis.render.basemap import (
@@ -136,6 +137,8 @@ def coverage_map(  # noqa: PLR0913 -- map options are keyword-only parameters
     offline_only: bool = False,
     cluster_over: int = 100,
     tolerance_deg: float = 0.01,
+    municipalities: gpd.GeoDataFrame | None = None,
+    by_municipality: pd.DataFrame | None = None,
 ) -> folium.Map:
     """A self-contained 5G coverage map.
 
@@ -167,6 +170,11 @@ def coverage_map(  # noqa: PLR0913 -- map options are keyword-only parameters
         Leave out the optional online tile layers.
     tolerance_deg
         Simplification of the prefecture outlines [degrees].
+    municipalities, by_municipality
+        N03 municipal polygons (``muni_code``) and the per-municipality table
+        (``muni_code``, ``name_ja``, ``population``, ``coverage_before_pct`` or
+        ``coverage_pct``, optional ``coverage_after_pct``): a municipal
+        choropleth of the table's municipalities, off until toggled on.
 
     Returns
     -------
@@ -199,6 +207,8 @@ def coverage_map(  # noqa: PLR0913 -- map options are keyword-only parameters
         offline_only=offline_only,
         cluster_over=cluster_over,
     )
+    if municipalities is not None and by_municipality is not None:
+        add_municipal_choropleth(m, municipalities, by_municipality, lang=lang)
     title_text = title or tr("coverage_by_pref", lang)
     _finish(
         m,

@@ -28,7 +28,15 @@ from denen_gis.io.files import atomic_path
 from denen_gis.render._elements import esc, fmt_num
 from denen_gis.render.i18n import check_lang, tr
 
-__all__ = ["ReportFiles", "plot_budget_curve", "plot_coverage", "write_report"]
+__all__ = [
+    "LOWEST_MIN_POPULATION",
+    "LOWEST_MUNICIPALITIES",
+    "ReportFiles",
+    "lowest_municipalities",
+    "plot_budget_curve",
+    "plot_coverage",
+    "write_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -258,12 +266,54 @@ def _dict_rows(values: Mapping[str, object]) -> list[list[str]]:
     return [[str(k), _cell(v)] for k, v in values.items()]
 
 
+#: How many municipalities the report lists as the lowest by coverage.
+LOWEST_MUNICIPALITIES = 10
+#: Smallest population [persons] of a municipality listed as one of the lowest
+#: (below it a single uncovered hamlet swings the share).
+LOWEST_MIN_POPULATION = 1000
+
+
+def lowest_municipalities(by_municipality: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The :data:`LOWEST_MUNICIPALITIES` municipalities of at least
+    :data:`LOWEST_MIN_POPULATION` people with the lowest coverage (after if
+    known, else before); ``None`` when there is no table or no such municipality.
+    """
+    if by_municipality is None or by_municipality.empty:
+        return None
+    col = next(
+        (
+            c
+            for c in ("coverage_after_pct", "coverage_before_pct", "coverage_pct")
+            if c in by_municipality.columns
+        ),
+        None,
+    )
+    big = by_municipality[by_municipality["population"] >= LOWEST_MIN_POPULATION]
+    if col is None or big.empty:
+        return None
+    keep = [
+        c
+        for c in (
+            "muni_code",
+            "name_ja",
+            "pref_code",
+            "population",
+            "coverage_before_pct",
+            "coverage_after_pct",
+            "coverage_pct",
+        )
+        if c in big.columns
+    ]
+    return big.nsmallest(LOWEST_MUNICIPALITIES, col)[keep].round(1).reset_index(drop=True)
+
+
 def write_report(
     folder: str | os.PathLike[str],
     *,
     headline: Mapping[str, object],
     by_prefecture: pd.DataFrame,
     urban_rural: pd.DataFrame,
+    by_municipality: pd.DataFrame | None = None,
     solver: Mapping[str, object] | None = None,
     budget_curve: pd.DataFrame | None = None,
     title: str | None = None,
@@ -284,6 +334,11 @@ def write_report(
         ``coverage_after_pct``, ``target_pct``) are plotted, every column is listed.
     urban_rural
         Urban/rural table, listed as given (e.g. class, population, coverage before/after).
+    by_municipality
+        Optional per-municipality table (``muni_code``, ``name_ja``,
+        ``population``, ``coverage_before_pct`` and ``coverage_after_pct``); the
+        :data:`LOWEST_MUNICIPALITIES` lowest by coverage among those of at least
+        :data:`LOWEST_MIN_POPULATION` people are listed.
     solver
         Solver report (status, objective, bound, gap, wall time ...), listed as given.
     budget_curve
@@ -327,6 +382,12 @@ def write_report(
             "",
         ),
     ]
+    lowest = lowest_municipalities(by_municipality)
+    if lowest is not None:
+        name = tr("lowest_munis", lang).format(
+            n=LOWEST_MUNICIPALITIES, floor=f"{LOWEST_MIN_POPULATION:,}"
+        )
+        sections.append((name, [str(c) for c in lowest.columns], _rows(lowest), ""))
     if solver:
         sections.append((tr("solver", lang), ["", ""], _dict_rows(solver), "headline"))
 
