@@ -252,7 +252,10 @@ class StationType:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.tx_ports, numbers.Integral) and 1 <= self.tx_ports <= 64):
-            msg = f"station type {self.key!r}: tx_ports must be an integer 1-64, got {self.tx_ports!r}"
+            msg = (
+                f"station type {self.key!r}: tx_ports must be an integer 1-64, "
+                f"got {self.tx_ports!r}"
+            )
             raise InputError(msg)
         if not (math.isfinite(self.ssb_beam_gain_db) and 0 <= self.ssb_beam_gain_db <= 20):
             msg = (
@@ -393,7 +396,8 @@ def station_types_from_table(
     ``height_m``, ``rsrp_threshold_dbm``, ``cost_myen``, ``model_urban``,
     ``model_rural``. Optional: ``label_en`` (default the key), ``label_ja``
     (default ``label_en``), ``cable_loss_db`` (default 0), ``cost_source``
-    (default ``""``), ``tx_ports`` (default 1), ``ssb_beam_gain_db`` (default 0). Merge with the built-ins as
+    (default ``""``), ``tx_ports`` (default 1), ``ssb_beam_gain_db`` (default 0).
+    Merge with the built-ins as
     ``{**STATION_TYPES, **station_types_from_table(df)}``.
 
     Raises
