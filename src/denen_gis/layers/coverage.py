@@ -37,7 +37,7 @@ from denen_gis.layers.radio import (
     check_station_frame,
     site_radii_km,
 )
-from denen_gis.mesh import mesh_bounds, mesh_centroids
+from denen_gis.mesh import mesh_bounds
 
 __all__ = [
     "BestServer",
@@ -100,19 +100,21 @@ class _Prepared:
 
 def _grid_arrays(
     grid: pd.DataFrame, source: str
-) -> tuple[np.ndarray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+) -> tuple[
+    np.ndarray, tuple[FloatArray, FloatArray, FloatArray, FloatArray], npt.NDArray[np.bool_]
+]:
     for col in ("mesh_code", "population"):
         if col not in grid.columns:
             msg = f"{source}: missing column {col!r}; pass a population-schema grid"
             raise InputError(msg)
     codes = grid["mesh_code"].astype(str).to_numpy()
-    lon, lat = mesh_centroids(codes)
+    bounds = mesh_bounds(codes)
     if "urban" in grid.columns:
         urban = grid["urban"].to_numpy(dtype=bool)
     else:
         logger.warning("%s has no 'urban' column; every cell is treated as rural", source)
         urban = np.zeros(len(grid), dtype=bool)
-    return codes, lon, lat, urban
+    return codes, bounds, urban
 
 
 def _prepare(
@@ -124,7 +126,7 @@ def _prepare(
     grid_source: str,
     stations_source: str,
 ) -> tuple[np.ndarray, _Prepared]:
-    codes, _, _, urban = _grid_arrays(grid, grid_source)
+    codes, bounds, urban = _grid_arrays(grid, grid_source)
     if "site_id" not in stations.columns:
         msg = f"{stations_source}: missing column 'site_id'"
         raise InputError(msg)
@@ -168,7 +170,6 @@ def _prepare(
             "radius_source": np.where(has_given, "given", "radio model"),
         }
     )
-    bounds = mesh_bounds(codes)
     return codes, _Prepared(bounds, urban, s_lon, s_lat, kinds, eff_height, radius)
 
 
@@ -280,7 +281,7 @@ def compute_coverage(
     area_km2 = (
         grid["area_km2"].to_numpy(dtype=float)
         if "area_km2" in grid.columns
-        else box_area_km2(*mesh_bounds(codes))
+        else box_area_km2(*prep.cell_bounds)
     )
     block = None
     if pref_blocks is not None:
