@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 
 from denen_gis.errors import InputError
+from denen_gis.io.baselines import stations_at
 from denen_gis.io.estat import read_population_grid
 from denen_gis.io.files import read_layer
 from denen_gis.io.japan import (
@@ -114,14 +115,25 @@ def population_input(
     return grid
 
 
-def stations_input(path: str | Path | None = None) -> gpd.GeoDataFrame:
-    """Existing 5G stations: the file at ``path`` or the embedded modelled network."""
-    return load_stations() if path is None else read_layer(path, "stations")
+def stations_input(
+    path: str | Path | None = None, *, baseline: str | None = None
+) -> gpd.GeoDataFrame:
+    """Existing 5G stations: the file at ``path`` or the embedded modelled network.
+
+    ``baseline`` (``"fy2021"``, ``"fy2022"``, ``"fy2023"``; default the latest)
+    keeps the stations on air at the end of that year; a user file is filtered
+    the same way when it has a ``since_fy`` column.
+    """
+    if path is None:
+        return load_stations(baseline)
+    return stations_at(read_layer(path, "stations"), baseline)
 
 
-def candidates_input(path: str | Path | None = None) -> gpd.GeoDataFrame:
-    """Candidate sites: the file at ``path`` or the embedded modelled candidates."""
-    return load_candidates() if path is None else read_layer(path, "candidates")
+def candidates_input(
+    path: str | Path | None = None, *, baseline: str | None = None
+) -> gpd.GeoDataFrame:
+    """Candidate sites: the file at ``path`` or the embedded candidates of ``baseline``."""
+    return load_candidates(baseline) if path is None else read_layer(path, "candidates")
 
 
 def region_codes(
