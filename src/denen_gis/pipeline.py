@@ -51,6 +51,7 @@ from denen_gis.layers.metrics import CoverageMetrics, coverage_metrics
 from denen_gis.layers.radio import LinkBudget, check_station_frame
 from denen_gis.mesh import mesh_centroids
 from denen_gis.optimize import SiteSelectionResult, Targets, select_sites, solve_rollout
+from denen_gis.plan_fiveg import cost_context, exact_after
 from denen_gis.plan_tables import prefecture_before_after, site_contributions, urban_rural_table
 from denen_gis.scenario import ResolvedInputs, Scenario, load_scenario
 
@@ -236,7 +237,7 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun
         raise InputError(msg) from None
     prefs = prefs_all[prefs_all["code"].isin(codes)].reset_index(drop=True)
     grid = population_input(paths.population, prefectures=prefs_all)
-    candidates = candidates_input(paths.candidates)
+    candidates = candidates_input(paths.candidates, baseline=s.fiveg.baseline)
     if paths.prefectures is not None:
         # The user's own regions (e.g. N03 municipalities): key cells and candidate
         # sites by the region that contains them, whatever codes their files carry.
@@ -255,7 +256,7 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun
     if "pref_code" in candidates.columns:
         candidates = filter_region(candidates, codes)
     # Existing stations just across the region's border cover its border cells too.
-    stations = stations_near(stations_input(paths.stations), grid)
+    stations = stations_near(stations_input(paths.stations, baseline=s.fiveg.baseline), grid)
     check_station_frame(stations, source=str(paths.stations or "embedded stations"))
     check_station_frame(candidates, source=str(paths.candidates or "embedded candidates"))
     timings["load_s"] = time.perf_counter() - t
@@ -323,6 +324,7 @@ def plan(
     result: SiteSelectionResult | None = None
     covered_after = inputs.covered_before
     new_sites = _empty_sites(candidates)
+    area_rule: dict[str, Any] = {}
     if s.fiveg.enabled and len(candidates):
         step(2)
         t = time.perf_counter()
@@ -334,6 +336,8 @@ def plan(
         timings["solve_s"] = time.perf_counter() - t
         covered_after = np.asarray(result.covered_after, dtype=bool)
         new_sites = _chosen_sites(inputs, matrix, result)
+        covered_after, area_rule = exact_after(inputs, new_sites, covered_after)
+        timings["area_rule_check_s"] = area_rule.pop("seconds")
 
     step(4)
     t = time.perf_counter()
@@ -344,9 +348,8 @@ def plan(
     )
     timings["infrastructure_s"] = time.perf_counter() - t
     step(5)
-    out = _assemble(
-        inputs, result, covered_after, new_sites, infra.to_dict(), infra.layers, timings, t_start
-    )
+    extra = {**infra.to_dict(), **({"area_rule": area_rule} if area_rule else {})}
+    out = _assemble(inputs, result, covered_after, new_sites, extra, infra.layers, timings, t_start)
     report("done", 1.0)
     return out
 
@@ -506,7 +509,13 @@ def _assemble(
     )
     fiveg = None
     if result is not None:
-        fiveg = {**result.to_dict(), "chosen_site_ids": new_sites["site_id"].tolist()}
+        fiveg = {
+            **result.to_dict(),
+            "chosen_site_ids": new_sites["site_id"].tolist(),
+            "baseline": s.fiveg.baseline,
+            "basis": inputs.link_budget.basis,
+            **cost_context(new_sites),
+        }
         fiveg.pop("chosen", None)
     headline = Headline.from_metrics(
         before,
@@ -561,9 +570,14 @@ def _modelled_layers(s: Scenario) -> list[str]:
     if not s.inputs.population:
         modelled.append("population grid (modelled, calibrated to the 2020 Census)")
     if not s.inputs.stations:
-        modelled.append("existing 5G stations (modelled, calibrated to FY2022 coverage)")
+        modelled.append(
+            f"existing 5G stations (modelled, end of {s.fiveg.baseline.upper()}, "
+            "calibrated to MIC's coverage by prefecture)"
+        )
     if not s.inputs.candidates:
-        modelled.append("candidate 5G sites and costs (modelled)")
+        modelled.append(
+            "candidate 5G sites and costs (modelled: NR upgrades of 4G sites and new towers)"
+        )
     if not s.inputs.datacenters and (s.datacenters.enabled or s.resilience):
         modelled.append("data-centre capacity and candidates (modelled)")
     if not s.inputs.cables and (s.landings.enabled or s.resilience):

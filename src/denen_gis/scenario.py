@@ -119,11 +119,14 @@ class FiveGSettings:
 
     ``objective`` is ``coverage`` (most people for the budget), ``min-cost``
     (cheapest way to the targets) or ``fairness`` (raise the worst prefecture,
-    or the rural share, first). Targets are shares in [0, 1].
+    or the rural share, first). Targets are shares in [0, 1]. ``baseline`` is
+    the modelled network the plan starts from: ``fy2021``, ``fy2022`` or
+    ``fy2023`` (end of that fiscal year, calibrated to MIC's coverage).
     """
 
     enabled: bool = True
     objective: str = "min-cost"
+    baseline: str = "fy2023"
     budget_myen: float | None = None
     target_national: float | None = 0.97
     target_prefecture: float | None = 0.90
@@ -320,6 +323,12 @@ def _validate(s: Scenario, where: _Where) -> None:
         (run.time_limit_s > 0, "scenario", "time_limit_s", "must be positive"),
         (run.lang in ("en", "ja"), "scenario", "lang", "must be 'en' or 'ja'"),
         (run.seed >= 0, "scenario", "seed", "must be 0 or more"),
+        (
+            f.baseline in ("fy2021", "fy2022", "fy2023"),
+            "fiveg",
+            "baseline",
+            "must be 'fy2021', 'fy2022' or 'fy2023'",
+        ),
         (
             f.objective in ("coverage", "min-cost", "fairness"),
             "fiveg",

@@ -1,0 +1,87 @@
+"""5G plan figures beside the optimizer's: the exact area rule, cost by kind, subsidy budget."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from denen_gis.layers.coverage import compute_coverage
+
+if TYPE_CHECKING:
+    from denen_gis.pipeline import PreparedRun
+
+__all__ = ["SUBSIDY_BUDGET_FY2025_MYEN", "cost_context", "exact_after"]
+
+
+#: National budget of MIC's mobile area-expansion grant (携帯電話等エリア整備事業), FY2025
+#: [million yen] (research_12.md sec. 3a).
+SUBSIDY_BUDGET_FY2025_MYEN = 1200.0
+
+
+def cost_context(new_sites: pd.DataFrame) -> dict[str, Any]:
+    """New sites and cost per candidate kind, and the cost beside the national subsidy budget.
+
+    Costs are total project costs (operator capex before any subsidy); MIC's grant
+    pays 1/2 or 2/3 of eligible rural sites.
+    """
+    kinds = (
+        new_sites["kind"].astype(str).to_numpy()
+        if "kind" in new_sites.columns
+        else np.full(len(new_sites), "new_tower")
+    )
+    cost = new_sites["cost_myen"].to_numpy(dtype=float) if len(new_sites) else np.zeros(0)
+    by_type = {
+        k: {"new_sites": int((kinds == k).sum()), "cost_myen": float(cost[kinds == k].sum())}
+        for k in ("upgrade", "new_tower")
+    }
+    total = float(cost.sum())
+    return {
+        "by_type": by_type,
+        "cost_basis": "total project cost = operator capex before any subsidy",
+        "subsidy_budget_fy2025_myen": SUBSIDY_BUDGET_FY2025_MYEN,
+        "cost_over_subsidy_budget": total / SUBSIDY_BUDGET_FY2025_MYEN,
+        "subsidy_if_granted_myen": {"one_half": total / 2, "two_thirds": total * 2 / 3},
+    }
+
+
+def exact_after(
+    inputs: PreparedRun, new_sites: gpd.GeoDataFrame, covered_per_site: np.ndarray
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Coverage after the plan under MIC's exact area rule (union of every disc).
+
+    The optimizer counts a cell as covered by a new site only when that site
+    alone serves more than half of it (the per-site form); the exact rule also
+    counts cells that several sites serve together. Returns the exact flags
+    and the difference in people.
+    """
+    t = time.perf_counter()
+    cols = ["site_id", "station_type", "height_m", "geometry"]
+    both = pd.concat(
+        [
+            inputs.stations[[c for c in cols if c in inputs.stations.columns]],
+            new_sites[[c for c in cols if c in new_sites.columns]],
+        ],
+        ignore_index=True,
+    )
+    both = gpd.GeoDataFrame(both, geometry="geometry", crs=inputs.grid.crs)
+    exact = inputs.covered_before | covered_per_site
+    if len(both):
+        exact = (
+            exact
+            | compute_coverage(inputs.grid, both, link_budget=inputs.link_budget)
+            .cells["covered"]
+            .to_numpy()
+        )
+    pop = inputs.population
+    info = {
+        "rule": "a 500 m mesh is covered when more than half of its area is served (MIC)",
+        "per_site_pct": 100 * float(pop[covered_per_site].sum() / pop.sum()),
+        "exact_pct": 100 * float(pop[exact].sum() / pop.sum()),
+        "people_added_by_exact_rule": float(pop[exact & ~covered_per_site].sum()),
+        "seconds": time.perf_counter() - t,
+    }
+    return exact, info
