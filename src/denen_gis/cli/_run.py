@@ -114,7 +114,6 @@ def print_cost_context(fiveg: dict, area_rule: dict) -> None:
         parts = ", ".join(
             f"{k}: {v['new_sites']:,} sites, {v['cost_myen']:,.0f} M yen"
             for k, v in by_type.items()
-            for k, v in by_type.items()
         )
         console.print(
             f"From baseline {fiveg.get('baseline', '?')} ({fiveg.get('basis', '')}): {parts}. "
