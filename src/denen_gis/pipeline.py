@@ -51,7 +51,7 @@ from denen_gis.layers.metrics import CoverageMetrics, coverage_metrics
 from denen_gis.layers.radio import LinkBudget, check_station_frame
 from denen_gis.mesh import mesh_centroids
 from denen_gis.optimize import SiteSelectionResult, Targets, select_sites, solve_rollout
-from denen_gis.plan_fiveg import cost_context, exact_after
+from denen_gis.plan_fiveg import backtest, cost_context, exact_after
 from denen_gis.plan_tables import prefecture_before_after, site_contributions, urban_rural_table
 from denen_gis.scenario import ResolvedInputs, Scenario, load_scenario
 
@@ -538,6 +538,8 @@ def _assemble(
         **extra,
         "timings": {**timings, "total_s": time.perf_counter() - t_start},
     }
+    if s.fiveg.backtest_against and result is not None:
+        summary["backtest"] = backtest(by_pref, s.fiveg.baseline, s.fiveg.backtest_against)
     return Plan(
         scenario=s,
         headline=headline,
