@@ -19,6 +19,7 @@ __all__ = [
     "BASELINES",
     "DEFAULT_BASELINE",
     "baseline_year",
+    "calibration_errors",
     "candidates_at",
     "stations_at",
 ]
@@ -95,3 +96,39 @@ def candidates_at(
     cols = [c for c in candidates.columns if c in extra.columns or c == "geometry"]
     out = pd.concat([candidates, extra[cols]], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=candidates.crs)
+
+
+def calibration_errors(calibration: pd.DataFrame) -> list[dict[str, object]]:
+    """Per baseline year: national figure, and the error against MIC's prefecture figures.
+
+    ``calibration`` has ``fy``, ``pref_code`` (``"00"`` national), ``mic_pct`` and
+    ``model_pct`` (as :func:`denen_gis.io.japan.load_fiveg_calibration`). Each
+    row: ``baseline``, ``national_pct``, ``mic_national_pct``, ``prefectures_known``,
+    ``mae_pp`` (mean absolute error where MIC is known), ``worst_pref``,
+    ``worst_error_pp`` (signed, model - MIC).
+
+    Examples
+    --------
+    >>> cal = pd.DataFrame({"fy": [2021] * 3, "pref_code": ["00", "01", "02"],
+    ...                     "mic_pct": [93.2, 90.0, None], "model_pct": [93.1, 91.0, 95.0]})
+    >>> calibration_errors(cal)[0]["worst_pref"], calibration_errors(cal)[0]["mae_pp"]
+    ('01', 1.0)
+    """
+    out: list[dict[str, object]] = []
+    for fy, rows in calibration.groupby("fy", sort=True):
+        nat = rows[rows["pref_code"] == "00"].iloc[0]
+        known = rows[(rows["pref_code"] != "00") & rows["mic_pct"].notna()]
+        err = known["model_pct"] - known["mic_pct"]
+        worst = int(np.argmax(err.abs().to_numpy())) if len(err) else -1
+        out.append(
+            {
+                "baseline": f"fy{int(fy)}",
+                "national_pct": float(nat["model_pct"]),
+                "mic_national_pct": float(nat["mic_pct"]),
+                "prefectures_known": len(known),
+                "mae_pp": round(float(err.abs().mean()), 3) if len(err) else None,
+                "worst_pref": str(known["pref_code"].iloc[worst]) if worst >= 0 else None,
+                "worst_error_pp": round(float(err.iloc[worst]), 3) if worst >= 0 else None,
+            }
+        )
+    return out
