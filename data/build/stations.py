@@ -3,30 +3,17 @@
 Run ``python data/build/stations.py [OUT_DIR]`` after the population build.
 Deterministic.
 
-No open dataset of Japanese 5G base stations exists, so the existing network
-is a model calibrated to what MIC reported for the end of FY2022 (March 2023):
-93.2% national population coverage; Tokyo, Saitama, Kanagawa and Osaka above
-99%; Iwate, Shimane, Kochi, Oita and Kagoshima the lowest (Shimane 82.0%).
+No open dataset of Japanese 5G base stations exists, so the network is a model
+calibrated to MIC's 5G population coverage at the end of FY2021, FY2022 and
+FY2023 (93.2 / 96.6 / 98.1% nationally; per prefecture where MIC's releases give
+it, ``sources/fiveg_coverage_mic.csv``), counted with MIC's area rule (a 500 m
+mesh is covered when more than half of its area is served).
 
-Existing stations
------------------
-1. A coverage target per prefecture: the four metropolitan prefectures 99.4%;
-   the five reported lowest between 82.0% (Shimane) and 84.5%; every other
-   prefecture ``99 - k * (rural share)`` clipped to [85.5, 98.8], with ``k``
-   found by bisection so that the national figure is 93.2%.
-2. Placement, per prefecture: visit populated cells from the most to the least
-   populated; an uncovered cell gets a station at its centre (3.7 GHz macro in
-   urban cells, 700 MHz macro in rural ones) that covers every cell within its
-   radius for that cell's environment (the radio model of
-   :mod:`denen_gis.layers.radio`); stop at the target.
-
-Candidate sites
----------------
-One candidate per 2 km x 2 km block (4 x 4 cells of 500 m) that holds
-uncovered people, at its most populated uncovered cell: a 700 MHz macro in
-rural cells, a 3.7 GHz macro in urban ones. Cost = the type's capex plus fibre
-backhaul at ``BACKHAUL_MYEN_PER_KM`` per km of distance to the nearest existing
-station or urban cell (rural sites pay more), capped at ``BACKHAUL_CAP_KM``.
+Writes ``stations_5g.parquet`` (nested years, ``since_fy``), ``stations_4g.parquet``
+(the modelled 4G layer, 99.9% of people), ``candidates_5g.parquet`` (``kind``:
+``upgrade`` of a 4G site without 5G, or ``new_tower`` in the 4G not-spots, with
+backhaul; islands pay a microwave or submarine link) and
+``fiveg_calibration.csv``. Every number and its source: ``data/SOURCES.md``.
 """
 
 from __future__ import annotations
