@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from denen_gis.layers.coverage import compute_coverage
-
-if TYPE_CHECKING:
-    from denen_gis.pipeline import PreparedRun
 
 __all__ = ["SUBSIDY_BUDGET_FY2025_MYEN", "backtest", "cost_context", "exact_after"]
 
@@ -49,9 +46,11 @@ def cost_context(new_sites: pd.DataFrame) -> dict[str, Any]:
 
 
 def exact_after(
-    inputs: PreparedRun, new_sites: gpd.GeoDataFrame, covered_per_site: np.ndarray
+    inputs: Any, new_sites: gpd.GeoDataFrame, covered_per_site: np.ndarray
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Coverage after the plan under MIC's exact area rule (union of every disc).
+
+    ``inputs`` is the run's :class:`denen_gis.pipeline.PreparedRun`.
 
     The optimizer counts a cell as covered by a new site only when that site
     alone serves more than half of it (the per-site form); the exact rule also
