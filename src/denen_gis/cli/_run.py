@@ -104,6 +104,21 @@ def print_plan(p: Plan, *, title: str) -> None:
             markup=False,
         )
         print_cost_context(p.summary.get("fiveg") or {}, p.summary.get("area_rule") or {})
+        print_backtest(p.summary.get("backtest") or {})
+
+
+def print_backtest(bt: dict) -> None:
+    """The backtest's correlation and mean absolute error against MIC (never tuned)."""
+    if not bt:
+        return
+    console.print(
+        f"Backtest {bt['baseline']} -> {bt['against']} (never tuned): predicted prefecture "
+        f"gains against MIC's over {bt['prefectures_compared']} prefectures with both "
+        f"years: correlation {bt['corr']:.3f}, MAE {bt['mae_pp']:.2f} pp; after-plan "
+        f"coverage against MIC's {bt['against']} figures ({bt['level_prefectures']} "
+        f"prefectures): MAE {bt['level_mae_pp']:.2f} pp.",
+        markup=False,
+    )
 
 
 def print_cost_context(fiveg: dict, area_rule: dict) -> None:
