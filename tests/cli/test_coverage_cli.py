@@ -62,7 +62,9 @@ def test_user_files(tmp_path, capsys):
     )
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["covered_population"] == 17000
+    # MIC's area rule: the station serves all of its own cell, but less than half of
+    # the cell to the north (centre 0.83 km away, radius 0.93 km), so that one is out.
+    assert summary["covered_population"] == 9000
     assert summary["by_pref"][0]["pref_code"] == "13"
 
 
