@@ -13,13 +13,13 @@ import pytest
 from denen_gis.cli import main
 from denen_gis.errors import InputError
 from denen_gis.io.japan import load_municipalities, load_population_table
-from denen_gis.io.sources import (
+from denen_gis.io.municipalities import (
     filter_region_units,
     filter_sites_by_region,
     municipality_codes,
     region_units,
-    urban_threshold_per_km2,
 )
+from denen_gis.io.sources import urban_threshold_per_km2
 from denen_gis.plan_tables import municipality_before_after, municipality_coverage
 from denen_gis.scenario import scenario_from_dict
 from denen_gis.urban import DID_MIN_DENSITY, DID_MIN_DENSITY_500M

@@ -46,6 +46,8 @@ BUILT_FILES = (
     "municipalities.parquet",
     "stations_5g.parquet",
     "candidates_5g.parquet",
+    "stations_4g.parquet",
+    "fiveg_calibration.csv",
     "hubs.csv",
     "backbone_links.csv",
     "cables.parquet",
@@ -54,13 +56,20 @@ BUILT_FILES = (
 )
 
 
-def build(out_dir: Path, estat_dir: Path, n03_dir: Path, preliminary: Path) -> None:
-    """Run every build step into ``out_dir``."""
+STEPS = ("population", "stations", "infrastructure")
+
+
+def build(
+    out_dir: Path, estat_dir: Path, n03_dir: Path, preliminary: Path, only: str | None = None
+) -> None:
+    """Run every build step (or only ``only``) into ``out_dir``."""
     for name, step in (
         ("population", lambda: population.build(out_dir, estat_dir, n03_dir, preliminary)),
         ("stations", lambda: stations.main(out_dir)),
         ("infrastructure", lambda: infrastructure.build(out_dir)),
     ):
+        if only is not None and name != only:
+            continue
         t0 = time.perf_counter()
         step()
         print(f"[{name}] done in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -103,11 +112,20 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="build a second time into a temporary folder and require identical sha256",
     )
+    parser.add_argument(
+        "--step",
+        choices=STEPS,
+        default=None,
+        help="run only this step, on the outputs of the earlier steps already in --out",
+    )
     args = parser.parse_args(argv)
-    for path in (args.estat_dir, args.n03_dir, args.preliminary):
-        if not path.exists():
-            parser.error(f"{path} does not exist (see data/SOURCES.md for the sources)")
-    build(args.out, args.estat_dir, args.n03_dir, args.preliminary)
+    if args.step in (None, "population"):
+        for path in (args.estat_dir, args.n03_dir, args.preliminary):
+            if not path.exists():
+                parser.error(f"{path} does not exist (see data/SOURCES.md for the sources)")
+    build(args.out, args.estat_dir, args.n03_dir, args.preliminary, args.step)
+    if args.step is not None:
+        return
     first = digests(args.out)
     for name, digest in first.items():
         print(f"{digest}  {name}")

@@ -135,11 +135,17 @@ class FiveGSettings:
 
     ``objective`` is ``coverage`` (most people for the budget), ``min-cost``
     (cheapest way to the targets) or ``fairness`` (raise the worst prefecture,
-    or the rural share, first). Targets are shares in [0, 1].
+    or the rural share, first). Targets are shares in [0, 1]. ``baseline`` is
+    the modelled network the plan starts from: ``fy2021``, ``fy2022`` or
+    ``fy2023`` (end of that fiscal year, calibrated to MIC's coverage);
+    ``backtest_against`` (e.g. ``fy2023``) compares the plan's per-prefecture
+    gains with MIC's figures of that later year.
     """
 
     enabled: bool = True
     objective: str = "min-cost"
+    baseline: str = "fy2023"
+    backtest_against: str = ""
     budget_myen: float | None = None
     target_national: float | None = 0.97
     target_prefecture: float | None = 0.90
@@ -371,6 +377,19 @@ def _validate(s: Scenario, where: _Where) -> None:
             "scenario",
             "name",
             "must not hold control characters (NUL, escape, ...)",
+        ),
+        (
+            f.baseline in ("fy2021", "fy2022", "fy2023"),
+            "fiveg",
+            "baseline",
+            "must be 'fy2021', 'fy2022' or 'fy2023'",
+        ),
+        (
+            f.backtest_against in ("", "fy2022", "fy2023")
+            and (not f.backtest_against or f.backtest_against > f.baseline),
+            "fiveg",
+            "backtest_against",
+            "must be empty or a year after the baseline ('fy2022' or 'fy2023')",
         ),
         (
             f.objective in ("coverage", "min-cost", "fairness"),

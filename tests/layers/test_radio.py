@@ -180,9 +180,9 @@ def test_array_heights_broadcast() -> None:
 def test_eirp_per_resource_element() -> None:
     t = STATION_TYPES["nr3700_macro"]
     # 100 MHz at 30 kHz: 273 RB = 3276 RE; 10 log10(3276) = 35.15344
-    # EIRP = 53 + 24 - 0 = 77 dBm -> 41.84656 dBm per RE
+    # EIRP = 53 + 17 (panel) + 6 (SSB beam, assumption) - 0 = 76 dBm -> 40.84656 dBm per RE
     assert t.n_re == 3276
-    assert t.eirp_per_re_dbm == pytest.approx(41.84656, abs=1e-5)
+    assert t.eirp_per_re_dbm == pytest.approx(40.84656, abs=1e-5)
     assert n_resource_blocks(10, 15) == 52
     assert n_resource_blocks(400, 120) == 264
     with pytest.raises(InputError, match="no NR carrier of 7 MHz"):
@@ -249,8 +249,12 @@ def test_bulk_radii_match_brentq() -> None:
 
 def test_radius_capped_at_horizon_and_unreachable_error() -> None:
     loud = StationType(**{**_type_kwargs(), "tx_power_dbm": 90.0, "rsrp_threshold_dbm": -150.0})
-    assert coverage_radius_km(loud, "rural") == pytest.approx(float(radio_horizon_km(35.0)))
-    assert coverage_radii_km(loud, "rural", heights_m=[35.0])[0] == pytest.approx(
+    # a loud UE too, so that the uplink does not limit the radius first
+    ue = LinkBudget(ue_tx_power_dbm=90.0)
+    assert coverage_radius_km(loud, "rural", link_budget=ue) == pytest.approx(
+        float(radio_horizon_km(35.0))
+    )
+    assert coverage_radii_km(loud, "rural", heights_m=[35.0], link_budget=ue)[0] == pytest.approx(
         float(radio_horizon_km(35.0))
     )
     quiet = StationType(**{**_type_kwargs(), "tx_power_dbm": 0.0, "rsrp_threshold_dbm": -40.0})
@@ -384,3 +388,32 @@ def test_check_station_frame_outside_japan() -> None:
     frame.geometry = [Point(139.7, 35.7), Point(116.4, 39.9)]  # Beijing
     with pytest.raises(InputError, match=r"st\.gpkg: row 1 lies at \(116\.4, 39\.9\), outside"):
         check_station_frame(frame, source="st.gpkg")
+
+
+def test_rsrp_is_per_antenna_port() -> None:
+    t = STATION_TYPES["nr700_macro"]
+    one = StationType(**{**{f: getattr(t, f) for f in t.__dataclass_fields__}, "tx_ports": 1})
+    assert t.tx_ports == 2
+    assert one.eirp_per_re_dbm - t.eirp_per_re_dbm == pytest.approx(10 * np.log10(2))
+
+
+def test_uplink_limits_a_loud_downlink() -> None:
+    from denen_gis.layers.link_budget import limiting_link, uplink_margin_db
+
+    t = STATION_TYPES["nr700_macro"]
+    loud = StationType(
+        **{**{f: getattr(t, f) for f in t.__dataclass_fields__}, "tx_power_dbm": 70.0}
+    )
+    r_loud = coverage_radius_km(loud, "rural")
+    # the downlink still has margin at the radius; the uplink is exactly at its limit
+    assert float(rsrp_dbm(r_loud, loud, "rural")) > loud.rsrp_threshold_dbm + 1
+    assert float(uplink_margin_db(r_loud, loud, "rural")) == pytest.approx(0.0, abs=1e-6)
+    assert limiting_link(loud, "rural") == "uplink"
+    # a weaker UE shrinks it; the downlink-limited default type does not depend on it
+    weak = LinkBudget(ue_tx_power_dbm=20.0)
+    assert coverage_radius_km(loud, "rural", link_budget=weak) < r_loud
+    assert coverage_radius_km(t, "rural", link_budget=weak) == pytest.approx(
+        coverage_radius_km(t, "rural")
+    )
+    assert LinkBudget().basis == "outdoor, median"
+    assert LinkBudget(indoor_penetration_db=10).basis.startswith("indoor")

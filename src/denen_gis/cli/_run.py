@@ -103,3 +103,45 @@ def print_plan(p: Plan, *, title: str) -> None:
             f"{sa.cells:,}x{sa.sites:,} after reduction.",
             markup=False,
         )
+        print_cost_context(p.summary.get("fiveg") or {}, p.summary.get("area_rule") or {})
+        print_backtest(p.summary.get("backtest") or {})
+
+
+def print_backtest(bt: dict) -> None:
+    """The backtest's correlation and mean absolute error against MIC (never tuned)."""
+    if not bt:
+        return
+    console.print(
+        f"Backtest {bt['baseline']} -> {bt['against']} (never tuned): predicted prefecture "
+        f"gains against MIC's over {bt['prefectures_compared']} prefectures with both "
+        f"years: correlation {bt['corr']:.3f}, MAE {bt['mae_pp']:.2f} pp; after-plan "
+        f"coverage against MIC's {bt['against']} figures ({bt['level_prefectures']} "
+        f"prefectures): MAE {bt['level_mae_pp']:.2f} pp.",
+        markup=False,
+    )
+
+
+def print_cost_context(fiveg: dict, area_rule: dict) -> None:
+    """Cost by candidate kind beside the national subsidy budget; the exact area-rule check."""
+    by_type = fiveg.get("by_type")
+    if by_type:
+        total = sum(v["cost_myen"] for v in by_type.values())
+        parts = ", ".join(
+            f"{k}: {v['new_sites']:,} sites, {v['cost_myen']:,.0f} M yen"
+            for k, v in by_type.items()
+        )
+        console.print(
+            f"From baseline {fiveg.get('baseline', '?')} ({fiveg.get('basis', '')}): {parts}. "
+            f"{total:,.0f} M yen is operator capex (total project cost), "
+            f"{fiveg['cost_over_subsidy_budget']:.1f}x the FY2025 national subsidy budget of "
+            f"{fiveg['subsidy_budget_fy2025_myen']:,.0f} M yen; a 1/2-2/3 grant would be "
+            f"{total / 2:,.0f}-{total * 2 / 3:,.0f} M yen of subsidy.",
+            markup=False,
+        )
+    if area_rule:
+        console.print(
+            f"Area rule: {area_rule['exact_pct']:.2f}% exact (union of discs) vs "
+            f"{area_rule['per_site_pct']:.2f}% in the optimizer's per-site form "
+            f"(+{area_rule['people_added_by_exact_rule']:,.0f} people).",
+            markup=False,
+        )

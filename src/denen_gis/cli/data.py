@@ -56,9 +56,13 @@ def info(
             )
         print("\n".join(lines))
         return
+    from denen_gis.io.baselines import calibration_errors
+    from denen_gis.io.japan import load_fiveg_calibration
+
     facts = dataset_facts()
     layers = dataset_summary()
-    summary = {"layers": layers.to_dict(orient="records"), **facts}
+    calibration = calibration_errors(load_fiveg_calibration())
+    summary = {"layers": layers.to_dict(orient="records"), **facts, "fiveg_baselines": calibration}
     if json_out:
         print_json(summary)
         return
@@ -102,6 +106,14 @@ def info(
         f"with {facts['nearest_municipality_population']:,} people.",
         soft_wrap=True,
     )
+    for c in calibration:
+        console.print(
+            f"5G baseline {c['baseline']} (modelled, outdoor, median, MIC area rule): "
+            f"{c['national_pct']:.2f}% national (MIC {c['mic_national_pct']:.1f}%); against "
+            f"MIC's {c['prefectures_known']} known prefectures MAE {c['mae_pp']:.2f} pp, worst "
+            f"{c['worst_pref']} ({c['worst_error_pp']:+.2f} pp).",
+            soft_wrap=True,
+        )
 
 
 import_app = typer.Typer(

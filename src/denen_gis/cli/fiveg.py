@@ -87,6 +87,11 @@ def optimize_5g(
     candidates: Path | None = typer.Option(None, "--candidates", help="Candidate sites layer."),
     population: Path | None = typer.Option(None, "--population", help="Population grid file."),
     stations: Path | None = typer.Option(None, "--stations", help="Existing stations layer."),
+    baseline: str | None = typer.Option(
+        None,
+        "--baseline",
+        help="Modelled 5G network to start from: fy2021, fy2022 or fy2023 (default fy2023).",
+    ),
     region: list[str] | None = typer.Option(
         None, "--region", help="Prefectures (codes or names) or blocks (e.g. Tohoku)."
     ),
@@ -111,6 +116,7 @@ def optimize_5g(
         scenario,
         {
             "fiveg": {
+                "baseline": baseline,
                 "objective": objective,
                 "budget_myen": budget_myen,
                 "target_national": target_national,
@@ -217,6 +223,11 @@ def rollout(
     region: list[str] | None = typer.Option(None, "--region", help="Prefectures or blocks."),
     municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
     scenario: Path | None = typer.Option(None, "--scenario", help="Scenario TOML for inputs."),
+    baseline: str | None = typer.Option(
+        None,
+        "--baseline",
+        help="Modelled 5G network to start from: fy2021, fy2022 or fy2023 (default fy2023).",
+    ),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Solver time limit [s]."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed."),
     workers: int | None = typer.Option(None, "--workers", help="Solver threads."),
@@ -239,6 +250,7 @@ def rollout(
         scenario,
         {
             "fiveg": {
+                "baseline": baseline,
                 "objective": "coverage",
                 "budget_myen": budget_per_year_myen * len(year_list),
                 "rural_weight": rural_weight,

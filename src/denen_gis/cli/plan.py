@@ -32,11 +32,40 @@ def _scenario_arg(path: Path | None, municipalities: list[str] | None = None) ->
     return with_municipalities(s, municipalities)
 
 
+def fy2030_scenario() -> Scenario:
+    """The default of ``denen-gis plan``: the FY2030 targets from the FY2023 baseline.
+
+    99% nationally and in every prefecture, least cost (as in
+    ``scenarios/fy2030_national.toml``), writing to ``maps/plan``.
+    """
+    from dataclasses import replace
+
+    s = Scenario()
+    return replace(
+        s,
+        run=replace(
+            s.run,
+            name="FY2030 national targets",
+            description="Cheapest set of 5G upgrades and new towers that reaches 99% "
+            "nationally and in every prefecture, from the FY2023 baseline.",
+        ),
+        fiveg=replace(
+            s.fiveg,
+            objective="min-cost",
+            baseline="fy2023",
+            target_national=0.99,
+            target_prefecture=0.99,
+        ),
+        datacenters=replace(s.datacenters, k=15),
+    )
+
+
 def plan_cmd(
     scenario: Path | None = typer.Argument(
         None,
-        help="Scenario TOML (default: the national FY2025 targets, "
-        "as in scenarios/fy2025_national.toml, writing to maps/plan).",
+        help="Scenario TOML (default: the national FY2030 targets, 99% nationally and in every "
+        "prefecture from the FY2023 baseline, as in scenarios/fy2030_national.toml, "
+        "writing to maps/plan).",
     ),
     out: Path | None = typer.Option(None, "--out", help="Output folder (overrides the scenario)."),
     json_out: bool = typer.Option(False, "--json", help="Print plan.json to stdout."),
@@ -44,12 +73,24 @@ def plan_cmd(
     no_maps: bool = typer.Option(False, "--no-maps", help="Skip the HTML maps."),
     force: bool = FORCE,
     municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
+    baseline: str | None = typer.Option(
+        None,
+        "--baseline",
+        help="Modelled 5G network to start from: fy2021, fy2022 or fy2023 "
+        "(overrides the scenario's [fiveg] baseline).",
+    ),
 ) -> None:
     """Run a scenario: coverage, 5G sites, data centres, landings, resilience; write outputs."""
+    from dataclasses import replace
+
+    from denen_gis.io.baselines import baseline_year
     from denen_gis.outputs import plan_json, write_plan
     from denen_gis.pipeline import plan
 
-    s = _scenario_arg(scenario, municipality)
+    s = fy2030_scenario() if scenario is None else load_scenario(scenario)
+    s = with_municipalities(s, municipality)
+    if baseline is not None:
+        s = replace(s, fiveg=replace(s.fiveg, baseline=f"fy{baseline_year(baseline)}"))
     target = out if out is not None else _scenario_output(s)
     check_out(target, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:

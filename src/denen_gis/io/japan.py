@@ -40,12 +40,14 @@ __all__ = [
     "load_cables",
     "load_candidates",
     "load_datacenters",
+    "load_fiveg_calibration",
     "load_landings",
     "load_municipalities",
     "load_population_grid",
     "load_population_table",
     "load_prefectures",
     "load_stations",
+    "load_stations_4g",
     "municipality_table",
     "population_by",
 ]
@@ -56,6 +58,7 @@ DATASET_FILES: dict[str, tuple[str, str]] = {
     "municipalities": ("municipalities.parquet", "municipalities"),
     "population": ("population_500m.parquet", "population"),
     "stations": ("stations_5g.parquet", "stations"),
+    "stations_4g": ("stations_4g.parquet", "stations"),
     "candidates": ("candidates_5g.parquet", "candidates"),
     "datacenters": ("datacenters.parquet", "datacenters"),
     "cables": ("cables.parquet", "cables"),
@@ -182,14 +185,41 @@ def load_population_grid() -> gpd.GeoDataFrame:
     return _population_grid().copy()
 
 
-def load_stations() -> gpd.GeoDataFrame:
-    """Modelled existing 5G stations, calibrated to FY2022 coverage (``stations`` schema)."""
-    return _read_geoparquet("stations").copy()
+def load_stations(baseline: str | None = None) -> gpd.GeoDataFrame:
+    """Modelled 5G stations on air at the end of a fiscal year (``stations`` schema).
+
+    ``baseline`` is ``"fy2021"``, ``"fy2022"`` or ``"fy2023"`` (default): the
+    stations whose ``since_fy`` is not later, calibrated to MIC's coverage of
+    that year (the years nest). See :func:`denen_gis.io.baselines.baseline_year`.
+    """
+    from denen_gis.io.baselines import stations_at
+
+    return stations_at(_read_geoparquet("stations").copy(), baseline)
 
 
-def load_candidates() -> gpd.GeoDataFrame:
-    """Modelled candidate sites for new 5G stations (``candidates`` schema)."""
-    return _read_geoparquet("candidates").copy()
+def load_stations_4g() -> gpd.GeoDataFrame:
+    """Modelled 4G (LTE) sites reaching 99.9% of people (``stations`` schema, modelled)."""
+    return _read_geoparquet("stations_4g").copy()
+
+
+def load_candidates(baseline: str | None = None) -> gpd.GeoDataFrame:
+    """Modelled candidate sites (``candidates`` schema) for a baseline year.
+
+    Two kinds (column ``kind``): ``upgrade`` (NR on an existing 4G site without
+    5G at the end of the baseline year, including the sites that got 5G only in
+    a later year) and ``new_tower`` (in the 4G not-spots, with backhaul).
+    """
+    from denen_gis.io.baselines import candidates_at
+
+    return candidates_at(
+        _read_geoparquet("candidates").copy(), _read_geoparquet("stations").copy(), baseline
+    )
+
+
+def load_fiveg_calibration() -> pd.DataFrame:
+    """Calibration of the modelled baselines: ``fy``, ``pref_code``, ``mic_pct``,
+    ``target_pct``, ``model_pct`` (``pref_code`` ``"00"`` = national)."""
+    return pd.read_csv(data_dir() / "fiveg_calibration.csv", dtype={"pref_code": str})
 
 
 def load_datacenters() -> gpd.GeoDataFrame:

@@ -20,6 +20,7 @@ import shapely
 
 from denen_gis.errors import InputError
 from denen_gis.geodesy import box_area_km2
+from denen_gis.layers.area_rule import AreaCoverage, area_coverage
 from denen_gis.layers.coverage_sets import (
     BestServer,
     CoveragePairs,
@@ -67,7 +68,8 @@ class CoverageResult:
         (``<NA>`` if uncovered), ``rsrp_dbm`` (best-server RSRP [dBm], NaN if
         uncovered).
     matrix
-        Boolean ``n_cells x n_sites`` coverage matrix (CSR).
+        Boolean ``n_cells x n_sites`` coverage matrix (CSR), per-site form of
+        the area rule: ``[i, j]`` when site j alone serves more than half of cell i.
     site_ids
         ``site_id`` of each matrix column.
     radius_km
@@ -87,38 +89,32 @@ class CoverageResult:
 
 @dataclass(frozen=True)
 class _Prepared:
-    cell_lon: FloatArray
-    cell_lat: FloatArray
+    cell_bounds: tuple[FloatArray, FloatArray, FloatArray, FloatArray]
     urban: npt.NDArray[np.bool_]
     site_lon: FloatArray
     site_lat: FloatArray
     site_type: np.ndarray
     height: FloatArray
     radius: pd.DataFrame
-    cell_area_km2: FloatArray
 
 
 def _grid_arrays(
     grid: pd.DataFrame, source: str
-) -> tuple[np.ndarray, FloatArray, FloatArray, npt.NDArray[np.bool_], FloatArray]:
+) -> tuple[
+    np.ndarray, tuple[FloatArray, FloatArray, FloatArray, FloatArray], npt.NDArray[np.bool_]
+]:
     for col in ("mesh_code", "population"):
         if col not in grid.columns:
             msg = f"{source}: missing column {col!r}; pass a population-schema grid"
             raise InputError(msg)
     codes = grid["mesh_code"].astype(str).to_numpy()
-    w, s, e, n = mesh_bounds(codes)  # decoded once (466k codes): centres and areas
-    lon, lat = (w + e) / 2.0, (s + n) / 2.0
-    area = (
-        grid["area_km2"].to_numpy(dtype=float)
-        if "area_km2" in grid.columns
-        else box_area_km2(w, s, e, n)
-    )
+    bounds = mesh_bounds(codes)
     if "urban" in grid.columns:
         urban = grid["urban"].to_numpy(dtype=bool)
     else:
         logger.warning("%s has no 'urban' column; every cell is treated as rural", source)
         urban = np.zeros(len(grid), dtype=bool)
-    return codes, lon, lat, urban, area
+    return codes, bounds, urban
 
 
 def _prepare(
@@ -130,7 +126,7 @@ def _prepare(
     grid_source: str,
     stations_source: str,
 ) -> tuple[np.ndarray, _Prepared]:
-    codes, lon, lat, urban, area = _grid_arrays(grid, grid_source)
+    codes, bounds, urban = _grid_arrays(grid, grid_source)
     if "site_id" not in stations.columns:
         msg = f"{stations_source}: missing column 'site_id'"
         raise InputError(msg)
@@ -174,13 +170,12 @@ def _prepare(
             "radius_source": np.where(has_given, "given", "radio model"),
         }
     )
-    return codes, _Prepared(lon, lat, urban, s_lon, s_lat, kinds, eff_height, radius, area)
+    return codes, _Prepared(bounds, urban, s_lon, s_lat, kinds, eff_height, radius)
 
 
-def _pairs(prep: _Prepared) -> CoveragePairs:
-    return coverage_pairs(
-        prep.cell_lon,
-        prep.cell_lat,
+def _pairs(prep: _Prepared) -> AreaCoverage:
+    return area_coverage(
+        prep.cell_bounds,
         prep.urban,
         prep.site_lon,
         prep.site_lat,
@@ -205,7 +200,9 @@ def compute_coverage(
     ----------
     grid
         Population-schema layer (``mesh_code``, ``population``, ``pref_code``,
-        ``urban``, optional ``area_km2``). Cell points are mesh centres; a grid
+        ``urban``, optional ``area_km2``). A cell is covered under MIC's area
+        rule (:mod:`denen_gis.layers.area_rule`): more than half of its area
+        (4 x 4 sample points) lies within some station's radius. A grid
         without ``urban`` is treated as all rural (logged).
     stations
         Stations- or candidates-schema layer in geographic coordinates
@@ -253,7 +250,8 @@ def compute_coverage(
     if "pref_code" not in grid.columns:
         msg = f"{grid_source}: missing column 'pref_code'; it is needed for coverage metrics"
         raise InputError(msg)
-    pairs = _pairs(prep)
+    area = _pairs(prep)
+    pairs = area.pairs
     rsrp = pair_rsrp_dbm(
         pairs,
         cell_urban=prep.urban,
@@ -265,7 +263,7 @@ def compute_coverage(
     best = best_server(pairs.rows, pairs.cols, rsrp, n_cells=len(codes))
     site_ids = prep.radius["site_id"].to_numpy()
     best_id_obj = np.full(len(codes), None, dtype=object)
-    best_id_obj[best.covered] = site_ids[best.site_index[best.covered]]
+    best_id_obj[area.covered] = site_ids[best.site_index[area.covered]]
     best_id = pd.array(best_id_obj, dtype="string")
     pref = grid["pref_code"].astype(str).to_numpy()
     population = grid["population"].to_numpy()
@@ -275,17 +273,21 @@ def compute_coverage(
             "pref_code": pref,
             "population": population,
             "urban": prep.urban,
-            "covered": best.covered,
+            "covered": area.covered,
             "best_site_id": best_id,
-            "rsrp_dbm": best.rsrp_dbm,
+            "rsrp_dbm": np.where(area.covered, best.rsrp_dbm, np.nan),
         }
     )
-    area = prep.cell_area_km2
+    area_km2 = (
+        grid["area_km2"].to_numpy(dtype=float)
+        if "area_km2" in grid.columns
+        else box_area_km2(*prep.cell_bounds)
+    )
     block = None
     if pref_blocks is not None:
         block = np.array([pref_blocks.get(p, "") for p in pref], dtype=object)
     summary = coverage_metrics(
-        population, best.covered, pref_code=pref, urban=prep.urban, area_km2=area, block=block
+        population, area.covered, pref_code=pref, urban=prep.urban, area_km2=area_km2, block=block
     )
     logger.info(
         "coverage: %d cells, %d sites, %d pairs, %.2f %% of population covered",
@@ -296,7 +298,7 @@ def compute_coverage(
     )
     return CoverageResult(
         cells=cells,
-        matrix=pairs.to_csr(),
+        matrix=area.per_site_matrix(),
         site_ids=site_ids,
         radius_km=prep.radius,
         summary=summary,
@@ -341,4 +343,4 @@ def site_coverage_matrix(
         grid_source=grid_source,
         stations_source=sites_source,
     )
-    return _pairs(prep).to_csr()
+    return _pairs(prep).per_site_matrix()

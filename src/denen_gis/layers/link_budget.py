@@ -34,10 +34,12 @@ __all__ = [
     "LinkBudget",
     "coverage_radii_km",
     "coverage_radius_km",
+    "limiting_link",
     "noise_per_re_dbm",
     "radius_table",
     "rsrp_dbm",
     "site_radii_km",
+    "uplink_margin_db",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,19 @@ class LinkBudget:
     los_mode
         ``"nlos"`` (default, conservative), ``"los"``, or ``"expected"``
         (linear power weighted by the TR 38.901 LOS probability).
+    ue_tx_power_dbm
+        UE maximum output power [dBm]: 23 (3GPP power class 3, the default
+        class, TS 38.101-1/-3).
+    ul_prbs
+        Resource blocks a cell-edge UE transmits on (its power is spread
+        over ``12 ul_prbs`` resource elements).
+    ul_snr_min_db
+        SNR per resource element the base station needs at the edge [dB].
+    bs_noise_figure_db
+        Base-station receiver noise figure [dB] (typical 2-4 dB).
+
+    The uplink is received with the sector panel gain (no SSB beam gain);
+    the radius is the smaller of the downlink and the uplink radius.
     """
 
     ue_height_m: float = 1.5
@@ -77,6 +92,10 @@ class LinkBudget:
     shadowing_margin_db: float = 0.0
     ue_antenna_gain_dbi: float = 0.0
     los_mode: Literal["nlos", "los", "expected"] = "nlos"
+    ue_tx_power_dbm: float = 23.0
+    ul_prbs: int = 10
+    ul_snr_min_db: float = 0.0
+    bs_noise_figure_db: float = 3.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -85,11 +104,28 @@ class LinkBudget:
             (self.shadowing_margin_db >= 0, "shadowing_margin_db must be >= 0 dB"),
             (self.noise_figure_db >= 0, "noise_figure_db must be >= 0 dB"),
             (self.los_mode in LOS_MODES, f"los_mode must be one of {list(LOS_MODES)}"),
+            (1 <= self.ul_prbs <= 275, "ul_prbs must be 1-275 resource blocks"),
+            (self.bs_noise_figure_db >= 0, "bs_noise_figure_db must be >= 0 dB"),
         ]
         for ok, what in checks:
             if not ok:
                 msg = f"LinkBudget: {what} (got {self})"
                 raise InputError(msg)
+
+    @property
+    def basis(self) -> str:
+        """How figures computed with this budget are to be read, e.g. ``"outdoor, median"``."""
+        where = (
+            "outdoor"
+            if self.indoor_penetration_db == 0
+            else f"indoor ({self.indoor_penetration_db:g} dB entry loss)"
+        )
+        signal = (
+            "median"
+            if self.shadowing_margin_db == 0
+            else f"{self.shadowing_margin_db:g} dB shadowing margin"
+        )
+        return f"{where}, {signal}"
 
     @property
     def los(self) -> bool | None:
@@ -140,7 +176,7 @@ def rsrp_dbm(
     --------
     >>> t = STATION_TYPES["nr3700_macro"]
     >>> round(float(rsrp_dbm(1.0, t, "urban")), 2)
-    -100.3
+    -101.3
     """
     link_budget = LinkBudget() if link_budget is None else link_budget
     model = station_type.model_for(environment)
@@ -163,6 +199,76 @@ def rsrp_dbm(
     )
 
 
+def uplink_margin_db(
+    distance_km: npt.ArrayLike,
+    station_type: StationType,
+    environment: str,
+    *,
+    link_budget: LinkBudget | None = None,
+    height_m: npt.ArrayLike | None = None,
+) -> FloatArray:
+    """Uplink SNR per resource element above the required minimum [dB].
+
+    ``P_UE - 10 log10(12 ul_prbs) + G_ant - L_cable - PL(d) - L_indoor - M_shadow
+    - N_RE(gNB) - SNR_min``; positive where the UE is heard.
+
+    Examples
+    --------
+    >>> t = STATION_TYPES["nr700_macro"]
+    >>> bool(uplink_margin_db(1.0, t, "rural") > 0 > uplink_margin_db(30.0, t, "rural"))
+    True
+    """
+    link_budget = LinkBudget() if link_budget is None else link_budget
+    h = station_type.height_m if height_m is None else height_m
+    pl = path_loss(
+        np.asarray(distance_km, dtype=float) * 1000.0,
+        model=station_type.model_for(environment),
+        freq_ghz=station_type.freq_ghz,
+        h_bs_m=h,
+        h_ut_m=link_budget.ue_height_m,
+        los=link_budget.los,
+    )
+    rx_per_re = (
+        link_budget.ue_tx_power_dbm
+        - 10.0 * math.log10(12 * link_budget.ul_prbs)
+        + link_budget.ue_antenna_gain_dbi
+        + station_type.antenna_gain_dbi
+        - station_type.cable_loss_db
+        - pl
+        - link_budget.indoor_penetration_db
+        - link_budget.shadowing_margin_db
+    )
+    noise = noise_per_re_dbm(station_type.scs_khz, link_budget.bs_noise_figure_db)
+    return rx_per_re - noise - link_budget.ul_snr_min_db
+
+
+def _excess_db(
+    d_km: npt.ArrayLike,
+    station_type: StationType,
+    environment: str,
+    link_budget: LinkBudget,
+    h: npt.ArrayLike,
+) -> FloatArray:
+    """The smaller of the downlink RSRP excess and the uplink SNR margin [dB]."""
+    down = (
+        rsrp_dbm(d_km, station_type, environment, link_budget=link_budget, height_m=h)
+        - station_type.rsrp_threshold_dbm
+    )
+    up = uplink_margin_db(d_km, station_type, environment, link_budget=link_budget, height_m=h)
+    return np.minimum(down, up)
+
+
+def limiting_link(
+    station_type: StationType, environment: str, *, link_budget: LinkBudget | None = None
+) -> str:
+    """``"downlink"`` or ``"uplink"``: which link sets the type's radius."""
+    link_budget = LinkBudget() if link_budget is None else link_budget
+    r = coverage_radius_km(station_type, environment, link_budget=link_budget)
+    down = rsrp_dbm(r, station_type, environment, link_budget=link_budget)
+    up = uplink_margin_db(r, station_type, environment, link_budget=link_budget)
+    return "uplink" if float(up) < float(down - station_type.rsrp_threshold_dbm) else "downlink"
+
+
 def _reach_error(
     station_type: StationType, environment: str, link_budget: LinkBudget
 ) -> InputError:
@@ -181,7 +287,10 @@ def coverage_radius_km(
     link_budget: LinkBudget | None = None,
     height_m: float | None = None,
 ) -> float:
-    """Distance [km] at which the RSRP falls to the type's threshold.
+    """Distance [km] at which the RSRP falls to the type's threshold or the uplink fails.
+
+    The radius is the smaller of the downlink radius (RSRP per port at the
+    threshold) and the uplink radius (:func:`uplink_margin_db` at 0).
 
     Root-found with :func:`scipy.optimize.brentq` between 10 m and the radio
     horizon (:func:`radio_horizon_km`); when the RSRP is still above the
@@ -200,13 +309,9 @@ def coverage_radius_km(
     """
     link_budget = LinkBudget() if link_budget is None else link_budget
     h = station_type.height_m if height_m is None else float(height_m)
-    threshold = station_type.rsrp_threshold_dbm
 
     def excess(d_km: float) -> float:
-        return float(
-            rsrp_dbm(d_km, station_type, environment, link_budget=link_budget, height_m=h)
-            - threshold
-        )
+        return float(_excess_db(d_km, station_type, environment, link_budget, h))
 
     lo = MIN_DISTANCE_M / 1000.0
     hi = float(radio_horizon_km(h, link_budget.ue_height_m))
@@ -241,13 +346,9 @@ def coverage_radii_km(
     """
     link_budget = LinkBudget() if link_budget is None else link_budget
     h = np.atleast_1d(np.asarray(heights_m, dtype=float))
-    threshold = station_type.rsrp_threshold_dbm
 
     def excess(d_km: FloatArray) -> FloatArray:
-        return (
-            rsrp_dbm(d_km, station_type, environment, link_budget=link_budget, height_m=h)
-            - threshold
-        )
+        return _excess_db(d_km, station_type, environment, link_budget, h)
 
     lo = np.full(h.shape, np.log(MIN_DISTANCE_M / 1000.0))
     hi = np.log(radio_horizon_km(h, link_budget.ue_height_m))
@@ -357,6 +458,8 @@ def radius_table(
                 "radius_urban_km": coverage_radius_km(st, "urban", link_budget=link_budget),
                 "model_rural": st.model_rural,
                 "radius_rural_km": coverage_radius_km(st, "rural", link_budget=link_budget),
+                "limited_by_rural": limiting_link(st, "rural", link_budget=link_budget),
+                "basis": link_budget.basis,
                 "cost_myen": st.cost_myen,
             }
         )

@@ -24,6 +24,7 @@ from denen_gis.layers.pathloss import (
 
 __all__ = [
     "JAPAN_BOUNDS",
+    "SSB_BEAM_GAIN_DB",
     "STATION_TYPES",
     "StationType",
     "check_station_frame",
@@ -202,8 +203,7 @@ class StationType:
         antenna ports and the whole carrier, at the antenna connector [dBm].
         Not per port, not EIRP.
     antenna_gain_dbi
-        Antenna gain of the sector towards the UE [dBi] (for massive MIMO, the
-        gain of one SSB beam).
+        Antenna gain of the sector panel towards the UE [dBi], without beamforming.
     cable_loss_db
         Feeder and connector loss between transmitter and antenna [dB].
     height_m
@@ -218,9 +218,18 @@ class StationType:
     model_urban, model_rural
         TR 38.901 path-loss model (``rma``, ``uma`` or ``umi``) used in urban
         and in rural cells.
+    tx_ports
+        Antenna ports the sector's power is split over for the SSB/reference
+        signal of a non-beamformed site (RSRP is measured per port,
+        TR 36.873 Sec. 8.1); 1 for a beamformed (massive MIMO) site, whose SSB
+        beam carries the whole power.
+    ssb_beam_gain_db
+        Gain of one SSB beam over the sector panel [dB] (massive MIMO only;
+        an assumption, see docs/radio.md); it adds to the downlink only.
 
-    EIRP = ``tx_power_dbm + antenna_gain_dbi - cable_loss_db``; the EIRP per
-    resource element subtracts ``10 log10(12 N_RB)``.
+    EIRP = ``tx_power_dbm + antenna_gain_dbi + ssb_beam_gain_db - cable_loss_db``;
+    the EIRP per resource element and port subtracts ``10 log10(12 N_RB)`` and
+    ``10 log10(tx_ports)``.
     """
 
     key: str
@@ -238,8 +247,22 @@ class StationType:
     cost_source: str
     model_urban: str
     model_rural: str
+    tx_ports: int = 1
+    ssb_beam_gain_db: float = 0.0
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.tx_ports, numbers.Integral) and 1 <= self.tx_ports <= 64):
+            msg = (
+                f"station type {self.key!r}: tx_ports must be an integer 1-64, "
+                f"got {self.tx_ports!r}"
+            )
+            raise InputError(msg)
+        if not (math.isfinite(self.ssb_beam_gain_db) and 0 <= self.ssb_beam_gain_db <= 20):
+            msg = (
+                f"station type {self.key!r}: ssb_beam_gain_db must be 0-20 dB, "
+                f"got {self.ssb_beam_gain_db!r}"
+            )
+            raise InputError(msg)
         problem = _type_problem({f.name: getattr(self, f.name) for f in fields(self)})
         if problem is not None:
             msg = f"station type {self.key!r}: {problem}"
@@ -247,8 +270,10 @@ class StationType:
 
     @property
     def eirp_dbm(self) -> float:
-        """Total EIRP of the sector [dBm]."""
-        return self.tx_power_dbm + self.antenna_gain_dbi - self.cable_loss_db
+        """Total downlink EIRP of the sector (SSB beam) [dBm]."""
+        return (
+            self.tx_power_dbm + self.antenna_gain_dbi + self.ssb_beam_gain_db - self.cable_loss_db
+        )
 
     @property
     def n_re(self) -> int:
@@ -257,8 +282,8 @@ class StationType:
 
     @property
     def eirp_per_re_dbm(self) -> float:
-        """EIRP per resource element [dBm], power spread evenly over the carrier."""
-        return self.eirp_dbm - 10.0 * math.log10(self.n_re)
+        """EIRP per resource element and antenna port [dBm] (the RSRP reference)."""
+        return self.eirp_dbm - 10.0 * math.log10(self.n_re) - 10.0 * math.log10(self.tx_ports)
 
     def model_for(self, environment: str) -> str:
         """Path-loss model key for ``"urban"`` or ``"rural"`` cells."""
@@ -269,6 +294,13 @@ class StationType:
         msg = f"environment must be 'urban' or 'rural', got {environment!r}"
         raise InputError(msg)
 
+
+#: Gain of one SSB beam of a 64T64R massive-MIMO panel over the sector panel [dB].
+#: ASSUMPTION (no source found, see docs/radio.md): 8 SSB beams sweep a sector at
+#: 3-6 GHz (TS 38.213 Sec. 4.1), so each is at most ~10 log10(8) = 9 dB narrower than
+#: the sector horizontally; 6 dB is taken, well below the +15 dB quoted for the
+#: 64T64R data channel.
+SSB_BEAM_GAIN_DB = 6.0
 
 _SUBSIDY_NOTE = (
     "MIC grant for mobile area expansion in disadvantaged areas covers towers, cables and "
@@ -291,6 +323,7 @@ STATION_TYPES: dict[str, StationType] = {
             cable_loss_db=2.0,
             height_m=35.0,
             rsrp_threshold_dbm=-110.0,
+            tx_ports=2,
             cost_myen=30.0,
             cost_source=(
                 "Modelled: new rural macro site = 40 m tower and civil works (~15), "
@@ -308,7 +341,8 @@ STATION_TYPES: dict[str, StationType] = {
             bandwidth_mhz=100,
             scs_khz=30,
             tx_power_dbm=53.0,
-            antenna_gain_dbi=24.0,
+            antenna_gain_dbi=17.0,
+            ssb_beam_gain_db=SSB_BEAM_GAIN_DB,
             cable_loss_db=0.0,
             height_m=25.0,
             rsrp_threshold_dbm=-100.0,
@@ -362,7 +396,8 @@ def station_types_from_table(
     ``height_m``, ``rsrp_threshold_dbm``, ``cost_myen``, ``model_urban``,
     ``model_rural``. Optional: ``label_en`` (default the key), ``label_ja``
     (default ``label_en``), ``cable_loss_db`` (default 0), ``cost_source``
-    (default ``""``). Merge with the built-ins as
+    (default ``""``), ``tx_ports`` (default 1), ``ssb_beam_gain_db`` (default 0).
+    Merge with the built-ins as
     ``{**STATION_TYPES, **station_types_from_table(df)}``.
 
     Raises
@@ -421,6 +456,8 @@ def station_types_from_table(
             "label_ja": _optional(rec, "label_ja", label_en),
             "cable_loss_db": _optional(rec, "cable_loss_db", 0.0),
             "cost_source": _optional(rec, "cost_source", ""),
+            "tx_ports": int(_optional(rec, "tx_ports", 1)),  # type: ignore[call-overload]
+            "ssb_beam_gain_db": float(_optional(rec, "ssb_beam_gain_db", 0.0)),  # type: ignore[arg-type]
             "model_urban": str(rec["model_urban"]).strip().lower(),
             "model_rural": str(rec["model_rural"]).strip().lower(),
         }
