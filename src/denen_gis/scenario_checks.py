@@ -1,0 +1,224 @@
+"""Range and combination checks of a scenario, with the TOML line of each key.
+
+Kept apart from :mod:`denen_gis.scenario` (the dataclasses and loading) so that
+each stays one concept: :func:`check_scenario` holds every rule a scenario must
+meet, :class:`TomlLocator` finds the line a message points at.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Any
+
+from denen_gis.errors import InputError
+
+__all__ = [
+    "BLOCKS",
+    "MAX_COUNT",
+    "MAX_MYEN",
+    "MAX_RURAL_WEIGHT",
+    "MAX_WORKERS",
+    "TomlLocator",
+    "check_scenario",
+]
+
+#: Regional blocks of the embedded prefecture layer.
+BLOCKS = ("Hokkaido", "Tohoku", "Kanto", "Chubu", "Kinki", "Chugoku", "Shikoku", "Kyushu-Okinawa")
+#: Largest money amount [million yen] a scenario may give (beyond any national budget).
+MAX_MYEN = 1e9
+#: Largest rural weight (larger ones overflow the solvers' scaled objectives).
+MAX_RURAL_WEIGHT = 1e6
+#: Most solver threads.
+MAX_WORKERS = 256
+#: Most data centres or landing stations to choose.
+MAX_COUNT = 1000
+
+
+class TomlLocator:
+    """Finds the line of a key in the TOML text, for error messages."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+
+    def line(self, section: str | None, key: str) -> int | None:
+        current = None
+        for n, raw in enumerate(self.lines, start=1):
+            line = raw.strip()
+            header = re.match(r"^\[([A-Za-z0-9_.-]+)\]", line)
+            if header:
+                current = header.group(1)
+                if section is not None and key == "" and current == section:
+                    return n
+                continue
+            if (current == section or (section is None and current is None)) and re.match(
+                rf"^{re.escape(key)}\s*=", line
+            ):
+                return n
+        return None
+
+    def fail(self, section: str | None, key: str, problem: str) -> InputError:
+        name = f"{section}.{key}" if section else key
+        n = self.line(section, key)
+        at = f", line {n}" if n else ""
+        return InputError(f"{self.source}{at}: {name}: {problem}")
+
+
+def _printable(text: str) -> bool:
+    return not any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in text)
+
+
+def _share(value: float | None) -> bool:
+    return value is None or 0.0 <= value <= 1.0
+
+
+def check_scenario(s: Any, where: TomlLocator) -> None:
+    """Check the ranges and combinations of a :class:`~denen_gis.scenario.Scenario`.
+
+    Raises
+    ------
+    InputError
+        From ``where.fail``: the file, the line and the key that is wrong.
+    """
+    run, f, dc, ld = s.run, s.fiveg, s.datacenters, s.landings
+    both = set(f.include_sites) & set(f.exclude_sites)
+    checks: list[tuple[bool, str, str, str]] = [
+        (run.workers >= 1, "scenario", "workers", "must be at least 1"),
+        (run.time_limit_s > 0, "scenario", "time_limit_s", "must be positive"),
+        (run.lang in ("en", "ja"), "scenario", "lang", "must be 'en' or 'ja'"),
+        (0 <= run.seed < 2**31, "scenario", "seed", "must be between 0 and 2**31 - 1"),
+        (run.workers <= MAX_WORKERS, "scenario", "workers", f"must be at most {MAX_WORKERS}"),
+        (
+            math.isfinite(run.time_limit_s),
+            "scenario",
+            "time_limit_s",
+            "must be finite (seconds)",
+        ),
+        (
+            _printable(run.name) and _printable(run.description),
+            "scenario",
+            "name",
+            "must not hold control characters (NUL, escape, ...)",
+        ),
+        (
+            f.baseline in ("fy2021", "fy2022", "fy2023"),
+            "fiveg",
+            "baseline",
+            "must be 'fy2021', 'fy2022' or 'fy2023'",
+        ),
+        (
+            f.backtest_against in ("", "fy2022", "fy2023")
+            and (not f.backtest_against or f.backtest_against > f.baseline),
+            "fiveg",
+            "backtest_against",
+            "must be empty or a year after the baseline ('fy2022' or 'fy2023')",
+        ),
+        (
+            f.objective in ("coverage", "min-cost", "fairness"),
+            "fiveg",
+            "objective",
+            "must be 'coverage', 'min-cost' or 'fairness'",
+        ),
+        (
+            f.budget_myen is None or f.budget_myen >= 0,
+            "fiveg",
+            "budget_myen",
+            "must not be negative",
+        ),
+        (
+            f.budget_myen is None or f.budget_myen < MAX_MYEN,
+            "fiveg",
+            "budget_myen",
+            f"must be below {MAX_MYEN:.0e} million yen",
+        ),
+        (
+            _share(f.target_national),
+            "fiveg",
+            "target_national",
+            "is a share between 0 and 1 (0.97 = 97%); a target above 100% cannot be met",
+        ),
+        (
+            _share(f.target_prefecture),
+            "fiveg",
+            "target_prefecture",
+            "is a share between 0 and 1 (0.90 = 90%)",
+        ),
+        (_share(f.target_rural), "fiveg", "target_rural", "is a share between 0 and 1"),
+        (
+            0 < f.rural_weight <= MAX_RURAL_WEIGHT,
+            "fiveg",
+            "rural_weight",
+            f"must be positive and at most {MAX_RURAL_WEIGHT:g}",
+        ),
+        (
+            f.fairness_on in ("prefecture", "rural"),
+            "fiveg",
+            "fairness_on",
+            "must be 'prefecture' or 'rural'",
+        ),
+        (
+            not both,
+            "fiveg",
+            "exclude_sites",
+            f"sites both included and excluded: {sorted(both)}",
+        ),
+        (1 <= dc.k <= MAX_COUNT, "datacenters", "k", f"must be between 1 and {MAX_COUNT}"),
+        (
+            dc.objective in ("median", "center"),
+            "datacenters",
+            "objective",
+            "must be 'median' or 'center'",
+        ),
+        (
+            dc.max_per_block is None or dc.max_per_block >= 1,
+            "datacenters",
+            "max_per_block",
+            "must be at least 1",
+        ),
+        (1 <= ld.count <= MAX_COUNT, "landings", "count", f"must be between 1 and {MAX_COUNT}"),
+        (
+            ld.cost_per_landing_myen >= 0,
+            "landings",
+            "cost_per_landing_myen",
+            "must not be negative",
+        ),
+        (
+            ld.cost_per_landing_myen < MAX_MYEN,
+            "landings",
+            "cost_per_landing_myen",
+            f"must be below {MAX_MYEN:.0e} million yen",
+        ),
+        (
+            1.0 < s.radio.ue_height_m <= 22.5,
+            "radio",
+            "ue_height_m",
+            "must be above 1 m and at most 22.5 m (the range of the TR 38.901 models)",
+        ),
+        (
+            s.radio.indoor_penetration_db >= 0,
+            "radio",
+            "indoor_penetration_db",
+            "must not be negative",
+        ),
+        (s.radio.shadowing_margin_db >= 0, "radio", "shadowing_margin_db", "must not be negative"),
+    ]
+    for ok, section, key, problem in checks:
+        if not ok:
+            raise where.fail(section, key, problem)
+    if f.enabled and f.objective in ("coverage", "fairness") and f.budget_myen is None:
+        raise where.fail(
+            "fiveg", "budget_myen", f"objective {f.objective!r} needs a budget in million yen"
+        )
+    if (
+        f.enabled
+        and f.objective == "min-cost"
+        and all(t is None for t in (f.target_national, f.target_prefecture, f.target_rural))
+    ):
+        raise where.fail("fiveg", "objective", "'min-cost' needs at least one target")
+    unknown_blocks = [b for b in s.region.blocks if b not in BLOCKS]
+    if unknown_blocks:
+        raise where.fail(
+            "region", "blocks", f"unknown block {unknown_blocks[0]!r}; one of {', '.join(BLOCKS)}"
+        )
