@@ -220,5 +220,56 @@ def print_resilience(study: ResilienceStudy, *, top: int) -> None:
         )
     console.print(cuts)
     console.print(_capacity_table(study.capacity))
+    _print_hazards(study)
     for line in study.relief_from_cable_and_dcs or ["no single cut cuts off fewer people"]:
         console.print(f"- {line}", markup=False)
+
+
+def _print_hazards(study: ResilienceStudy) -> None:
+    """One row per hazard scenario and case; then the worst N-2 failures."""
+    table = _table(
+        "Hazard scenarios (modelled zones; people whose hub lies inside count as cut off)",
+        (
+            "scenario",
+            "case",
+            "failed",
+            "cut off: core",
+            "intl",
+            "DCs",
+            "capacity Tbps",
+            "detour ms",
+        ),
+        left=2,
+    )
+    for h in study.hazards:
+        for case, m in h.cases.items():
+            table.add_row(
+                h.id,
+                case,
+                str(h.failed_elements),
+                f"{m.isolated_from_core:,}",
+                f"{m.isolated_from_international:,}",
+                f"{m.isolated_from_datacenters:,}",
+                f"{m.interregional_capacity_tbps:,.0f}",
+                f"{m.rtt_detour_ms:+.3f}",
+            )
+    console.print(table)
+    console.print(
+        "detour: population-weighted RTT increase to the nearest DC over the people "
+        "connected before and after; the people cut off are in the columns before it.",
+        markup=False,
+    )
+    if study.n2 is None:
+        return
+    n2 = study.n2
+    console.print(
+        f"N-2: {n2.pairs:,} pairs of {n2.elements} elements in {n2.seconds:.1f} s; worst:",
+        markup=False,
+    )
+    for w in n2.worst[:5]:
+        console.print(
+            f"- {' + '.join(w['elements'])}: {w['people_cut_off']:,} people cut off "
+            f"(core {w['isolated_from_core']:,}, intl {w['isolated_from_international']:,}, "
+            f"DCs {w['isolated_from_datacenters']:,})",
+            markup=False,
+        )

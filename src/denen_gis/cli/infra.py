@@ -177,14 +177,27 @@ def resilience_cmd(
         None, "--max-rtt-ms", help="Also count people as cut off above this RTT [ms]."
     ),
     top: int = typer.Option(10, "--top", help="Rows of the worst-cuts table."),
+    hazards: Path | None = typer.Option(
+        None,
+        "--hazards",
+        help="Hazard zones (GeoPackage/GeoJSON polygons with an 'id') instead of the "
+        "four built-in modelled zones.",
+    ),
+    n2: bool = typer.Option(True, "--n2/--no-n2", help="Run the exhaustive N-2."),
     out: Path | None = typer.Option(None, "--out", help="Write CSV/JSON here."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """N-1 analysis: each cable segment, land link or DC removed in turn."""
+    """Hazard scenarios, N-1 and N-2: who is cut off, what capacity is left."""
     from denen_gis.infrastructure import resilience_study
+    from denen_gis.io.hazards import read_hazards
 
+    zones = read_hazards(hazards) if hazards is not None else None
     study = resilience_study(
-        plan_site_ids=split_values(sites), include_planned=sea_of_japan, max_rtt_ms=max_rtt_ms
+        plan_site_ids=split_values(sites),
+        include_planned=sea_of_japan,
+        max_rtt_ms=max_rtt_ms,
+        hazards=zones,
+        n2=n2,
     )
     if out is not None:
         files = {

@@ -227,6 +227,11 @@ def _add_backhaul(
             id=f"BH-{lid}",
             system="",
             status="modelled",
+            # The backhaul carries what its cables bring ashore.
+            capacity_tbps=max(
+                (float(d.get("capacity_tbps", 0.0)) for _, _, d in g.edges(node, data=True)),
+                default=DEFAULT_CAPACITY_TBPS,
+            ),
         )
 
 

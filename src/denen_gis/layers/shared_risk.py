@@ -25,7 +25,6 @@ exhaustive N-2 (:func:`n_minus_k`) over a few hundred elements takes seconds.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -113,7 +112,7 @@ class FailureNetwork:
             has = np.zeros(ncomp, dtype=bool)
             has[label[targets & ~dead]] = True
             cut = people & (dead | ~has[label])
-            out.append(int(round(float(self.population[cut].sum()))))
+            out.append(round(float(self.population[cut].sum())))
         return out[0], out[1], out[2]
 
 
@@ -278,9 +277,57 @@ def measure_failure(
         isolated_from_datacenters=dcs,
         interregional_capacity_tbps=min(cap.values()) if cap else 0.0,
         capacity_by_region_tbps=cap,
-        connected_people=int(round(float(pop.sum()))),
+        connected_people=round(float(pop.sum())),
         rtt_detour_ms=round(max(detour, 0.0), 4),
     )
+
+
+def _harmless_second(
+    net: FailureNetwork,
+    keep: np.ndarray,
+    edges_of: Sequence[np.ndarray],
+    node_of: Sequence[np.ndarray],
+    target: np.ndarray,
+    candidates: Iterable[int],
+) -> list[bool]:
+    """For each candidate element j: failing it on top cannot change any measure.
+
+    True when j's links are already gone, or are one bridge-free route (a
+    single edge, or two edges in series through a waypoint) of the surviving
+    graph; or when j is a node that is neither a target (DC, international
+    landing) nor an articulation point. The components then stay the same
+    except for nodes without people or targets.
+    """
+    h = nx.Graph()
+    h.add_edges_from(zip(net.u[keep].tolist(), net.v[keep].tolist(), strict=True))
+    bridges = {(min(a, b), max(a, b)) for a, b in nx.bridges(h)}
+    cut_nodes = set(nx.articulation_points(h))
+    out = []
+    for j in candidates:
+        if len(node_of[j]):
+            node = int(node_of[j][0])
+            out.append(not target[node] and node not in cut_nodes)
+            continue
+        live = edges_of[j][keep[edges_of[j]]]
+        if len(live) == 0:
+            out.append(True)
+            continue
+        series = len(live) == 1 or (
+            len(live) == 2
+            and len({int(net.u[e]) for e in live} | {int(net.v[e]) for e in live}) == 3
+            and all(h.degree(x) == 2 for x in _shared(net, live))
+        )
+        pairs = {
+            (min(int(net.u[e]), int(net.v[e])), max(int(net.u[e]), int(net.v[e]))) for e in live
+        }
+        out.append(series and not (pairs & bridges))
+    return out
+
+
+def _shared(net: FailureNetwork, live: np.ndarray) -> set[int]:
+    a = {int(net.u[live[0]]), int(net.v[live[0]])}
+    b = {int(net.u[live[1]]), int(net.v[live[1]])}
+    return a & b
 
 
 @dataclass(frozen=True)
@@ -330,18 +377,31 @@ def n_minus_k(net: FailureNetwork, *, k: int = 2, top: int = 10) -> NkResult:
         np.flatnonzero(np.isin(net.u, nodes) | np.isin(net.v, nodes)) if len(nodes) else nodes
         for nodes in node_of
     ]
-    rows: list[tuple[int, int, int, int, tuple[int, ...]]] = []
-    n_sets = 0
-    for combo in itertools.combinations(range(m), k):
+    target = net.dcs | net.international
+
+    def state(combo: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         keep = np.ones(len(net.u), dtype=bool)
         dead = np.zeros(len(net.nodes), dtype=bool)
         for i in combo:
             keep[edges_of[i]] = False
             keep[node_edges[i]] = False
             dead[node_of[i]] = True
-        core, intl, dcs = net.isolated(keep, dead)
-        rows.append((max(core, intl, dcs), core, intl, dcs, combo))
-        n_sets += 1
+        return keep, dead
+
+    rows: list[tuple[int, int, int, int, tuple[int, ...]]] = []
+    n_sets = 0
+    for i in range(m):
+        keep_i, dead_i = state((i,))
+        res_i = net.isolated(keep_i, dead_i)
+        if k == 1:
+            rows.append((max(res_i), *res_i, (i,)))
+            n_sets += 1
+            continue
+        unchanged = _harmless_second(net, keep_i, edges_of, node_of, target, range(i + 1, m))
+        for j in range(i + 1, m):
+            n_sets += 1
+            res = res_i if unchanged[j - i - 1] else net.isolated(*state((i, j)))
+            rows.append((max(res), *res, (i, j)))
     rows.sort(key=lambda r: (-r[0], -r[1], -r[3], r[4]))
     worst = tuple(
         {
