@@ -259,6 +259,13 @@ def _print_hazards(study: ResilienceStudy) -> None:
         "connected before and after; the people cut off are in the columns before it.",
         markup=False,
     )
+    for case, u in study.latency.items():
+        console.print(
+            f"user round trip, {case}: {u.user_ms:.2f} ms = 5G radio {u.radio_ms:.1f} ms "
+            f"(ITU-R M.2410 target) + backbone via the core exchange {u.via_exchange_ms:.2f} ms "
+            f"(backbone only, nearest DC directly: {u.backbone_only_ms:.2f} ms)",
+            markup=False,
+        )
     if study.n2 is None:
         return
     n2 = study.n2

@@ -48,6 +48,7 @@ from denen_gis.layers.shared_risk import (
     measure_failure,
     n_minus_k,
 )
+from denen_gis.layers.user_latency import UserLatency, user_round_trip
 
 __all__ = [
     "HazardOutcome",
@@ -190,6 +191,7 @@ class ResilienceStudy:
     comparison: pd.DataFrame = field(repr=False)
     hazards: tuple[HazardOutcome, ...] = ()
     n2: NkResult | None = None
+    latency: Mapping[str, UserLatency] = field(default_factory=dict)
 
     def baseline(self, name: str) -> RttFigures:
         """RTT figures of case ``name`` with nothing cut."""
@@ -212,6 +214,7 @@ class ResilienceStudy:
             "relief_from_cable_and_dcs": list(self.relief_from_cable_and_dcs),
             "hazards": [h.to_dict() for h in self.hazards],
             "n2": self.n2.to_dict() if self.n2 is not None else None,
+            "user_latency": {n: u.to_dict() for n, u in self.latency.items()},
         }
 
 
@@ -270,6 +273,7 @@ def resilience_study(
         "with_cable_and_plan_dcs": (g1, plan_sites),
     }
     outcomes = hazard_outcomes(graphs, zones)
+    user = {case: user_round_trip(g, demand, sites=sites) for case, (g, sites) in graphs.items()}
     nk = n_minus_k(failure_network(g1, sites=plan_sites), k=2) if n2 else None
     return ResilienceStudy(
         plan_sites=tuple(plan_ids),
@@ -286,4 +290,5 @@ def resilience_study(
         comparison=comparison_all,
         hazards=outcomes,
         n2=nk,
+        latency=user,
     )

@@ -15,6 +15,8 @@ Measures of a failure (:func:`measure_failure`):
   eight blocks, Okinawa apart from Kyushu) the max flow from its hubs to all
   other hubs over the surviving links (networkx max flow = min cut), and the
   smallest of the nine: what the weakest region can still exchange;
+- ``people_at_failed_hubs`` [persons]: the part of the people cut off whose own
+  prefecture hub lies in the failure (no route can help them);
 - the **RTT detour** [ms] to the nearest data centre of the people connected
   both before and after, population-weighted over exactly those people; the
   people cut off are reported apart and never enter the mean.
@@ -202,6 +204,7 @@ class FailureMeasures:
     capacity_by_region_tbps: dict[str, float]
     connected_people: int
     rtt_detour_ms: float
+    people_at_failed_hubs: int = 0
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready values."""
@@ -213,6 +216,7 @@ class FailureMeasures:
             "capacity_by_region_tbps": dict(self.capacity_by_region_tbps),
             "connected_people": self.connected_people,
             "rtt_detour_ms": self.rtt_detour_ms,
+            "people_at_failed_hubs": self.people_at_failed_hubs,
         }
 
 
@@ -279,6 +283,7 @@ def measure_failure(
         capacity_by_region_tbps=cap,
         connected_people=round(float(pop.sum())),
         rtt_detour_ms=round(max(detour, 0.0), 4),
+        people_at_failed_hubs=round(float(net.population[dead].sum())),
     )
 
 
