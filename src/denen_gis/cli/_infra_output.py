@@ -134,6 +134,10 @@ def print_siting(siting: DatacenterSiting, *, title: str) -> None:
             f"{row.population_served:,}",
         )
     console.print(table)
+    if "reasons" in siting.chosen_sites.columns:
+        console.print("Why each site (funded sites are fixed and explained the same way):")
+        for row in siting.chosen_sites.itertuples(index=False):
+            console.print(f"- {row.site_id} ({row.status}): {row.reasons}", markup=False)
     console.print(
         _rtt_table(
             "RTT to the nearest DC (population-weighted)",

@@ -317,6 +317,7 @@ def site_datacenters(
         min_separation_km=options.min_separation_km,
         capacitated=options.capacitated,
         budget_myen=options.budget_myen,
+        criteria=options.criteria,
         backup_max_rtt_ms=options.backup_max_rtt_ms,
         time_limit_s=solver.time_limit_s,
         seed=solver.seed,

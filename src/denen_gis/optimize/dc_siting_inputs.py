@@ -42,6 +42,7 @@ class SitingInputs:
     cost: np.ndarray | None
     budget_myen: float | None
     backup_weight: float
+    site_penalty_ms: np.ndarray | None = None  # per new site, in mean-RTT ms
 
     @property
     def usable(self) -> np.ndarray:
@@ -70,6 +71,7 @@ def check_siting_inputs(  # noqa: PLR0913 -- solver API: the model's options are
     budget_myen: float | None,
     backup_max_rtt_ms: float | None,
     backup_weight: float,
+    site_penalty_ms: npt.ArrayLike | None = None,
 ) -> SitingInputs:
     """Check every input of :func:`solve_dc_siting` and find the eligible pairs."""
     w = np.asarray(weights, dtype=float)
@@ -106,6 +108,12 @@ def check_siting_inputs(  # noqa: PLR0913 -- solver API: the model's options are
         capacitated=capacity_mw is not None,
         backup_max_rtt_ms=backup_max_rtt_ms,
     )
+    penalty = None
+    if site_penalty_ms is not None:
+        penalty = np.asarray(site_penalty_ms, dtype=float)
+        if penalty.shape != (n,) or not (np.isfinite(penalty) & (penalty >= 0)).all():
+            msg = f"site_penalty_ms needs {n} finite values >= 0 (one per site)"
+            raise InputError(msg)
     return SitingInputs(
         w=w,
         d=d,
@@ -125,6 +133,7 @@ def check_siting_inputs(  # noqa: PLR0913 -- solver API: the model's options are
         cost=cost,
         budget_myen=budget_myen,
         backup_weight=backup_weight,
+        site_penalty_ms=penalty,
     )
 
 
