@@ -206,12 +206,39 @@ def resilience_cmd(
         }
         files["resilience_comparison.csv"] = csv_file(study.comparison)
         files["resilience_summary.json"] = json_file(study.to_dict())
-        shown = "resilience_cuts_*.csv, resilience_comparison.csv, resilience_summary.json"
+        files["hazard_map.html"] = _hazard_map(study)
+        shown = (
+            "resilience_cuts_*.csv, resilience_comparison.csv, resilience_summary.json, "
+            "hazard_map.html"
+        )
         write_files(out, files, shown=shown)
     if json_out:
         print_json(study.to_dict())
         return
     print_resilience(study, top=top)
+
+
+def _hazard_map(study: object) -> object:
+    """Writer of the infrastructure map with one toggle layer per hazard zone."""
+    from denen_gis.infrastructure.studies import hazard_layers
+    from denen_gis.io import japan
+    from denen_gis.render.maps import infrastructure_map, save_map
+
+    zones, routes = hazard_layers(study.hazards)  # type: ignore[attr-defined]
+
+    def write(path: Path) -> None:
+        m = infrastructure_map(
+            japan.load_prefectures(),
+            datacenters=japan.load_datacenters(),
+            cables=japan.load_cables(),
+            landings=japan.load_landings(),
+            hazards=zones,
+            hazard_routes=routes,
+            title="Hazard scenarios (modelled zones)",
+        )
+        save_map(m, path)
+
+    return write
 
 
 def register(app: typer.Typer) -> None:

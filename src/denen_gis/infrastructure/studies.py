@@ -55,6 +55,7 @@ __all__ = [
     "LandingStudy",
     "ResilienceStudy",
     "datacenter_study",
+    "hazard_layers",
     "hazard_outcomes",
     "landing_study",
     "resilience_study",
@@ -129,6 +130,8 @@ class HazardOutcome:
     failed_elements: int
     failed: tuple[str, ...]
     cases: Mapping[str, FailureMeasures]
+    zone: Any = field(default=None, repr=False)
+    failed_lines: tuple[tuple[str, Any], ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """``id``, ``name``, ``failed_elements``, ``failed`` and one object per case."""
@@ -163,6 +166,8 @@ def hazard_outcomes(
         failed = sorted(failure.edge_ids) + sorted(
             n for n in failure.nodes if not n.startswith("route:")
         )
+        g_cable = graphs.get("with_cable", next(iter(graphs.values())))[0]
+        lines = _failed_lines(g_cable, failure.edge_ids)
         out.append(
             HazardOutcome(
                 id=str(row.id),
@@ -170,9 +175,56 @@ def hazard_outcomes(
                 failed_elements=failure.failed_elements,
                 failed=tuple(failed),
                 cases=cases,
+                zone=zone,
+                failed_lines=lines,
             )
         )
     return tuple(out)
+
+
+def _failed_lines(graph: Any, edge_ids: frozenset[str]) -> tuple[tuple[str, Any], ...]:
+    """(link id, line) of every failed link that has a line, one per id."""
+    import shapely
+
+    out: dict[str, Any] = {}
+    for _, _, d in graph.edges(data=True):
+        eid = str(d.get("id", ""))
+        if eid in edge_ids and d.get("line") is not None and eid not in out:
+            out[eid] = shapely.LineString(d["line"])
+    return tuple(sorted(out.items()))
+
+
+def hazard_layers(outcomes: Sequence[HazardOutcome]) -> tuple[Any, Any]:
+    """Zones (with the people cut off per case) and failed links, as GeoDataFrames."""
+    import geopandas as gpd
+
+    from denen_gis.geodesy import CRS_EPSG
+
+    def cut(m: FailureMeasures) -> str:
+        return (
+            f"{m.isolated_from_core:,} cut off from the core exchanges, "
+            f"{m.isolated_from_datacenters:,} from the DCs, "
+            f"{m.interregional_capacity_tbps:,.0f} Tbps between regions"
+        )
+
+    zones = gpd.GeoDataFrame(
+        {
+            "id": [h.id for h in outcomes],
+            "name": [h.name for h in outcomes],
+            "failed_elements": [h.failed_elements for h in outcomes],
+            "without_cable": [cut(h.cases["without_cable"]) for h in outcomes],
+            "with_cable": [cut(h.cases["with_cable"]) for h in outcomes],
+        },
+        geometry=[h.zone for h in outcomes],
+        crs=CRS_EPSG,
+    )
+    rows = [(h.id, lid, line) for h in outcomes for lid, line in h.failed_lines]
+    routes = gpd.GeoDataFrame(
+        {"hazard": [r[0] for r in rows], "link_id": [r[1] for r in rows]},
+        geometry=[r[2] for r in rows],
+        crs=CRS_EPSG,
+    )
+    return zones, routes
 
 
 @dataclass(frozen=True)
