@@ -144,6 +144,23 @@ class DatacenterSettings:
     max_per_block: int | None = 3
     include_sites: tuple[str, ...] = ()
     exclude_sites: tuple[str, ...] = ()
+    # The policy's criteria [ms of mean RTT per unit badness]; defaults:
+    # denen_gis.optimize.dc_criteria.DEFAULT_CRITERIA_MS (docs/infrastructure.md).
+    weight_hazard_ms: float = 0.30
+    weight_cooling_ms: float = 0.15
+    weight_renewable_ms: float = 0.15
+    weight_land_ms: float = 0.10
+    weight_landing_ms: float = 0.15
+
+    def criteria(self) -> dict[str, float]:
+        """The criteria weights by name, as ``plan_datacenters(criteria=...)`` takes them."""
+        return {
+            "hazard": self.weight_hazard_ms,
+            "cooling": self.weight_cooling_ms,
+            "renewable": self.weight_renewable_ms,
+            "land": self.weight_land_ms,
+            "landing": self.weight_landing_ms,
+        }
 
 
 @dataclass(frozen=True)
@@ -370,6 +387,12 @@ def _validate(s: Scenario, where: _Where) -> None:
             "datacenters",
             "max_per_block",
             "must be at least 1",
+        ),
+        (
+            all(v >= 0 for v in dc.criteria().values()),
+            "datacenters",
+            next((f"weight_{k}_ms" for k, v in dc.criteria().items() if v < 0), "weight_hazard_ms"),
+            "criteria weights must be >= 0 [ms]",
         ),
         (ld.count >= 1, "landings", "count", "must be at least 1"),
         (

@@ -502,6 +502,7 @@ def run(
             include_sites=tuple(dc.include_sites),
             exclude_sites=tuple(dc.exclude_sites),
             max_per_block=dc.max_per_block,
+            criteria=dc.criteria(),
         )
         siting = site_datacenters(inputs, graph, demand, options_dc, solver)
         plan_sites = list(dict.fromkeys([*existing, *siting.chosen]))
