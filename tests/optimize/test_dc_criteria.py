@@ -49,3 +49,46 @@ def test_penalties_and_reasons_follow_the_indices():
     assert "costly metro land" in why[2]
     with pytest.raises(InputError, match="unknown"):
         site_penalty_ms(SITES, {"beauty": 1.0})
+
+
+def test_a_cover_set_forces_a_site_open_unless_an_open_one_meets_it():
+    w = np.array([100.0, 100.0])
+    rtt = np.array([[1.0, 1.1, 3.0], [1.1, 1.0, 3.0]])
+    assert solve_dc_siting(w, rtt, k=1).chosen.tolist() in ([0], [1])
+    forced = solve_dc_siting(w, rtt, k=1, cover_sets=[(2,)])
+    assert forced.chosen.tolist() == [2]
+    met = solve_dc_siting(w, rtt, k=1, always_open=[2], cover_sets=[(2,)])
+    assert met.chosen.tolist() in ([0], [1])
+    with pytest.raises(InputError, match="cover_sets"):
+        solve_dc_siting(w, rtt, k=1, cover_sets=[()])
+
+
+def test_hazard_cover_sets_follow_the_surviving_backbone():
+    import networkx as nx
+    import shapely
+
+    from denen_gis.optimize.dc_hazard_rule import hazard_cover_sets
+
+    g = nx.Graph()
+    for name, lon, block in (("hub:a", 0.0, "N"), ("hub:b", 2.0, "S")):
+        g.add_node(name, kind="hub", lon=lon, lat=0.0, block=block)
+    g.add_node("dc:x", kind="dc", lon=0.0, lat=0.1)
+    g.add_node("dc:y", kind="dc", lon=2.0, lat=0.1)
+    g.add_edge("hub:a", "hub:b", id="L", line=((0.0, 0.0), (2.0, 0.0)))
+    g.add_edge("hub:a", "dc:x", id="DA-x")
+    g.add_edge("hub:b", "dc:y", id="DA-y")
+    zones = pd.DataFrame(
+        {
+            "id": ["cut", "dcx"],
+            "geometry": [shapely.box(0.9, -1, 1.1, 1), shapely.box(-0.1, 0.05, 0.1, 0.2)],
+        }
+    )
+    rule = hazard_cover_sets(g, ["x", "y"], zones)
+    # The cut splits N and S: each keeps only its own DC; losing x leaves y for both.
+    assert dict(zip(rule.labels, rule.covers, strict=True)) == {
+        "cut/N": (0,),
+        "cut/S": (1,),
+        "dcx/N": (1,),
+        "dcx/S": (1,),
+    }
+    assert rule.unmet == ()

@@ -25,6 +25,7 @@ from denen_gis.infrastructure.figures import (
     SolverLimits,
 )
 from denen_gis.io import japan
+from denen_gis.layers.hazards import builtin_hazards
 from denen_gis.layers.network import AccessResult, build_backbone, demand_groups, rtt_to_nearest_dc
 from denen_gis.layers.resilience import (
     ResilienceReport,
@@ -318,6 +319,7 @@ def site_datacenters(
         capacitated=options.capacitated,
         budget_myen=options.budget_myen,
         criteria=options.criteria,
+        hazard_zones=builtin_hazards() if options.hazard_rule else None,
         backup_max_rtt_ms=options.backup_max_rtt_ms,
         time_limit_s=solver.time_limit_s,
         seed=solver.seed,

@@ -23,6 +23,7 @@ from denen_gis.layers.network import LatencyModel, rtt_matrix_ms, summarize_rtt
 from denen_gis.layers.resilience import TOKYO_AREA, capacity_concentration
 from denen_gis.optimize._validate import check_solver_settings
 from denen_gis.optimize.dc_criteria import site_penalty_ms, site_reasons
+from denen_gis.optimize.dc_hazard_rule import hazard_cover_sets
 from denen_gis.optimize.dc_siting import SitingResult, solve_dc_siting
 
 __all__ = [
@@ -117,6 +118,7 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
     budget_myen: float | None = None,
     backup_max_rtt_ms: float | None = None,
     criteria: Mapping[str, float] | None = None,
+    hazard_zones: pd.DataFrame | None = None,
     latency: LatencyModel | None = None,
     time_limit_s: float = 10.0,
     seed: int = 0,
@@ -156,6 +158,12 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
         Weights of the policy's criteria [ms of mean RTT per unit badness]
         (:data:`~denen_gis.optimize.dc_criteria.DEFAULT_CRITERIA_MS`); ``None``:
         latency alone. Every site gets ``penalty_ms`` and ``reasons``.
+    hazard_zones
+        Zones (``id``, polygon ``geometry``): under each, every region with a
+        hub left standing must keep a reachable open DC
+        (:mod:`~denen_gis.optimize.dc_hazard_rule`); ``summary["hazard_rule"]``
+        says how many (zone, region) pairs were required and which no site
+        can serve.
     latency, time_limit_s, seed, workers
         Latency model and solver settings.
 
@@ -196,6 +204,7 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
     weights = demand["population"].to_numpy(dtype=float)
     pos = {s: i for i, s in enumerate(ids)}
     penalty = site_penalty_ms(sites, criteria) if criteria else None
+    rule = hazard_cover_sets(graph, ids, hazard_zones) if hazard_zones is not None else None
     geom = sites.geometry.to_numpy()
     lonlat = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)])
     result = solve_dc_siting(
@@ -216,6 +225,7 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
         budget_myen=budget_myen,
         backup_max_rtt_ms=backup_max_rtt_ms,
         site_penalty_ms=penalty,
+        cover_sets=rule.covers if rule is not None else (),
         time_limit_s=time_limit_s,
         seed=seed,
         workers=workers,
@@ -248,6 +258,10 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
         "new_cost_myen": float(sites.loc[out_sites["chosen"], "cost_myen"].sum())
         if "cost_myen" in sites
         else 0.0,
+        "hazard_rule": {
+            "pairs": len(rule.covers) if rule else 0,
+            "unmet": list(rule.unmet) if rule else [],
+        },
         "solver": {
             "status": result.status,
             "objective_name": result.objective_name,

@@ -130,6 +130,7 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
     backup_max_rtt_ms: float | None = None,
     backup_weight: float = 0.25,
     site_penalty_ms: npt.ArrayLike | None = None,
+    cover_sets: Sequence[Iterable[int]] = (),
     time_limit_s: float = 10.0,
     seed: int = 0,
     workers: int = 2,
@@ -167,6 +168,9 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
         Cost of opening each site, in milliseconds of population-weighted
         mean RTT (median only): the multi-criteria terms of
         :mod:`denen_gis.optimize.dc_criteria`. Always-open sites pay none.
+    cover_sets
+        Sets of site indices of which at least one must be open (always-open
+        sites count): the hazard rule, one set per (hazard zone, region).
     backup_weight
         Weight of the backup RTT in the objective (median only).
     time_limit_s, seed, workers
@@ -212,6 +216,7 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
         backup_max_rtt_ms=backup_max_rtt_ms,
         backup_weight=backup_weight,
         site_penalty_ms=site_penalty_ms,
+        cover_sets=cover_sets,
     )
     sm = _build_model(inp)
     solver = cp_model.CpSolver()
@@ -265,6 +270,14 @@ def _build_model(inp: SitingInputs) -> _SitingModel:
         _add_budget(sm, inp)
     if inp.backup_allow is not None:
         _add_backup(sm, inp)
+    for cover in inp.cover_sets:
+        if open_set.intersection(cover.tolist()):
+            continue
+        usable = [y[int(j)] for j in cover if int(j) in y]
+        if not usable:
+            msg = "a hazard rule cannot be met: no site a region can reach may be opened"
+            raise InfeasibleError(msg)
+        model.add_bool_or(usable)
     return sm
 
 
