@@ -132,3 +132,17 @@ def test_adding_a_route_never_cuts_off_more_or_lowers_capacity(extra, new, zx, w
     assert after.isolated_from_datacenters <= before.isolated_from_datacenters
     assert after.isolated_from_international <= before.isolated_from_international
     assert after.interregional_capacity_tbps >= before.interregional_capacity_tbps - 1e-9
+
+
+def test_n_minus_1_never_shows_an_improvement_for_a_cut_that_isolates_people():
+    from denen_gis.layers.resilience import n_minus_1
+
+    g = _graph([("b", "c", 0.5)])
+    report = n_minus_1(g, sites=["dc1"])
+    assert (report.cuts["rtt_increase_ms"] >= -1e-12).all()
+    isolating = report.cuts[report.cuts["population_cut_off"] > 0]
+    assert len(isolating) > 0
+    # Cutting c-d isolates a, b and c from the DC: the people left (d) see no change.
+    cd = report.cuts[report.cuts["id"] == "L-c-d-2"].iloc[0]
+    assert cd["population_cut_off"] == 600
+    assert cd["rtt_increase_ms"] == 0.0
