@@ -244,7 +244,7 @@ def n_minus_1(
         both = np.isfinite(rtt) & np.isfinite(base_rtt) & (pop > 0)
         w = pop[both]
         out["rtt_increase_ms"] = (
-            float(((rtt - base_rtt)[both] * w).sum() / w.sum()) if w.sum() > 0 else 0.0
+            float(((rtt[both] - base_rtt[both]) * w).sum() / w.sum()) if w.sum() > 0 else 0.0
         )
         return out
 
