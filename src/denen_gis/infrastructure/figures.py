@@ -171,6 +171,8 @@ class DatacenterOptions:
     backup_max_rtt_ms: float | None = None
     #: Weights of the policy's criteria [ms]; ``None``: latency alone.
     criteria: Mapping[str, float] | None = field(default_factory=lambda: dict(DEFAULT_CRITERIA_MS))
+    #: Under every built-in hazard zone each region keeps a reachable DC.
+    hazard_rule: bool = True
 
 
 @dataclass(frozen=True)
