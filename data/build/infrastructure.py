@@ -212,8 +212,12 @@ def build_backbone_links(
     pos = hubs.set_index("code")[["lon", "lat"]]
     a = pos.loc[links["from_code"]].to_numpy()
     b = pos.loc[links["to_code"]].to_numpy()
-    vlon, vlat = _via_points(a, b, links["offset_km"].to_numpy())
     gc = haversine_km(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    # A corridor runs beside the straight one, never more than a quarter of the
+    # hub distance away (short pairs such as Kyoto-Otsu would loop otherwise).
+    offset = links["offset_km"].to_numpy()
+    offset = np.sign(offset) * np.minimum(np.abs(offset), 0.25 * gc)
+    vlon, vlat = _via_points(a, b, offset)
     path = haversine_km(a[:, 0], a[:, 1], vlon, vlat) + haversine_km(vlon, vlat, b[:, 0], b[:, 1])
     links["via_lon"] = vlon
     links["via_lat"] = vlat
