@@ -245,11 +245,16 @@ def _print_hazards(study: ResilienceStudy) -> None:
         ),
         left=2,
     )
+    short = {
+        "without_cable": "no cable",
+        "with_cable": "cable",
+        "with_cable_and_plan_dcs": "cable+DCs",
+    }
     for h in study.hazards:
         for case, m in h.cases.items():
             table.add_row(
                 h.id,
-                case,
+                short.get(case, case),
                 str(h.failed_elements),
                 f"{m.isolated_from_core:,}",
                 f"{m.isolated_from_international:,}",
