@@ -27,6 +27,12 @@ def test_datacenters_json(capsys):
     assert out["after"]["rural_rtt_ms"] < out["before"]["rural_rtt_ms"]
     assert out["capacity_after"]["tokyo_area_share"] < out["capacity_before"]["tokyo_area_share"]
     assert out["solver"]["status"] == "OPTIMAL"
+    assert out["hazard_rule"]["pairs"] > 0  # the policy's rule is on by default
+    assert main(["optimize", "datacenters", "--json", "--latency-only"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert plain["hazard_rule"] == {"pairs": 0, "unmet": []}
+    # The criteria cost latency: RTT alone is at least as good on RTT.
+    assert plain["after"]["mean_rtt_ms"] <= out["after"]["mean_rtt_ms"] + 1e-9
 
 
 def test_datacenters_table_and_outputs(tmp_path, capsys):

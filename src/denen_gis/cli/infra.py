@@ -69,6 +69,12 @@ def datacenters_cmd(
     time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit [s]."),
     seed: int = typer.Option(0, "--seed", help="Solver random seed."),
     workers: int = typer.Option(2, "--workers", help="Solver worker threads."),
+    latency_only: bool = typer.Option(
+        False,
+        "--latency-only",
+        help="Drop the policy's criteria (hazard, cooling, renewable, land, landings) and "
+        "the hazard rule: site on RTT alone.",
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write GeoPackage/CSV/JSON here."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -90,6 +96,7 @@ def datacenters_cmd(
         capacitated=capacitated,
         budget_myen=budget_myen,
         backup_max_rtt_ms=backup_max_rtt_ms,
+        **({"criteria": None, "hazard_rule": False} if latency_only else {}),
     )
     siting = datacenter_study(
         options, SolverLimits(time_limit, seed, workers), include_planned=sea_of_japan
