@@ -86,6 +86,14 @@ RENEWABLE_BY_BLOCK = {
     "Kinki": 0.3,
     "Kanto": 0.2,
 }
+#: Core exchanges (Tokyo and Osaka: the national IXs and most carrier hand-over)
+#: and regional exchanges, by prefecture code of the hub that hosts them.
+EXCHANGES = {"13": "core", "27": "core"} | dict.fromkeys(
+    ("01", "04", "15", "17", "23", "34", "38", "40", "47"), "regional"
+)
+#: Modelled capacity of the one route between neighbouring hubs without a
+#: listed second corridor [Tbps].
+BASE_CAPACITY_TBPS = 20.0
 _STR = {"code": str, "pref_code": str, "from_code": str, "to_code": str}
 
 
@@ -107,6 +115,7 @@ def build_hubs(prefectures: gpd.GeoDataFrame) -> pd.DataFrame:
         msg = "prefectural_offices.csv: every one of the 47 prefecture codes must appear once"
         raise ValueError(msg)
     hubs["sea_of_japan_coast"] = hubs["sea_of_japan_coast"].astype(bool)
+    hubs["exchange"] = hubs["code"].map(EXCHANGES).fillna("none")
     cols = [
         "code",
         "name_en",
@@ -118,14 +127,36 @@ def build_hubs(prefectures: gpd.GeoDataFrame) -> pd.DataFrame:
         "lat",
         "sea_of_japan_coast",
         "population",
+        "exchange",
     ]
     return hubs[cols].sort_values("code").reset_index(drop=True)
+
+
+def _via_points(
+    a: np.ndarray, b: np.ndarray, offset_km: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mid-route waypoints ``offset_km`` left of the direction a -> b (lon, lat)."""
+    mid_lat = (a[:, 1] + b[:, 1]) / 2
+    kx = 111.32 * np.cos(np.radians(mid_lat))
+    dx = (b[:, 0] - a[:, 0]) * kx
+    dy = (b[:, 1] - a[:, 1]) * 111.32
+    norm = np.maximum(np.hypot(dx, dy), 1e-9)
+    # Left normal of (dx, dy) is (-dy, dx); a negative offset lies to the right.
+    lon = (a[:, 0] + b[:, 0]) / 2 + offset_km * (-dy / norm) / kx
+    lat = mid_lat + offset_km * (dx / norm) / 111.32
+    return np.round(lon, 4), np.round(lat, 4)
 
 
 def build_backbone_links(
     prefectures: gpd.GeoDataFrame, hubs: pd.DataFrame, *, route_factor: float = ROUTE_FACTOR
 ) -> pd.DataFrame:
-    """Land links between neighbouring hubs plus the strait crossings."""
+    """Land routes between neighbouring hubs, the strait crossings and second corridors.
+
+    Every neighbouring pair has one straight (expressway) route; the pairs in
+    ``sources/backbone_routes.csv`` also get a physically separate corridor
+    through a waypoint offset from the straight line. Geometry and capacity are
+    modelled; ``status`` says so.
+    """
     pairs: dict[tuple[str, str], tuple[str, str]] = {}
     for code, neigh in zip(prefectures["code"], prefectures["neighbors"], strict=True):
         for other in filter(None, str(neigh).split(",")):
@@ -135,22 +166,81 @@ def build_backbone_links(
         key = (min(row.from_code, row.to_code), max(row.from_code, row.to_code))
         pairs[key] = (row.kind, row.name)
     keys = sorted(pairs)
-    pos = hubs.set_index("code")[["lon", "lat"]]
-    a = pos.loc[[k[0] for k in keys]].to_numpy()
-    b = pos.loc[[k[1] for k in keys]].to_numpy()
-    gc = haversine_km(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    return pd.DataFrame(
+    base = pd.DataFrame(
         {
             "link_id": [f"L-{x}-{y}" for x, y in keys],
             "from_code": [k[0] for k in keys],
             "to_code": [k[1] for k in keys],
             "kind": [pairs[k][0] for k in keys],
-            "great_circle_km": np.round(gc, 1),
-            "route_factor": route_factor,
-            "length_km": np.round(gc * route_factor, 1),
+            "corridor": ["expressway" if pairs[k][0] == "land" else "strait" for k in keys],
+            "offset_km": 0.0,
+            "capacity_tbps": BASE_CAPACITY_TBPS,
             "note": [pairs[k][1] for k in keys],
         }
     )
+    extra = _read("backbone_routes.csv")
+    missing = sorted(set(zip(extra["from_code"], extra["to_code"], strict=True)) - set(keys))
+    if missing:
+        msg = f"backbone_routes.csv: pairs {missing} are not neighbouring hubs"
+        raise ValueError(msg)
+    kind = dict(zip(keys, base["kind"], strict=True))
+    extra = pd.DataFrame(
+        {
+            "link_id": [
+                f"L-{a}-{b}-{c}"
+                for a, b, c in extra[["from_code", "to_code", "corridor"]].itertuples(index=False)
+            ],
+            "from_code": extra["from_code"],
+            "to_code": extra["to_code"],
+            "kind": [
+                kind[(a, b)] for a, b in zip(extra["from_code"], extra["to_code"], strict=True)
+            ],
+            "corridor": extra["corridor"],
+            "offset_km": extra["offset_km"].astype(float),
+            "capacity_tbps": extra["capacity_tbps"].astype(float),
+            "note": extra["note"],
+        }
+    )
+    links = pd.concat([base, extra], ignore_index=True)
+    # A listed second corridor marks a trunk pair: its straight route carries as much.
+    trunk = extra.groupby(["from_code", "to_code"])["capacity_tbps"].max()
+    key = pd.MultiIndex.from_frame(links[["from_code", "to_code"]])
+    straight = links["offset_km"].to_numpy() == 0
+    links.loc[straight, "capacity_tbps"] = np.fmax(
+        trunk.reindex(key).to_numpy()[straight], BASE_CAPACITY_TBPS
+    )
+    pos = hubs.set_index("code")[["lon", "lat"]]
+    a = pos.loc[links["from_code"]].to_numpy()
+    b = pos.loc[links["to_code"]].to_numpy()
+    gc = haversine_km(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    # A corridor runs beside the straight one, never more than a quarter of the
+    # hub distance away (short pairs such as Kyoto-Otsu would loop otherwise).
+    offset = links["offset_km"].to_numpy()
+    offset = np.sign(offset) * np.minimum(np.abs(offset), 0.25 * gc)
+    vlon, vlat = _via_points(a, b, offset)
+    path = haversine_km(a[:, 0], a[:, 1], vlon, vlat) + haversine_km(vlon, vlat, b[:, 0], b[:, 1])
+    links["via_lon"] = vlon
+    links["via_lat"] = vlat
+    links["great_circle_km"] = np.round(gc, 1)
+    links["route_factor"] = route_factor
+    links["length_km"] = np.round(path * route_factor, 1)
+    links["status"] = "modelled"
+    cols = [
+        "link_id",
+        "from_code",
+        "to_code",
+        "kind",
+        "corridor",
+        "great_circle_km",
+        "route_factor",
+        "length_km",
+        "capacity_tbps",
+        "via_lon",
+        "via_lat",
+        "status",
+        "note",
+    ]
+    return links[cols].sort_values(["from_code", "to_code", "link_id"]).reset_index(drop=True)
 
 
 class SeaRouter:
@@ -291,6 +381,8 @@ def build_cables(
             "from_landing": segments["from_landing"],
             "to_landing": segments["to_landing"],
             "max_shore_end_km": shore,
+            "capacity_tbps": segments["capacity_tbps"].astype(float),
+            "capacity_source": segments["capacity_source"],
             "route": "modelled: shortest sea path on a 0.03 deg raster, simplified",
         },
         geometry=geoms,
@@ -311,6 +403,7 @@ def build_cables(
             "pref_code": stations["pref_code"],
             "status": stations["status"],
             "system": [system.get(x, "") for x in stations["landing_id"]],
+            "international": stations["international"].astype(str).eq("True"),
         },
         geometry=shapely.points(stations["lon"].astype(float), stations["lat"].astype(float)),
         crs=CRS_EPSG,

@@ -173,6 +173,23 @@ class DatacenterSettings:
     max_per_block: int | None = 3
     include_sites: tuple[str, ...] = ()
     exclude_sites: tuple[str, ...] = ()
+    # The policy's criteria [ms of mean RTT per unit badness]; defaults:
+    # denen_gis.optimize.dc_criteria.DEFAULT_CRITERIA_MS (docs/infrastructure.md).
+    weight_hazard_ms: float = 0.30
+    weight_cooling_ms: float = 0.15
+    weight_renewable_ms: float = 0.15
+    weight_land_ms: float = 0.10
+    weight_landing_ms: float = 0.15
+
+    def criteria(self) -> dict[str, float]:
+        """The criteria weights by name, as ``plan_datacenters(criteria=...)`` takes them."""
+        return {
+            "hazard": self.weight_hazard_ms,
+            "cooling": self.weight_cooling_ms,
+            "renewable": self.weight_renewable_ms,
+            "land": self.weight_land_ms,
+            "landing": self.weight_landing_ms,
+        }
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,19 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
             "max_per_block",
             "must be at least 1",
         ),
+        (
+            all(math.isfinite(v) and v >= 0 for v in dc.criteria().values()),
+            "datacenters",
+            next(
+                (
+                    f"weight_{k}_ms"
+                    for k, v in dc.criteria().items()
+                    if not (math.isfinite(v) and v >= 0)
+                ),
+                "weight_hazard_ms",
+            ),
+            "criteria weights must be finite and >= 0 [ms]",
+        ),
         (1 <= ld.count <= MAX_COUNT, "landings", "count", f"must be between 1 and {MAX_COUNT}"),
         (
             ld.cost_per_landing_myen >= 0,

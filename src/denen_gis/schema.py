@@ -230,7 +230,9 @@ SCHEMAS: dict[str, LayerSchema] = {
         (
             Column("cable_id", "str", "Unique cable or segment id"),
             Column("name", "str", "Cable name"),
-            Column("status", "str", "existing | planned", required=False, default="existing"),
+            Column(
+                "status", "str", "existing | planned | modelled", required=False, default="existing"
+            ),
             Column("length_km", "float", "Route length [km]", minimum=0, required=False),
         ),
         unique="cable_id",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import geopandas as gpd
 import pytest
+import shapely
 
 from denen_gis.cli import app, main
 
@@ -25,6 +27,12 @@ def test_datacenters_json(capsys):
     assert out["after"]["rural_rtt_ms"] < out["before"]["rural_rtt_ms"]
     assert out["capacity_after"]["tokyo_area_share"] < out["capacity_before"]["tokyo_area_share"]
     assert out["solver"]["status"] == "OPTIMAL"
+    assert out["hazard_rule"]["pairs"] > 0  # the policy's rule is on by default
+    assert main(["optimize", "datacenters", "--json", "--latency-only"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert plain["hazard_rule"] == {"pairs": 0, "unmet": []}
+    # The criteria cost latency: RTT alone is at least as good on RTT.
+    assert plain["after"]["mean_rtt_ms"] <= out["after"]["mean_rtt_ms"] + 1e-9
 
 
 def test_datacenters_table_and_outputs(tmp_path, capsys):
@@ -94,6 +102,35 @@ def test_resilience_json_and_table(tmp_path, capsys):
         assert s["baseline"]["rural_rtt_ms"] >= s["baseline"]["urban_rtt_ms"]
         assert "population_cut_off" in s["worst_cut"]
     assert (tmp_path / "resilience_comparison.csv").is_file()
-    assert main(["resilience", "--without-sea-of-japan", "--top", "3"]) == 0
+    assert [h["id"] for h in out["hazards"]] == [
+        "nankai",
+        "japan_trench",
+        "tokyo_inland",
+        "sea_of_japan",
+    ]
+    cases = ("without_cable", "with_cable", "with_cable_and_plan_dcs")
+    keys = (
+        "isolated_from_core",
+        "isolated_from_international",
+        "isolated_from_datacenters",
+    )
+    for h in out["hazards"]:
+        assert isinstance(h["failed_elements"], int) and h["failed_elements"] > 0
+        for case in cases:
+            assert all(isinstance(h[case][k], int) for k in keys)
+            assert isinstance(h[case]["interregional_capacity_tbps"], float)
+        # The cable only adds routes: never more people cut off, never less capacity.
+        for a, b in itertools.pairwise(cases):
+            assert all(h[b][k] <= h[a][k] for k in keys)
+            assert h[b]["interregional_capacity_tbps"] >= h[a]["interregional_capacity_tbps"]
+    assert out["n2"]["pairs"] > 10_000 and isinstance(out["n2"]["seconds"], float)
+    assert out["n2"]["worst"][0]["people_cut_off"] > 0
+    zones = tmp_path / "zones.geojson"
+    gpd.GeoDataFrame(
+        {"id": ["kanmon"]}, geometry=[shapely.box(130.8, 33.8, 131.1, 34.05)], crs=4326
+    ).to_file(zones)
+    argv = ["resilience", "--without-sea-of-japan", "--top", "3", "--no-n2", "--hazards"]
+    assert main([*argv, str(zones)]) == 0
     text = capsys.readouterr().out
     assert "without the new cable" in text and "Worst single cut" in text
+    assert "kanmon" in text and "N-2:" not in text

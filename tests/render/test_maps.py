@@ -7,6 +7,7 @@ import io
 import json
 import re
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -324,3 +325,31 @@ def test_municipal_layer_drawn_and_toggled(grid, prefectures):
     # coloured by coverage after: 99.5% and 85.0% fall in different classes
     assert re.search(r'"05201": \{"fillColor": "#1a9850"\}', html)
     assert re.search(r'"05202": \{"fillColor": "#fee08b"\}', html)
+
+
+def test_infrastructure_map_hazard_layers(prefectures, infra):
+    zones = gpd.GeoDataFrame(
+        {
+            "id": ["tokyo_inland"],
+            "name": [XSS],
+            "without_cable": ["10 cut off"],
+            "with_cable": ["5 cut off"],
+        },
+        geometry=[shapely.box(139.5, 35.5, 140.0, 35.9)],
+        crs=6668,
+    )
+    routes = gpd.GeoDataFrame(
+        {"hazard": ["tokyo_inland"], "link_id": ["L-11-13"]},
+        geometry=[shapely.LineString([(139.6, 35.6), (139.7, 35.8)])],
+        crs=6668,
+    )
+    m = infrastructure_map(
+        prefectures, **infra, hazards=zones, hazard_routes=routes, date=DATE, offline_only=True
+    )
+    html = m.get_root().render()
+    assert fetched_urls(html) == []
+    assert "hazard: tokyo_inland" in html
+    assert "L-11-13" in html and "5 cut off" in html
+    assert XSS not in html
+    with pytest.raises(InputError, match="with_cable"):
+        infrastructure_map(prefectures, **infra, hazards=zones.drop(columns="with_cable"))

@@ -87,6 +87,12 @@ def datacenters_cmd(
     time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit [s]."),
     seed: int = typer.Option(0, "--seed", help="Solver random seed."),
     workers: int = typer.Option(2, "--workers", help="Solver worker threads."),
+    latency_only: bool = typer.Option(
+        False,
+        "--latency-only",
+        help="Drop the policy's criteria (hazard, cooling, renewable, land, landings) and "
+        "the hazard rule: site on RTT alone.",
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write GeoPackage/CSV/JSON here."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     force: bool = FORCE,
@@ -111,6 +117,7 @@ def datacenters_cmd(
         capacitated=capacitated,
         budget_myen=budget_myen,
         backup_max_rtt_ms=backup_max_rtt_ms,
+        **({"criteria": None, "hazard_rule": False} if latency_only else {}),
     )
     siting = datacenter_study(
         options, SolverLimits(time_limit, seed, workers), include_planned=sea_of_japan
@@ -209,19 +216,32 @@ def resilience_cmd(
         None, "--max-rtt-ms", help="Also count people as cut off above this RTT [ms]."
     ),
     top: int = typer.Option(10, "--top", help="Rows of the worst-cuts table."),
+    hazards: Path | None = typer.Option(
+        None,
+        "--hazards",
+        help="Hazard zones (GeoPackage/GeoJSON polygons with an 'id') instead of the "
+        "four built-in modelled zones.",
+    ),
+    n2: bool = typer.Option(True, "--n2/--no-n2", help="Run the exhaustive N-2."),
     out: Path | None = typer.Option(None, "--out", help="Write CSV/JSON here."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     force: bool = FORCE,
 ) -> None:
-    """N-1 analysis: each cable segment, land link or DC removed in turn."""
+    """Hazard scenarios, N-1 and N-2: who is cut off, what capacity is left."""
     from denen_gis.infrastructure import resilience_study
+    from denen_gis.io.hazards import read_hazards
 
     if not 1 <= top <= MAX_TOP:
         msg = f"--top must be between 1 and {MAX_TOP}, got {top}"
         raise InputError(msg)
     check_out(out, force=force)
+    zones = read_hazards(hazards) if hazards is not None else None
     study = resilience_study(
-        plan_site_ids=split_values(sites), include_planned=sea_of_japan, max_rtt_ms=max_rtt_ms
+        plan_site_ids=split_values(sites),
+        include_planned=sea_of_japan,
+        max_rtt_ms=max_rtt_ms,
+        hazards=zones,
+        n2=n2,
     )
     if out is not None:
         files = {
@@ -230,12 +250,39 @@ def resilience_cmd(
         }
         files["resilience_comparison.csv"] = csv_file(study.comparison)
         files["resilience_summary.json"] = json_file(study.to_dict())
-        shown = "resilience_cuts_*.csv, resilience_comparison.csv, resilience_summary.json"
+        files["hazard_map.html"] = _hazard_map(study)
+        shown = (
+            "resilience_cuts_*.csv, resilience_comparison.csv, resilience_summary.json, "
+            "hazard_map.html"
+        )
         write_files(out, files, force=force, shown=shown)
     if json_out:
         print_json(study.to_dict())
         return
     print_resilience(study, top=top)
+
+
+def _hazard_map(study: object) -> object:
+    """Writer of the infrastructure map with one toggle layer per hazard zone."""
+    from denen_gis.infrastructure.studies import hazard_layers
+    from denen_gis.io import japan
+    from denen_gis.render.maps import infrastructure_map, save_map
+
+    zones, routes = hazard_layers(study.hazards)  # type: ignore[attr-defined]
+
+    def write(path: Path) -> None:
+        m = infrastructure_map(
+            japan.load_prefectures(),
+            datacenters=japan.load_datacenters(),
+            cables=japan.load_cables(),
+            landings=japan.load_landings(),
+            hazards=zones,
+            hazard_routes=routes,
+            title="Hazard scenarios (modelled zones)",
+        )
+        save_map(m, path)
+
+    return write
 
 
 def register(app: typer.Typer) -> None:

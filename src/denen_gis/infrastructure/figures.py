@@ -9,9 +9,10 @@ keys back in the same order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from denen_gis.optimize.dc_criteria import DEFAULT_CRITERIA_MS
 from denen_gis.optimize.landings import (
     BACKHAUL_MYEN_PER_MPERSON_KM,
     COST_PER_LANDING_MYEN,
@@ -168,6 +169,10 @@ class DatacenterOptions:
     capacitated: bool = False
     budget_myen: float | None = None
     backup_max_rtt_ms: float | None = None
+    #: Weights of the policy's criteria [ms]; ``None``: latency alone.
+    criteria: Mapping[str, float] | None = field(default_factory=lambda: dict(DEFAULT_CRITERIA_MS))
+    #: Under every built-in hazard zone each region keeps a reachable DC.
+    hazard_rule: bool = True
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from denen_gis.infrastructure.figures import (
     SolverLimits,
 )
 from denen_gis.io import japan
+from denen_gis.layers.hazards import builtin_hazards
 from denen_gis.layers.network import AccessResult, build_backbone, demand_groups, rtt_to_nearest_dc
 from denen_gis.layers.resilience import (
     ResilienceReport,
@@ -317,6 +318,8 @@ def site_datacenters(
         min_separation_km=options.min_separation_km,
         capacitated=options.capacitated,
         budget_myen=options.budget_myen,
+        criteria=options.criteria,
+        hazard_zones=builtin_hazards() if options.hazard_rule else None,
         backup_max_rtt_ms=options.backup_max_rtt_ms,
         time_limit_s=solver.time_limit_s,
         seed=solver.seed,
@@ -501,6 +504,7 @@ def run(
             include_sites=tuple(dc.include_sites),
             exclude_sites=tuple(dc.exclude_sites),
             max_per_block=dc.max_per_block,
+            criteria=dc.criteria(),
         )
         siting = site_datacenters(inputs, graph, demand, options_dc, solver)
         plan_sites = list(dict.fromkeys([*existing, *siting.chosen]))

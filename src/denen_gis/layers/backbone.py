@@ -30,6 +30,7 @@ from denen_gis.errors import InputError
 from denen_gis.geodesy import haversine_km
 
 __all__ = [
+    "DEFAULT_CAPACITY_TBPS",
     "MAX_BACKHAUL_KM",
     "ROUTE_FACTOR",
     "TOUCH_KM",
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: Ratio of fibre route km to great-circle km on land (fibre follows roads and rail).
 ROUTE_FACTOR = 1.4
+#: Capacity of a link whose table gives none [Tbps] (modelled).
+DEFAULT_CAPACITY_TBPS = 20.0
 #: Landings without a prefecture code join the nearest hub only within this range [km].
 MAX_BACKHAUL_KM = 150.0
 #: A landing without ``cable_id`` lies on every cable passing within this distance [km].
@@ -67,10 +70,34 @@ def _xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _add_edge(g: nx.Graph, u: str, v: str, **attrs: object) -> None:
-    # Parallel links collapse into one edge: the shorter one carries the traffic.
+    # Parallel links of one id collapse into one edge: the shorter one carries the traffic.
     if g.has_edge(u, v) and g.edges[u, v]["length_km"] <= attrs["length_km"]:
         return
+    attrs.setdefault("capacity_tbps", DEFAULT_CAPACITY_TBPS)
     g.add_edge(u, v, **attrs)
+
+
+def _add_route(
+    g: nx.Graph, u: str, v: str, via: tuple[float, float] | None, **attrs: object
+) -> None:
+    """A physically separate route: a direct edge, or through a ``route:`` node when
+    ``u``-``v`` already has one (both halves share the route's id, length and capacity)."""
+    if not g.has_edge(u, v):
+        _add_edge(g, u, v, **attrs)
+        return
+    node = f"route:{attrs['id']}"
+    lon, lat = (
+        via
+        if via is not None
+        else (
+            (g.nodes[u]["lon"] + g.nodes[v]["lon"]) / 2,
+            (g.nodes[u]["lat"] + g.nodes[v]["lat"]) / 2,
+        )
+    )
+    g.add_node(node, kind="route", lon=float(lon), lat=float(lat), pref_code="")
+    half = {**attrs, "length_km": float(attrs["length_km"]) / 2}  # type: ignore[arg-type]
+    _add_edge(g, u, node, **half)
+    _add_edge(g, node, v, **half)
 
 
 def _cable_members(
@@ -113,6 +140,8 @@ def _add_cable(
     order = np.argsort(frac, kind="stable")
     status = str(getattr(row, "status", "existing"))
     system = str(getattr(row, "system", cid))
+    cap = float(getattr(row, "capacity_tbps", DEFAULT_CAPACITY_TBPS))
+    cap = cap if np.isfinite(cap) and cap > 0 else DEFAULT_CAPACITY_TBPS
     for a, b in itertools.pairwise(order):
         km = max(float(frac[b] - frac[a]) * total_km, 0.1)
         _add_edge(
@@ -124,6 +153,8 @@ def _add_cable(
             id=cid,
             system=system,
             status=status,
+            capacity_tbps=cap,
+            line=tuple(map(tuple, xy)),
         )
 
 
@@ -159,12 +190,24 @@ def _add_backhaul(
         if "pref_code" in landings.columns
         else pd.Series([""] * len(landings))
     )
-    for lid, code, x, y in zip(landings["landing_id"], pref, lon, lat, strict=True):
+    intl = (
+        landings["international"].fillna(False).astype(bool).to_numpy()
+        if "international" in landings.columns
+        else np.zeros(len(landings), dtype=bool)
+    )
+    for lid, code, x, y, is_intl in zip(landings["landing_id"], pref, lon, lat, intl, strict=True):
         node = f"landing:{lid}"
-        if lid not in used:
+        # An international landing is a node even when no domestic cable lands there.
+        if lid not in used and not (is_intl and lid in active):
             continue
+        g.add_node(node)
         g.nodes[node].update(
-            kind="landing", lon=float(x), lat=float(y), pref_code=code, active=lid in active
+            kind="landing",
+            lon=float(x),
+            lat=float(y),
+            pref_code=code,
+            active=lid in active,
+            international=bool(is_intl),
         )
         if lid not in active:
             continue
@@ -183,7 +226,12 @@ def _add_backhaul(
             kind="backhaul",
             id=f"BH-{lid}",
             system="",
-            status="existing",
+            status="modelled",
+            # The backhaul carries what its cables bring ashore.
+            capacity_tbps=max(
+                (float(d.get("capacity_tbps", 0.0)) for _, _, d in g.edges(node, data=True)),
+                default=DEFAULT_CAPACITY_TBPS,
+            ),
         )
 
 
@@ -227,7 +275,7 @@ def _add_hubs(g: nx.Graph, hubs: pd.DataFrame) -> dict[str, tuple[float, float]]
     codes = hubs["code"].astype(str).to_numpy()
     for i, code in enumerate(codes):
         attrs = {"kind": "hub", "lon": float(hx[i]), "lat": float(hy[i]), "pref_code": code}
-        for col in ("population", "name_en", "block"):
+        for col in ("population", "name_en", "block", "exchange"):
             if col in hubs.columns:
                 attrs[col] = hubs[col].iloc[i]
         g.add_node(hub_node(code), **attrs)
@@ -254,15 +302,24 @@ def _add_links(
         length = getattr(row, "length_km", None)
         if length is None or not np.isfinite(float(length)):
             length = float(haversine_km(*pos[a], *pos[b])) * route_factor
-        _add_edge(
+        via = (getattr(row, "via_lon", None), getattr(row, "via_lat", None))
+        via_xy = (float(via[0]), float(via[1])) if via[0] is not None else None
+        if via_xy is not None and not np.all(np.isfinite(via_xy)):
+            via_xy = None
+        line = (pos[a], via_xy, pos[b]) if via_xy is not None else (pos[a], pos[b])
+        cap = float(getattr(row, "capacity_tbps", DEFAULT_CAPACITY_TBPS))
+        _add_route(
             g,
             hub_node(a),
             hub_node(b),
+            via_xy,
             length_km=float(length),
             kind=str(getattr(row, "kind", "land")),
             id=str(getattr(row, "link_id", f"L-{a}-{b}")),
-            system="",
-            status="existing",
+            system=str(getattr(row, "corridor", "")),
+            status=str(getattr(row, "status", "modelled")),
+            capacity_tbps=cap if np.isfinite(cap) and cap > 0 else DEFAULT_CAPACITY_TBPS,
+            line=tuple((float(x), float(y)) for x, y in line),
         )
 
 
@@ -301,7 +358,8 @@ def _add_datacenters(
             kind="dc_access",
             id=f"DA-{sid}",
             system="",
-            status="existing",
+            status="modelled",
+            capacity_tbps=DEFAULT_CAPACITY_TBPS,
         )
 
 

@@ -134,9 +134,11 @@ class ResilienceReport:
         One row per removed element, worst first: ``element`` (edge|dc),
         ``kind``, ``id``, ``a``, ``b``, ``population_cut_off``,
         ``urban_cut_off``, ``rural_cut_off`` [persons], ``mean_rtt_ms``,
-        ``urban_rtt_ms``, ``rural_rtt_ms`` and ``rtt_increase_ms`` [ms]
-        (population-weighted, over people still served) and ``max_rtt_ms``
-        [ms] (the worst populated cell still served).
+        ``urban_rtt_ms``, ``rural_rtt_ms`` [ms] (population-weighted, over
+        people still served), ``rtt_increase_ms`` [ms] (population-weighted
+        over the people served both before and after the cut: never negative,
+        the people cut off never lower it) and ``max_rtt_ms`` [ms] (the worst
+        populated cell still served).
     worst
         The first row of ``cuts`` as a dict.
     """
@@ -227,13 +229,27 @@ def n_minus_1(
     didx = arrays.indices(nodes, "demand")
     limit = np.inf if max_rtt_ms is None else float(max_rtt_ms)
 
-    def evaluate(keep: np.ndarray | None, sites_idx: np.ndarray) -> dict[str, float]:
+    def rtt_of(keep: np.ndarray | None, sites_idx: np.ndarray) -> np.ndarray:
         dist, _ = nearest_rtt_ms(arrays, sites_idx, keep=keep, fixed_ms=latency.fixed_ms)
         rtt = dist[didx] + local
-        rtt = np.where(rtt <= limit, rtt, np.inf)
-        return summarize_rtt(rtt, pop, urban, worst_ms=rtt + extra)
+        return np.where(rtt <= limit, rtt, np.inf)
+
+    base_rtt = rtt_of(None, dc_idx)
+
+    def evaluate(keep: np.ndarray | None, sites_idx: np.ndarray) -> dict[str, float]:
+        rtt = rtt_of(keep, sites_idx)
+        out = summarize_rtt(rtt, pop, urban, worst_ms=rtt + extra)
+        # The increase over the people served before and after: the people cut off
+        # are counted apart and never lower the mean.
+        both = np.isfinite(rtt) & np.isfinite(base_rtt) & (pop > 0)
+        w = pop[both]
+        out["rtt_increase_ms"] = (
+            float(((rtt[both] - base_rtt[both]) * w).sum() / w.sum()) if w.sum() > 0 else 0.0
+        )
+        return out
 
     base = evaluate(None, dc_idx)
+    base.pop("rtt_increase_ms")
     rows = []
     kinds = set(kinds)
     unknown = sorted(kinds - set(_CUT_KINDS))
@@ -283,7 +299,8 @@ def _rank_cuts(rows: list[dict], base: dict[str, float]) -> pd.DataFrame:
     cuts = pd.DataFrame(rows)
     if cuts.empty:
         cuts = pd.DataFrame(columns=["element", "kind", "id", "a", "b", *base])
-    cuts["rtt_increase_ms"] = cuts["mean_rtt_ms"] - base["mean_rtt_ms"]
+    if "rtt_increase_ms" not in cuts.columns:
+        cuts["rtt_increase_ms"] = cuts["mean_rtt_ms"] - base["mean_rtt_ms"]
     return (
         cuts.drop(columns="population")
         .sort_values(

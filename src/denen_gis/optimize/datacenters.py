@@ -10,7 +10,7 @@ reports before/after RTT (urban vs rural) and capacity concentration.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -22,6 +22,8 @@ from denen_gis.errors import InputError
 from denen_gis.layers.network import LatencyModel, rtt_matrix_ms, summarize_rtt
 from denen_gis.layers.resilience import TOKYO_AREA, capacity_concentration
 from denen_gis.optimize._validate import check_solver_settings
+from denen_gis.optimize.dc_criteria import site_penalty_ms, site_reasons
+from denen_gis.optimize.dc_hazard_rule import hazard_cover_sets
 from denen_gis.optimize.dc_siting import SitingResult, solve_dc_siting
 
 __all__ = [
@@ -115,6 +117,8 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
     load_mw_per_million: float = 15.0,
     budget_myen: float | None = None,
     backup_max_rtt_ms: float | None = None,
+    criteria: Mapping[str, float] | None = None,
+    hazard_zones: pd.DataFrame | None = None,
     latency: LatencyModel | None = None,
     time_limit_s: float = 10.0,
     seed: int = 0,
@@ -150,6 +154,16 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
     capacitated, load_mw_per_million
         Capacitated variant with a load of ``load_mw_per_million`` MW per
         million persons.
+    criteria
+        Weights of the policy's criteria [ms of mean RTT per unit badness]
+        (:data:`~denen_gis.optimize.dc_criteria.DEFAULT_CRITERIA_MS`); ``None``:
+        latency alone. Every site gets ``penalty_ms`` and ``reasons``.
+    hazard_zones
+        Zones (``id``, polygon ``geometry``): under each, every region with a
+        hub left standing must keep a reachable open DC
+        (:mod:`~denen_gis.optimize.dc_hazard_rule`); ``summary["hazard_rule"]``
+        says how many (zone, region) pairs were required and which no site
+        can serve.
     latency, time_limit_s, seed, workers
         Latency model and solver settings.
 
@@ -189,6 +203,8 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
     rtt = hub_rtt[row] + np.asarray(local, dtype=float).reshape(-1, 1)
     weights = demand["population"].to_numpy(dtype=float)
     pos = {s: i for i, s in enumerate(ids)}
+    penalty = site_penalty_ms(sites, criteria) if criteria else None
+    rule = hazard_cover_sets(graph, ids, hazard_zones) if hazard_zones is not None else None
     geom = sites.geometry.to_numpy()
     lonlat = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)])
     result = solve_dc_siting(
@@ -208,6 +224,8 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
         cost_myen=sites["cost_myen"].to_numpy(dtype=float) if "cost_myen" in sites else None,
         budget_myen=budget_myen,
         backup_max_rtt_ms=backup_max_rtt_ms,
+        site_penalty_ms=penalty,
+        cover_sets=rule.covers if rule is not None else (),
         time_limit_s=time_limit_s,
         seed=seed,
         workers=workers,
@@ -219,6 +237,7 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
     after = mean_rtt[:, result.open_sites].min(axis=1)
     table = _demand_table(demand, ids, result, mean_rtt=mean_rtt, before=before, after=after)
     out_sites = _site_table(sites, lonlat, chosen, table)
+    out_sites = _with_reasons(out_sites, sites, penalty, criteria or {})
     # The worst cell of a group is its farthest populated cell: same DC, farther
     # from the hub by local_max_ms - local_ms.
     extra = (
@@ -239,6 +258,10 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
         "new_cost_myen": float(sites.loc[out_sites["chosen"], "cost_myen"].sum())
         if "cost_myen" in sites
         else 0.0,
+        "hazard_rule": {
+            "pairs": len(rule.covers) if rule else 0,
+            "unmet": list(rule.unmet) if rule else [],
+        },
         "solver": {
             "status": result.status,
             "objective_name": result.objective_name,
@@ -345,6 +368,22 @@ def _demand_table(
         [ids[j] if j >= 0 else "" for j in result.backup] if result.backup is not None else ""
     )
     return table
+
+
+def _with_reasons(
+    out_sites: pd.DataFrame,
+    sites: pd.DataFrame,
+    penalty: np.ndarray | None,
+    criteria: Mapping[str, float],
+) -> pd.DataFrame:
+    """``penalty_ms`` and ``reasons`` (people served, then the criteria) for every site."""
+    out = out_sites.assign(penalty_ms=penalty if penalty is not None else 0.0)
+    served = out["population_served"].map("serves {:,} people".format)
+    if not {"hazard_index", "cooling_index", "renewable_index", "landing_km"} <= set(sites):
+        return out.assign(reasons=served)
+    pool = sites["status"].astype(str).isin(["funded", "candidate"])
+    why = site_reasons(sites, candidates=pool, weights=criteria)
+    return out.assign(reasons=(served + "; " + why).to_numpy())
 
 
 def _site_table(

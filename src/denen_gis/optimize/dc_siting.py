@@ -129,6 +129,8 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
     budget_myen: float | None = None,
     backup_max_rtt_ms: float | None = None,
     backup_weight: float = 0.25,
+    site_penalty_ms: npt.ArrayLike | None = None,
+    cover_sets: Sequence[Iterable[int]] = (),
     time_limit_s: float = 10.0,
     seed: int = 0,
     workers: int = 2,
@@ -163,6 +165,13 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
         Site costs and the most the new sites may cost [million yen].
     backup_max_rtt_ms
         Each demand keeps a second, distinct open site within this RTT [ms].
+    site_penalty_ms
+        Cost of opening each site, in milliseconds of population-weighted
+        mean RTT (median only): the multi-criteria terms of
+        :mod:`denen_gis.optimize.dc_criteria`. Always-open sites pay none.
+    cover_sets
+        Sets of site indices of which at least one must be open (always-open
+        sites count): the hazard rule, one set per (hazard zone, region).
     backup_weight
         Weight of the backup RTT in the objective (median only).
     time_limit_s, seed, workers
@@ -213,6 +222,8 @@ def solve_dc_siting(  # noqa: PLR0913 -- solver API: the model's options are key
         budget_myen=budget_myen,
         backup_max_rtt_ms=backup_max_rtt_ms,
         backup_weight=backup_weight,
+        site_penalty_ms=site_penalty_ms,
+        cover_sets=cover_sets,
     )
     sm = _build_model(inp)
     solver = cp_model.CpSolver()
@@ -271,6 +282,14 @@ def _build_model(inp: SitingInputs) -> _SitingModel:
         _add_budget(sm, inp)
     if inp.backup_allow is not None:
         _add_backup(sm, inp)
+    for cover in inp.cover_sets:
+        if open_set.intersection(cover.tolist()):
+            continue
+        usable = [y[int(j)] for j in cover if int(j) in y]
+        if not usable:
+            msg = "a hazard rule cannot be met: no site a region can reach may be opened"
+            raise InfeasibleError(msg)
+        model.add_bool_or(usable)
     return sm
 
 
@@ -412,8 +431,15 @@ def _solve(
         if bx
         else 0
     )
+    penalty_expr = 0
+    if inp.site_penalty_ms is not None:
+        # Penalty in mean-RTT ms, scaled like the weighted RTT: x total weight.
+        total = int(wi.sum())
+        penalty_expr = sum(
+            round(total * float(inp.site_penalty_ms[j]) * _RTT_SCALE) * v for j, v in sm.y.items()
+        )
     if inp.objective != "center":
-        model.minimize(median_expr + backup_expr)
+        model.minimize(median_expr + backup_expr + penalty_expr)
         status = _run(solver, model)
         return status, float(solver.objective_value), float(solver.best_objective_bound)
     # center: the worst RTT first, then (worst RTT held) the weighted RTT
@@ -466,6 +492,8 @@ def _read_result(
         # The model minimises the weighted RTT plus the weighted backup RTT:
         # report that same quantity, so objective and bound measure one thing.
         objective_value = mean + (inp.backup_weight * backup_mean if backup is not None else 0.0)
+        if inp.site_penalty_ms is not None:
+            objective_value += float(inp.site_penalty_ms[chosen].sum())
     else:
         objective_value = worst
     gap = 0.0 if obj_int <= 0 else min(1.0, max(0.0, (obj_int - bound_int) / obj_int))

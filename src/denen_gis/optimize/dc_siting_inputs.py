@@ -42,6 +42,8 @@ class SitingInputs:
     cost: np.ndarray | None
     budget_myen: float | None
     backup_weight: float
+    site_penalty_ms: np.ndarray | None = None  # per new site, in mean-RTT ms
+    cover_sets: tuple[np.ndarray, ...] = ()  # at least one site of each must be open
 
     @property
     def usable(self) -> np.ndarray:
@@ -70,6 +72,8 @@ def check_siting_inputs(  # noqa: PLR0913 -- solver API: the model's options are
     budget_myen: float | None,
     backup_max_rtt_ms: float | None,
     backup_weight: float,
+    site_penalty_ms: npt.ArrayLike | None = None,
+    cover_sets: Sequence[Iterable[int]] = (),
 ) -> SitingInputs:
     """Check every input of :func:`solve_dc_siting` and find the eligible pairs."""
     w = np.asarray(weights, dtype=float)
@@ -106,6 +110,17 @@ def check_siting_inputs(  # noqa: PLR0913 -- solver API: the model's options are
         capacitated=capacity_mw is not None,
         backup_max_rtt_ms=backup_max_rtt_ms,
     )
+    penalty = None
+    if site_penalty_ms is not None:
+        penalty = np.asarray(site_penalty_ms, dtype=float)
+        if penalty.shape != (n,) or not (np.isfinite(penalty) & (penalty >= 0)).all():
+            msg = f"site_penalty_ms needs {n} finite values >= 0 (one per site)"
+            raise InputError(msg)
+    covers = tuple(np.unique(np.asarray(list(c), dtype=np.int64)) for c in cover_sets)
+    for c in covers:
+        if c.size == 0 or c.min() < 0 or c.max() >= n:
+            msg = f"cover_sets: every set needs site indices in 0..{n - 1}"
+            raise InputError(msg)
     return SitingInputs(
         w=w,
         d=d,
@@ -125,6 +140,8 @@ def check_siting_inputs(  # noqa: PLR0913 -- solver API: the model's options are
         cost=cost,
         budget_myen=budget_myen,
         backup_weight=backup_weight,
+        site_penalty_ms=penalty,
+        cover_sets=covers,
     )
 
 

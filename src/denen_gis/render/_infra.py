@@ -193,7 +193,53 @@ def _resilience_panel(table: pd.DataFrame, lang: str, top: int = 10) -> str:
     )
 
 
-def add_infrastructure_layers(
+HAZARD_COLOUR = "#cb181d"
+
+
+def _add_hazards(m: folium.Map, zones: gpd.GeoDataFrame, routes: gpd.GeoDataFrame | None) -> str:
+    """One toggle layer per hazard zone: the zone, the links it fails, who is cut off."""
+    for col in ("id", "name", "without_cable", "with_cable"):
+        if col not in zones.columns:
+            msg = f"hazards: missing column {col!r}; build the layers with hazard_layers"
+            raise InputError(msg)
+    zones = zones.to_crs(6668) if zones.crs is not None and zones.crs.to_epsg() != 6668 else zones
+    for row in zones.itertuples(index=False):
+        group = folium.FeatureGroup(name=f"hazard: {row.id}", show=False)
+        tip = (
+            f"<b>{esc(row.name)}</b><br>without the cable: {esc(row.without_cable)}"
+            f"<br>with the cable: {esc(row.with_cable)}"
+        )
+        folium.GeoJson(
+            shapely.geometry.mapping(shapely.simplify(row.geometry, 0.01)),
+            style_function=lambda _f: {
+                "color": HAZARD_COLOUR,
+                "weight": 1,
+                "fillColor": HAZARD_COLOUR,
+                "fillOpacity": 0.15,
+            },
+            tooltip=folium.Tooltip(tip),
+        ).add_to(group)
+        if routes is not None and len(routes):
+            hit = routes[routes["hazard"] == row.id]
+            if len(hit):
+                folium.GeoJson(
+                    shapely.geometry.mapping(shapely.MultiLineString(list(hit.geometry))),
+                    style_function=lambda _f: {"color": HAZARD_COLOUR, "weight": 4},
+                    tooltip=folium.Tooltip(
+                        f"failed by {esc(row.id)}: " + esc(", ".join(hit["link_id"]))
+                    ),
+                ).add_to(group)
+        group.add_to(m)
+    return legend_section(
+        "hazard zones (modelled)",
+        [
+            ("swatch", HAZARD_COLOUR, "zone (toggle per scenario)"),
+            ("line", HAZARD_COLOUR, "links it fails"),
+        ],
+    )
+
+
+def add_infrastructure_layers(  # noqa: PLR0913 -- one keyword-only argument per optional layer
     m: folium.Map,
     *,
     simplified: gpd.GeoDataFrame,
@@ -207,6 +253,8 @@ def add_infrastructure_layers(
     resilience: pd.DataFrame | None,
     lang: str,
     tolerance_deg: float,
+    hazards: gpd.GeoDataFrame | None = None,
+    hazard_routes: gpd.GeoDataFrame | None = None,
 ) -> list[str]:
     """Add every infrastructure layer that is given; returns legend sections."""
     legend: list[str] = []
@@ -300,4 +348,6 @@ def add_infrastructure_layers(
         legend.append(_add_datacenters(m, datacenters, names, lang))
     if resilience is not None and len(resilience):
         HtmlControl(_resilience_panel(resilience, lang), position="bottomleft").add_to(m)
+    if hazards is not None and len(hazards):
+        legend.append(_add_hazards(m, hazards, hazard_routes))
     return legend

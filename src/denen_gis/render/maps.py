@@ -229,6 +229,8 @@ def infrastructure_map(  # noqa: PLR0913 -- map options are keyword-only paramet
     backbone: gpd.GeoDataFrame | None = None,
     rtt: pd.DataFrame | None = None,
     resilience: pd.DataFrame | None = None,
+    hazards: gpd.GeoDataFrame | None = None,
+    hazard_routes: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     scenario_name: str = "",
     lang: str = "en",
@@ -258,6 +260,11 @@ def infrastructure_map(  # noqa: PLR0913 -- map options are keyword-only paramet
     resilience
         ``element``, ``population_cut`` [persons], ``rtt_increase_ms`` [ms]:
         ranked in a panel ("which cut hurts most").
+    hazards, hazard_routes
+        Hazard zones (``id``, ``name``, ``without_cable``, ``with_cable``: who is
+        cut off) and the links each fails (``hazard``, ``link_id``), from
+        :func:`denen_gis.infrastructure.studies.hazard_layers`: one toggle layer
+        per zone.
     title, scenario_name, lang, modelled_layers, date, offline_only, tolerance_deg
         As in :func:`coverage_map`.
     """
@@ -284,6 +291,8 @@ def infrastructure_map(  # noqa: PLR0913 -- map options are keyword-only paramet
         resilience=resilience,
         lang=lang,
         tolerance_deg=tolerance_deg / 2.0,
+        hazards=hazards,
+        hazard_routes=hazard_routes,
     )
     title_text = title or tr("datacenters", lang)
     _finish(
