@@ -79,6 +79,7 @@ def exact_after(
     info = {
         "rule": "a 500 m mesh is covered when more than half of its area is served (MIC)",
         "per_site_pct": 100 * float(pop[covered_per_site].sum() / pop.sum()),
+        "per_site_covered_population": int(pop[covered_per_site].sum()),
         "exact_pct": 100 * float(pop[exact].sum() / pop.sum()),
         "people_added_by_exact_rule": float(pop[exact & ~covered_per_site].sum()),
         "seconds": time.perf_counter() - t,

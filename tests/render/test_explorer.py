@@ -93,7 +93,7 @@ def test_payload_lists_each_sites_uncovered_cells(data):
 
 def test_state_is_coverage_today_plus_the_union_of_the_chosen_sites(data):
     ids = data.site_ids
-    chosen = [ids[3], ids[40], ids[41], ids[200]]
+    chosen = [ids[3], ids[40], ids[41], ids[-1]]
     st = explorer_state(data, chosen)
     reach = np.zeros(len(data.inputs.population), dtype=bool)
     for sid in chosen:
@@ -303,7 +303,11 @@ def test_exported_toml_reproduces_the_choice_with_plan(page, data, tmp_path):
     assert time.perf_counter() - start < 300
     assert sorted(result.new_sites["site_id"], key=ids.index) == st["selected"]
     assert result.headline.cost_myen == pytest.approx(st["cost_myen"], abs=1e-9)
-    assert int(result.summary["coverage_after"]["covered_population"]) == st["covered_population"]
+    # The page counts as the optimizer does (a site covers a cell when it alone serves more
+    # than half of it); plan.json's headline adds the cells several sites serve together.
+    per_site = result.summary["area_rule"]["per_site_covered_population"]
+    assert per_site == st["covered_population"]
+    assert int(result.summary["coverage_after"]["covered_population"]) >= per_site
 
 
 def test_every_label_has_english_and_japanese():

@@ -69,8 +69,13 @@ EXPLORER_LABELS: dict[str, dict[str, str]] = {
     "no": {"en": "no", "ja": "未達"},
     "none_chosen": {"en": "No site chosen.", "ja": "地点が選択されていません。"},
     "modelled": {
-        "en": "Modelled: outdoor median coverage; candidate sites and costs are modelled.",
-        "ja": "推計値: 屋外・中央値のカバー範囲。候補地点と費用は推計です。",
+        "en": "Modelled: outdoor median coverage; candidate sites and costs are modelled. "
+        "A new site counts for a 500 m cell when it alone serves more than half of it "
+        "(as the optimizer counts); the plan's report also counts cells that several "
+        "sites serve together (MIC's rule), slightly more.",
+        "ja": "推計値: 屋外・中央値のカバー範囲。候補地点と費用は推計です。"
+        "新設地点は単独で500mメッシュの半分超を覆う場合に算入します(最適化と同じ)。"
+        "計画の報告書は複数地点で覆うメッシュも数えるため、わずかに多くなります。",
     },
     "persons": {"en": "people", "ja": "人"},
     "myen": {"en": "M yen", "ja": "百万円"},
