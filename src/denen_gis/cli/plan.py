@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -136,12 +137,15 @@ def compare_cmd(
 
 
 def _budgets(spec: str) -> list[float]:
+    from denen_gis.budget_sweep import check_point_count
+
     try:
         if ":" in spec:
             lo, hi, n = spec.split(":")
             count = int(n)
             if count < 2:
                 raise ValueError
+            check_point_count(count, f"--budgets {spec}")
             step = (float(hi) - float(lo)) / (count - 1)
             return [float(lo) + i * step for i in range(count)]
         return [float(x) for x in spec.split(",") if x.strip()]
@@ -153,12 +157,42 @@ def _budgets(spec: str) -> list[float]:
         raise InputError(msg) from None
 
 
+def _targets(spec: str) -> list[float]:
+    """``LOW:HIGH:STEP`` or a comma-separated list of national targets [%]."""
+    from denen_gis.budget_sweep import check_point_count
+
+    try:
+        if ":" in spec:
+            lo, hi, step = (float(x) for x in spec.split(":"))
+            if not step > 0 or hi < lo:
+                raise ValueError
+            count = math.floor((hi - lo) / step + 1e-6) + 1
+            check_point_count(count, f"--targets {spec}")
+            return [round(lo + i * step, 6) for i in range(count)]
+        return [float(x) for x in spec.split(",") if x.strip()]
+    except ValueError:
+        msg = (
+            f"--targets {spec!r}: use LOW:HIGH:STEP (e.g. 98.0:99.9:0.1) or a "
+            "comma-separated list [% of people covered]"
+        )
+        raise InputError(msg) from None
+
+
 def sweep_cmd(
     scenario: Path | None = typer.Argument(
-        None, help="Scenario TOML with a budget objective (default: national, coverage)."
+        None, help="Scenario TOML (default: national; coverage objective for --budgets)."
     ),
     budgets: str = typer.Option(
         "10000:200000:10", "--budgets", help="LOW:HIGH:COUNT or a list [million yen]."
+    ),
+    targets: str | None = typer.Option(
+        None,
+        "--targets",
+        help="Sweep national coverage targets instead of budgets: LOW:HIGH:STEP or a list [%], "
+        "e.g. 98.0:99.9:0.1; least cost at each.",
+    ),
+    floor: float | None = typer.Option(
+        None, "--floor", help="With --targets: every prefecture at least this coverage [%]."
     ),
     parallel: int = typer.Option(2, "--parallel", min=1, help="Solves at a time (threads)."),
     scheduler: str | None = typer.Option(
@@ -169,7 +203,7 @@ def sweep_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Coverage and urban-rural gap against cost across budgets (the Pareto front)."""
+    """Coverage against budget (the Pareto front), or cost against coverage target (--targets)."""
     from dataclasses import replace
 
     from denen_gis.budget_sweep import sweep
@@ -177,13 +211,17 @@ def sweep_cmd(
     from denen_gis.render import plot_budget_curve
     from denen_gis.scenario import Scenario
 
+    if floor is not None and targets is None:
+        msg = "--floor: a prefecture floor needs --targets (a sweep over coverage targets)"
+        raise InputError(msg)
     s = _scenario_arg(scenario)
-    if scenario is None:
-        s = replace(
-            Scenario(), fiveg=replace(Scenario().fiveg, objective="coverage", budget_myen=0.0)
-        )
     if time_limit is not None:
         s = replace(s, run=replace(s.run, time_limit_s=time_limit))
+    if targets is not None:
+        _sweep_targets(s, _targets(targets), floor, parallel, scheduler, out, json_out, quiet)
+        return
+    if scenario is None:
+        s = replace(s, fiveg=replace(Scenario().fiveg, objective="coverage", budget_myen=0.0))
     with progress_bar(quiet=quiet or json_out) as bar:
         table = sweep(s, _budgets(budgets), parallel=parallel, scheduler=scheduler, progress=bar)
     with atomic_directory(out) as tmp:
@@ -219,6 +257,84 @@ def sweep_cmd(
         )
     console.print(t)
     err_console.print(f"wrote {out}/sweep.csv and budget_curve.png", markup=False)
+
+
+def _sweep_targets(
+    s: Scenario,
+    targets: list[float],
+    floor: float | None,
+    parallel: int,
+    scheduler: str | None,
+    out: Path,
+    json_out: bool,
+    quiet: bool,
+) -> None:
+    import json
+
+    from denen_gis.budget_sweep import sweep_targets
+    from denen_gis.io.files import write_csv_atomic
+    from denen_gis.io.outdir import atomic_directory
+    from denen_gis.render import plot_cost_curve
+
+    with progress_bar(quiet=quiet or json_out) as bar:
+        table = sweep_targets(
+            s, targets, floor_pct=floor, parallel=parallel, scheduler=scheduler, progress=bar
+        )
+    records = json.loads(table.to_json(orient="records"))
+    with atomic_directory(out) as tmp:
+        write_csv_atomic(table, Path(tmp) / "target_sweep.csv")
+        (Path(tmp) / "target_sweep.json").write_text(
+            json.dumps({"scenario": s.run.name, "floor_pct": floor, "rows": records}, indent=1),
+            encoding="utf-8",
+        )
+        plot_cost_curve(table, Path(tmp) / "cost_curve.png", lang=s.run.lang)
+    if json_out:
+        print_json(records)
+        return
+    floor_note = "" if floor is None else f", every prefecture >= {floor:g}%"
+    t = Table(title=f"Cost of the last percent: {s.run.name}{floor_note}")
+    for col in (
+        "target %",
+        "cost M yen",
+        "sites",
+        "coverage %",
+        "lowest %",
+        "marginal yen/person",
+        "average yen/person",
+        "solver",
+    ):
+        t.add_column(col, justify="right")
+    for r in table.itertuples():
+        if not r.reachable:
+            t.add_row(
+                f"{r.target_pct:.2f}",
+                "unreachable",
+                "",
+                f"best {r.coverage_pct:.3f}",
+                f"best {r.lowest_pref_pct:.1f}",
+                "",
+                "",
+                r.status,
+            )
+            continue
+        t.add_row(
+            f"{r.target_pct:.2f}",
+            f"{r.cost_myen:,.0f}",
+            f"{r.new_sites:,}",
+            f"{r.coverage_pct:.2f}",
+            f"{r.lowest_pref_pct:.1f}",
+            _yen(r.marginal_yen_per_person),
+            _yen(r.average_yen_per_person),
+            r.status,
+        )
+    console.print(t)
+    err_console.print(
+        f"wrote {out}/target_sweep.csv, target_sweep.json and cost_curve.png", markup=False
+    )
+
+
+def _yen(value: float) -> str:
+    return "" if value != value else f"{value:,.0f}"  # nan: no one added
 
 
 map_app = typer.Typer(
