@@ -152,7 +152,7 @@ def test_sweep_targets_cli_writes_table_json_and_plot(tmp_path, capsys):
     code = main(["sweep", str(path), "--targets", "86,100", "--floor", "80", "--out", str(out)])
     text, err = capsys.readouterr()
     assert code == 0, err
-    assert "UNREACH" in text
+    assert "Cost of the last percent" in text
     rows = json.loads((out / "target_sweep.json").read_text())["rows"]
     assert [r["reachable"] for r in rows] == [True, False]
     csv = pd.read_csv(out / "target_sweep.csv")
