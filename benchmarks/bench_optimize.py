@@ -438,6 +438,13 @@ def _save(rows: list[dict]) -> None:
             fh.write(json.dumps({"when": stamp, "machine": platform.node(), **row}) + "\n")
 
 
+def _families_and_save(args: argparse.Namespace) -> int:
+    rows = families_main(args)
+    if not args.no_save:
+        _save([{"bench": "families", **row} for row in rows])
+    return 0
+
+
 def families_main(args: argparse.Namespace) -> list[dict]:
     """Random families (mean coverage degree 2-20): ours against HiGHS and spopt, one run."""
     ctx = mp.get_context("fork")
@@ -518,10 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.families:
-        rows = families_main(args)
-        if not args.no_save:
-            _save([{"bench": "families", **row} for row in rows])
-        return 0
+        return _families_and_save(args)
 
     jobs = []
     for size in args.sizes:

@@ -97,7 +97,7 @@ def test_a_dearer_answer_at_a_lower_target_takes_the_cheaper_one():
 
 
 def test_too_many_points_is_an_input_error():
-    cov, population, costs, before = _tiny()
+    cov, population, costs, _ = _tiny()
     many = np.linspace(50, 99, MAX_SWEEP_POINTS + 1)
     with pytest.raises(InputError, match="at most 200"):
         sweep_targets_arrays(cov, population, costs, many)
