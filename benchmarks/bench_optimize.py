@@ -24,6 +24,14 @@ Usage::
     python benchmarks/bench_optimize.py --sizes 20k --engines SCIP HIGHS CBC
     python benchmarks/bench_optimize.py --sizes 100k --time-limit 120 --no-equity --no-lp \
         --spopt-sizes
+    python benchmarks/bench_optimize.py --families --sizes 5k 20k --degrees 2 5 10 20 \
+        --spopt-sizes 5k 20k --time-limit 120
+
+``--families`` runs random instances whose cells are covered by 2 to 20 sites on
+average, equal and varied costs, and times our ``solve_max_coverage``, scipy's
+``milp`` (HiGHS) on the plain MCLP and spopt's MCLP (equal costs: it has no budget)
+side by side; each solver's chosen sites are scored the same way (people newly
+covered).
 """
 
 from __future__ import annotations
@@ -57,8 +65,13 @@ BBOX = (129.5, 31.0, 145.5, 45.5)
 LAT0 = 0.5 * (BBOX[1] + BBOX[3])
 
 
-def make_instance(n_cells: int, n_sites: int, *, seed: int = 0, equal_costs: bool = False) -> dict:
-    """Synthetic instance: coverage (csr), population, costs, groups, existing coverage."""
+def make_instance(
+    n_cells: int, n_sites: int, *, seed: int = 0, equal_costs: bool = False, degree: float = 10.0
+) -> dict:
+    """Synthetic instance: coverage (csr), population, costs, groups, existing coverage.
+
+    ``degree`` is the mean number of sites that cover a cell.
+    """
     rng = np.random.default_rng(seed)
     west, south, east, north = BBOX
     kx = KM_PER_DEG * np.cos(np.radians(LAT0))
@@ -87,7 +100,7 @@ def make_instance(n_cells: int, n_sites: int, *, seed: int = 0, equal_costs: boo
     pref_code = np.array([f"{i + 1:02d}" for i in range(47)], dtype=object)[pref_idx]
 
     tree = cKDTree(cells)
-    m = max(1, round(10 * n_cells / n_sites))
+    m = max(1, round(degree * n_cells / n_sites))
     site_xy = cells[rng.choice(n_cells, n_sites, replace=False)] + rng.normal(size=(n_sites, 2))
     dist, idx = tree.query(site_xy, k=m)
     idx = idx.reshape(n_sites, m)
@@ -309,6 +322,172 @@ def _run_spopt(size: str, seed: int, time_limit: float) -> list[dict]:
     ]
 
 
+def _newly_covered(inst: dict, chosen: np.ndarray) -> float:
+    """People newly covered by ``chosen`` (recomputed the same way for every solver)."""
+    cov = inst["coverage"]
+    hit = np.asarray(cov[:, chosen].sum(axis=1)).ravel() > 0
+    return float(inst["population"][hit & ~inst["covered_before"]].sum())
+
+
+def _family_ours(inst: dict, budget: float, time_limit: float) -> dict:
+    t0 = time.perf_counter()
+    res = solve_max_coverage(
+        inst["coverage"],
+        inst["population"],
+        inst["costs_myen"],
+        budget_myen=budget,
+        covered_before=inst["covered_before"],
+        time_limit_s=time_limit,
+    )
+    return {
+        "ours_s": round(time.perf_counter() - t0, 3),
+        "ours_obj": _newly_covered(inst, res.chosen),
+        "ours_status": f"{res.status} {res.engine}",
+    }
+
+
+def _family_highs(inst: dict, budget: float, time_limit: float) -> dict:
+    """scipy's ``milp`` (HiGHS) on the plain MCLP.
+
+    Max ``sum p_i y_i`` with ``y_i <= sum_j a_ij x_j`` and ``c x <= B``, x binary.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    t0 = time.perf_counter()
+    keep = ~inst["covered_before"] & (inst["population"] > 0)
+    a = inst["coverage"][keep].astype(float)
+    n_d, n_s = a.shape
+    costs = inst["costs_myen"]
+    rows = sp.vstack(
+        [
+            sp.hstack([-a, sp.identity(n_d, format="csr")]),
+            sp.hstack([sp.csr_matrix(costs[None, :]), sp.csr_matrix((1, n_d))]),
+        ],
+        format="csr",
+    )
+    res = milp(
+        np.concatenate([np.zeros(n_s), -inst["population"][keep]]),
+        constraints=LinearConstraint(
+            rows, -np.inf, np.concatenate([np.zeros(n_d), [budget * (1 + 1e-12)]])
+        ),
+        integrality=np.concatenate([np.ones(n_s), np.zeros(n_d)]),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit},
+    )
+    elapsed = time.perf_counter() - t0
+    if res.x is None:
+        return {"highs_s": round(elapsed, 3), "highs_obj": None, "highs_status": res.message}
+    chosen = np.flatnonzero(res.x[:n_s] > 0.5)
+    return {
+        "highs_s": round(elapsed, 3),
+        "highs_obj": _newly_covered(inst, chosen),
+        "highs_status": "OPTIMAL" if res.status == 0 else f"status {res.status}",
+    }
+
+
+def _family_spopt(inst: dict, p: int, time_limit: float) -> dict:
+    """spopt's MCLP with ``p`` sites (PuLP + CBC): equal costs only (it has no budget)."""
+    try:
+        import pulp
+        from spopt.locate import MCLP
+    except ImportError:
+        return {"spopt_status": "not installed"}
+    keep = ~inst["covered_before"]
+    cells = inst["cells_xy"][keep]
+    # distance in units of each site's radius: covered iff <= 1
+    dist = np.linalg.norm(cells[:, None, :] - inst["sites_xy"][None, :, :], axis=2)
+    scaled = dist / inst["radius_km"][None, :]
+    del dist
+    t0 = time.perf_counter()
+    model = MCLP.from_cost_matrix(scaled, inst["population"][keep], 1.0 + 1e-9, p_facilities=p)
+    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=int(time_limit)))
+    elapsed = time.perf_counter() - t0
+    chosen = np.flatnonzero([v.value() > 0.5 for v in model.fac_vars])
+    return {
+        "spopt_s": round(elapsed, 3),
+        "spopt_obj": _newly_covered(inst, chosen),
+        "spopt_status": pulp.LpStatus[model.problem.status],
+    }
+
+
+def _run_family(args: tuple) -> dict:
+    """Ours, scipy HiGHS ``milp`` and (equal costs) spopt on one random instance."""
+    size, degree, costs, seed, time_limit, with_spopt = args
+    n_cells, n_sites = SIZES[size]
+    inst = make_instance(n_cells, n_sites, seed=seed, equal_costs=costs == "equal", degree=degree)
+    row: dict = {"size": size, "degree": degree, "costs": costs, "seed": seed}
+    row["mean_degree"] = round(inst["coverage"].nnz / n_cells, 2)
+    if costs == "equal":
+        p = round(inst["budget_myen"] / 50.0)
+        budget = p * 50.0
+        row["p"] = p
+    else:
+        budget = inst["budget_myen"]
+    row.update(_family_ours(inst, budget, time_limit))
+    row.update(_family_highs(inst, budget, time_limit))
+    if with_spopt and costs == "equal":
+        row.update(_family_spopt(inst, p, time_limit))
+    return row
+
+
+def _save(rows: list[dict]) -> None:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a") as fh:
+        for row in rows:
+            fh.write(json.dumps({"when": stamp, "machine": platform.node(), **row}) + "\n")
+
+
+def _families_and_save(args: argparse.Namespace) -> int:
+    rows = families_main(args)
+    if not args.no_save:
+        _save([{"bench": "families", **row} for row in rows])
+    return 0
+
+
+def families_main(args: argparse.Namespace) -> list[dict]:
+    """Random families (mean coverage degree 2-20): ours against HiGHS and spopt, one run."""
+    ctx = mp.get_context("fork")
+    rows = []
+    for size in args.sizes:
+        for degree in args.degrees:
+            for costs in args.costs:
+                for seed in args.seeds:
+                    spopt = size in args.spopt_sizes
+                    job = (size, degree, costs, seed, args.time_limit, spopt)
+                    # a fresh process per instance: no solver state carried between them
+                    with ctx.Pool(1) as pool:
+                        rows.append(pool.apply(_run_family, (job,)))
+                    print(json.dumps(rows[-1]), file=sys.stderr)
+    cols = [
+        "size",
+        "degree",
+        "mean_degree",
+        "costs",
+        "seed",
+        "ours_s",
+        "ours_obj",
+        "ours_status",
+        "highs_s",
+        "highs_obj",
+        "highs_status",
+        "spopt_s",
+        "spopt_obj",
+        "spopt_status",
+    ]
+    print("| " + " | ".join(cols) + " | ours/HiGHS | spopt/ours |")
+    print("|" + "---|" * (len(cols) + 2))
+    for row in rows:
+        ratio_h = row["highs_s"] / row["ours_s"] if row.get("highs_s") else None
+        ratio_s = row["spopt_s"] / row["ours_s"] if row.get("spopt_s") else None
+        extra = [
+            "" if ratio_h is None else f"{1 / ratio_h:.2f}",
+            "" if ratio_s is None else f"{ratio_s:.1f}x",
+        ]
+        print("| " + " | ".join([*(_fmt(row.get(c)) for c in cols), *extra]) + " |")
+    return rows
+
+
 def _fmt(value: object) -> str:
     if value is None:
         return ""
@@ -336,7 +515,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spopt-sizes", nargs="*", default=["5k"], choices=list(SIZES))
     parser.add_argument("--no-lp", action="store_true", help="skip the HiGHS LP relaxation row")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument(
+        "--families",
+        action="store_true",
+        help="random families by coverage degree: ours, scipy HiGHS milp and spopt side by side",
+    )
+    parser.add_argument(
+        "--degrees", type=float, nargs="+", default=[2, 5, 10, 20], help="mean sites per cell"
+    )
     args = parser.parse_args(argv)
+    if args.families:
+        return _families_and_save(args)
 
     jobs = []
     for size in args.sizes:
@@ -362,12 +551,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += _run_spopt(size, args.seeds[0], args.time_limit)
         print(json.dumps(rows[-2:]), file=sys.stderr)
 
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
     if not args.no_save:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        with RESULTS.open("a") as fh:
-            for row in rows:
-                fh.write(json.dumps({"when": stamp, "machine": platform.node(), **row}) + "\n")
+        _save(rows)
     cols = [
         "size",
         "costs",

@@ -19,8 +19,10 @@ __all__ = [
     "MAX_COUNT",
     "MAX_MYEN",
     "MAX_RURAL_WEIGHT",
+    "MAX_SWEEP_POINTS",
     "MAX_WORKERS",
     "TomlLocator",
+    "check_point_count",
     "check_scenario",
 ]
 
@@ -34,6 +36,20 @@ MAX_RURAL_WEIGHT = 1e6
 MAX_WORKERS = 256
 #: Most data centres or landing stations to choose.
 MAX_COUNT = 1000
+
+
+#: Most budgets or targets one sweep solves (each is a full solve).
+MAX_SWEEP_POINTS = 200
+
+
+def check_point_count(count: int, what: str) -> None:
+    """Raise :class:`~denen_gis.errors.InputError` unless ``1 <= count <= MAX_SWEEP_POINTS``."""
+    if count > MAX_SWEEP_POINTS:
+        msg = (
+            f"{what}: {count:,} points, at most {MAX_SWEEP_POINTS} per sweep (each is a "
+            "full solve); use a larger step or fewer values"
+        )
+        raise InputError(msg)
 
 
 class TomlLocator:

@@ -323,10 +323,10 @@ def test_docs_state_every_exit_code():
 def test_docs_state_the_limits_the_code_uses():
     from denen_gis.cli.fiveg import MAX_SITE_IDS, MAX_YEARS
     from denen_gis.cli.infra import MAX_K, MAX_TOP
-    from denen_gis.cli.plan import MAX_SWEEP_POINTS
     from denen_gis.io.outdir import MIN_FREE_BYTES
     from denen_gis.io.sources import MAX_CELL_POPULATION
     from denen_gis.scenario import MAX_COUNT, MAX_WORKERS
+    from denen_gis.scenario_checks import MAX_SWEEP_POINTS
 
     section = DOC.split("## Outputs", 1)[1].split("\n## ", 1)[0]
     for phrase in (

@@ -23,6 +23,7 @@ from denen_gis.cli._common import (
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
 from denen_gis.scenario import Scenario, load_scenario
+from denen_gis.scenario_checks import MAX_SWEEP_POINTS, check_point_count
 
 __all__ = ["register"]
 
@@ -204,10 +205,6 @@ def compare_cmd(
     )
 
 
-#: Most budgets a sweep may solve (each is a full solve).
-MAX_SWEEP_POINTS = 200
-
-
 def _budgets(spec: str) -> list[float]:
     try:
         if ":" in spec:
@@ -215,9 +212,7 @@ def _budgets(spec: str) -> list[float]:
             count = int(n)
             if count < 2:
                 raise ValueError
-            if count > MAX_SWEEP_POINTS:
-                msg = f"--budgets {spec!r}: at most {MAX_SWEEP_POINTS} budgets, got {count:,}"
-                raise InputError(msg)
+            check_point_count(count, f"--budgets {spec}")
             step = (float(hi) - float(lo)) / (count - 1)
             values = [float(lo) + i * step for i in range(count)]
         else:
@@ -237,12 +232,42 @@ def _budgets(spec: str) -> list[float]:
     return values
 
 
+def _targets(spec: str) -> list[float]:
+    """``LOW:HIGH:STEP`` or a comma-separated list of national targets [%]."""
+    try:
+        if ":" in spec:
+            lo, hi, step = (float(x) for x in spec.split(":"))
+            if not step > 0 or hi < lo:
+                raise ValueError
+            count = math.floor((hi - lo) / step + 1e-6) + 1
+            check_point_count(count, f"--targets {spec}")
+            return [round(lo + i * step, 6) for i in range(count)]
+        values = [float(x) for x in spec.split(",") if x.strip()]
+        check_point_count(len(values), f"--targets {spec}")
+        return values
+    except ValueError:
+        msg = (
+            f"--targets {spec!r}: use LOW:HIGH:STEP (e.g. 98.0:99.9:0.1) or a "
+            "comma-separated list [% of people covered]"
+        )
+        raise InputError(msg) from None
+
+
 def sweep_cmd(
     scenario: Path | None = typer.Argument(
-        None, help="Scenario TOML with a budget objective (default: national, coverage)."
+        None, help="Scenario TOML (default: national; coverage objective for --budgets)."
     ),
     budgets: str = typer.Option(
         "10000:200000:10", "--budgets", help="LOW:HIGH:COUNT or a list [million yen]."
+    ),
+    targets: str | None = typer.Option(
+        None,
+        "--targets",
+        help="Sweep national coverage targets instead of budgets: LOW:HIGH:STEP or a list [%], "
+        "e.g. 98.0:99.9:0.1; least cost at each.",
+    ),
+    floor: float | None = typer.Option(
+        None, "--floor", help="With --targets: every prefecture at least this coverage [%]."
     ),
     parallel: int = typer.Option(
         2, "--parallel", min=1, max=64, help="Solves at a time (threads)."
@@ -257,8 +282,10 @@ def sweep_cmd(
     force: bool = FORCE,
     municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
-    """Coverage and urban-rural gap against cost across budgets (the Pareto front)."""
-    budget_list = _budgets(budgets)  # before the heavy imports: a bad list fails at once
+    """Coverage against budget (the Pareto front), or cost against coverage target (--targets)."""
+    # Parsed before the heavy imports: a bad list fails at once.
+    budget_list = _budgets(budgets) if targets is None else []
+    target_list = _targets(targets) if targets is not None else []
     from dataclasses import replace
 
     from denen_gis.budget_sweep import sweep
@@ -267,15 +294,19 @@ def sweep_cmd(
     from denen_gis.render import plot_budget_curve
     from denen_gis.scenario import Scenario
 
+    if floor is not None and targets is None:
+        msg = "--floor: a prefecture floor needs --targets (a sweep over coverage targets)"
+        raise InputError(msg)
     s = _scenario_arg(scenario)
-    if scenario is None:
-        s = replace(
-            Scenario(), fiveg=replace(Scenario().fiveg, objective="coverage", budget_myen=0.0)
-        )
     s = with_municipalities(s, municipality)
     if time_limit is not None:
         s = replace(s, run=replace(s.run, time_limit_s=time_limit))
     check_out(out, force=force, scenarios=[s])
+    if targets is not None:
+        _sweep_targets(s, target_list, floor, parallel, scheduler, out, json_out, quiet, force)
+        return
+    if scenario is None:
+        s = replace(s, fiveg=replace(Scenario().fiveg, objective="coverage", budget_myen=0.0))
     with progress_bar(quiet=quiet or json_out) as bar:
         table = sweep(s, budget_list, parallel=parallel, scheduler=scheduler, progress=bar)
     with atomic_directory(out, force=force, protect=s.input_files()) as tmp:
@@ -311,6 +342,85 @@ def sweep_cmd(
         )
     console.print(t)
     err_console.print(f"wrote {out}/sweep.csv and budget_curve.png", markup=False)
+
+
+def _sweep_targets(
+    s: Scenario,
+    targets: list[float],
+    floor: float | None,
+    parallel: int,
+    scheduler: str | None,
+    out: Path,
+    json_out: bool,
+    quiet: bool,
+    force: bool,
+) -> None:
+    import json
+
+    from denen_gis.budget_sweep import sweep_targets
+    from denen_gis.io.files import write_csv_atomic
+    from denen_gis.io.outdir import atomic_directory
+    from denen_gis.render import plot_cost_curve
+
+    with progress_bar(quiet=quiet or json_out) as bar:
+        table = sweep_targets(
+            s, targets, floor_pct=floor, parallel=parallel, scheduler=scheduler, progress=bar
+        )
+    records = json.loads(table.to_json(orient="records"))
+    with atomic_directory(out, force=force, protect=s.input_files()) as tmp:
+        write_csv_atomic(table, Path(tmp) / "target_sweep.csv")
+        (Path(tmp) / "target_sweep.json").write_text(
+            json.dumps({"scenario": s.run.name, "floor_pct": floor, "rows": records}, indent=1),
+            encoding="utf-8",
+        )
+        plot_cost_curve(table, Path(tmp) / "cost_curve.png", lang=s.run.lang)
+    if json_out:
+        print_json(records)
+        return
+    floor_note = "" if floor is None else f", every prefecture >= {floor:g}%"
+    t = Table(title=f"Cost of the last percent: {s.run.name}{floor_note}")
+    for col in (
+        "target %",
+        "cost M yen",
+        "sites",
+        "coverage %",
+        "lowest %",
+        "marginal yen/person",
+        "average yen/person",
+        "solver",
+    ):
+        t.add_column(col, justify="right")
+    for r in table.itertuples():
+        if not r.reachable:
+            t.add_row(
+                f"{r.target_pct:.2f}",
+                "unreachable",
+                "",
+                f"best {r.coverage_pct:.3f}",
+                f"best {r.lowest_pref_pct:.1f}",
+                "",
+                "",
+                r.status,
+            )
+            continue
+        t.add_row(
+            f"{r.target_pct:.2f}",
+            f"{r.cost_myen:,.0f}",
+            f"{r.new_sites:,}",
+            f"{r.coverage_pct:.2f}",
+            f"{r.lowest_pref_pct:.1f}",
+            _yen(r.marginal_yen_per_person),
+            _yen(r.average_yen_per_person),
+            r.status,
+        )
+    console.print(t)
+    err_console.print(
+        f"wrote {out}/target_sweep.csv, target_sweep.json and cost_curve.png", markup=False
+    )
+
+
+def _yen(value: float) -> str:
+    return "" if value != value else f"{value:,.0f}"  # nan: no one added
 
 
 map_app = typer.Typer(

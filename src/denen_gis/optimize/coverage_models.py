@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from denen_gis.errors import InputError
 from denen_gis.optimize._lp import (
+    FIRST_MIP_SITES,
     MIP_SITES_CAP,
     CoveringProblem,
     CoveringSolution,
@@ -164,6 +165,7 @@ def solve_max_coverage(  # noqa: PLR0913 -- solver API: the model's options are 
         )
     prob = _budgeted_problem(prep, w)
     rounding, other_starts = _max_coverage_rounding(prep, w, prob, time_limit_s=time_limit_s)
+    name = _small_model_engine(engine, name, red.n_sites, prep.site_costs_myen)
     # time held back for the final swaps (they converge in ~0.1 s at 20k x 2k)
     large = red.n_sites > MIP_SITES_CAP
     swap_s = min(5.0, 0.1 * time_limit_s) if large else min(1.0, 0.03 * time_limit_s)
@@ -193,6 +195,23 @@ def solve_max_coverage(  # noqa: PLR0913 -- solver API: the model's options are 
         objective_name=objective_name,
         details=sol.details,
     )
+
+
+def _small_model_engine(requested: str, resolved: str, n_sites: int, costs: np.ndarray) -> str:
+    """The MIP engine for ``engine="auto"``: HiGHS for a small budget knapsack, else ``resolved``.
+
+    When the reduced model fits one MIP (at most ``FIRST_MIP_SITES`` sites) and
+    the site costs differ, HiGHS proves it faster than SCIP (5k x 500 random
+    instances, varied costs, mean coverage degree 5 and 10: 24 s and 19 s
+    against 57 s and 58 s, where SCIP stopped at its limit; degree 2 and 20 on
+    a par). With equal costs (a cardinality constraint) SCIP stays: at degree
+    20 HiGHS took 58 s against SCIP's 20 s (docs/optimization.md).
+    """
+    if requested.upper() != "AUTO" or n_sites > FIRST_MIP_SITES or costs.size == 0:
+        return resolved
+    if float(costs.max() - costs.min()) <= 1e-9 * max(float(costs.max()), 1.0):
+        return resolved
+    return "HIGHS"
 
 
 def _budgeted_problem(prep: PreparedCovering, weight: np.ndarray) -> CoveringProblem:

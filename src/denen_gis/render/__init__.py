@@ -16,7 +16,13 @@ from denen_gis.render.maps import (
     infrastructure_map,
     save_map,
 )
-from denen_gis.render.report import ReportFiles, plot_budget_curve, plot_coverage, write_report
+from denen_gis.render.report import (
+    ReportFiles,
+    plot_budget_curve,
+    plot_cost_curve,
+    plot_coverage,
+    write_report,
+)
 
 __all__ = [
     "CoverageView",
@@ -27,6 +33,7 @@ __all__ = [
     "infrastructure_map",
     "make_offline",
     "plot_budget_curve",
+    "plot_cost_curve",
     "plot_coverage",
     "save_map",
     "simplify_prefectures",

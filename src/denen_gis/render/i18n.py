@@ -111,6 +111,14 @@ LABELS: dict[str, dict[str, str]] = {
     "budget": {"en": "Budget [million yen]", "ja": "予算［百万円］"},
     "urban_rural_gap": {"en": "Urban−rural gap [pp]", "ja": "都市・農村格差［pt］"},
     "budget_curve": {"en": "Coverage for the budget", "ja": "予算とカバー率"},
+    "cost_curve": {"en": "Cost of the last percent", "ja": "最後の1%の費用"},
+    "national_target": {"en": "National coverage target [%]", "ja": "全国カバー率目標［%］"},
+    "cumulative_cost": {"en": "Cumulative cost [million yen]", "ja": "累積費用［百万円］"},
+    "marginal_cost": {
+        "en": "Marginal cost [yen per person]",
+        "ja": "限界費用［円／人］",
+    },
+    "unreachable": {"en": "unreachable", "ja": "到達不能"},
 }
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "ReportFiles",
     "lowest_municipalities",
     "plot_budget_curve",
+    "plot_cost_curve",
     "plot_coverage",
     "write_report",
 ]
@@ -217,6 +218,65 @@ def _plot_budget(table: pd.DataFrame, path: Path, lang: str) -> Path:
         )
         ax2.set_ylabel(tr("urban_rural_gap", lang), color="#d95f0e")
     ax.set_title(tr("budget_curve", lang))
+    return _save_figure(fig, path)
+
+
+def plot_cost_curve(table: pd.DataFrame, path: str | os.PathLike[str], *, lang: str = "en") -> Path:
+    """Cumulative cost and marginal cost per person covered against the coverage target.
+
+    Parameters
+    ----------
+    table
+        ``target_pct``, ``cost_myen``, ``marginal_yen_per_person`` and
+        ``reachable``, one row per target (as ``sweep_targets`` returns it).
+    path
+        PNG file to write.
+    lang
+        ``"en"`` or ``"ja"``.
+    """
+    check_lang(lang)
+    _need(
+        table,
+        ("target_pct", "cost_myen", "marginal_yen_per_person", "reachable"),
+        "target table",
+    )
+    lang, rc = _plot_style(lang)
+    with matplotlib.rc_context(rc):
+        return _plot_cost(table, Path(path), lang)
+
+
+def _plot_cost(table: pd.DataFrame, path: Path, lang: str) -> Path:
+    data = table.sort_values("target_pct")
+    ok = data[data["reachable"].astype(bool)]
+    fig = Figure(figsize=(7.0, 6.0), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(ok["target_pct"], ok["cost_myen"], marker="o", color="#08519c")
+    top.set_ylabel(tr("cumulative_cost", lang))
+    top.grid(alpha=0.3)
+    marginal = ok[ok["marginal_yen_per_person"] > 0]
+    bottom.plot(
+        marginal["target_pct"], marginal["marginal_yen_per_person"], marker="s", color="#d95f0e"
+    )
+    if len(marginal):
+        bottom.set_yscale("log")
+    bottom.set_ylabel(tr("marginal_cost", lang))
+    bottom.set_xlabel(tr("national_target", lang))
+    bottom.grid(alpha=0.3, which="both")
+    for x in data.loc[~data["reachable"].astype(bool), "target_pct"]:
+        for ax in (top, bottom):
+            ax.axvline(float(x), color="#999999", linestyle=":", linewidth=1)
+    if (~data["reachable"].astype(bool)).any():
+        top.text(
+            0.99,
+            0.02,
+            "··· " + tr("unreachable", lang),
+            transform=top.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color="#666666",
+        )
+    top.set_title(tr("cost_curve", lang))
     return _save_figure(fig, path)
 
 
