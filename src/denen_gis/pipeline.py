@@ -398,9 +398,8 @@ def _solver_versions() -> dict[str, str]:
 
 
 def _modelled_layers(s: Scenario) -> list[str]:
+    # The embedded population (2020 census 500 m mesh) is official, so it is not listed.
     modelled = []
-    if not s.inputs.population:
-        modelled.append("population grid (modelled, calibrated to the 2020 Census)")
     if not s.inputs.stations:
         modelled.append(
             f"existing 5G stations (modelled, end of {s.fiveg.baseline.upper()}, "
