@@ -1,4 +1,4 @@
-"""The census-grid build (data/build/population.py) on tiny fixtures; no ../shared needed."""
+"""The census-grid build (data/build/population.py) on tiny fixtures made in code."""
 
 from __future__ import annotations
 
