@@ -125,7 +125,7 @@ def plan(
     progress: ProgressCallback | None = None,
 ) -> Plan:
     """Run a scenario (a :class:`Scenario`, a mapping laid out as the TOML file, a TOML
-    path, or ``None`` for the defaults); a Scenario is checked again first.
+    path, or ``None`` for the FY2030 run of ``denen-gis plan``); a Scenario is checked again first.
 
     Raises
     ------

@@ -39,6 +39,7 @@ from denen_gis.optimize import SiteSelectionResult, Targets, select_sites
 from denen_gis.scenario import (
     ResolvedInputs,
     Scenario,
+    fy2030_scenario,
     load_scenario,
     scenario_from_mapping,
     validate_scenario,
@@ -155,7 +156,7 @@ def as_scenario(scenario: Scenario | Mapping[str, Any] | str | Path | None) -> S
     if isinstance(scenario, Mapping):
         return scenario_from_mapping(scenario)
     if scenario is None:
-        return Scenario()
+        return fy2030_scenario()
     if isinstance(scenario, str | os.PathLike):
         return load_scenario(scenario)
     msg = f"a scenario is a Scenario, a mapping, a TOML path or None, not {type(scenario).__name__}"

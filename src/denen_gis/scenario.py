@@ -47,6 +47,7 @@ __all__ = [
     "ResolvedInputs",
     "RunSettings",
     "Scenario",
+    "fy2030_scenario",
     "load_scenario",
     "read_scenario_file",
     "scenario_from_dict",
@@ -331,6 +332,40 @@ def _build_section(cls: type, data: Any, section: str, where: TomlLocator) -> An
         except TypeError as exc:
             raise where.fail(section, key, f"must be {exc}, got {value!r}") from None
     return cls(**kwargs)
+
+
+def fy2030_scenario() -> Scenario:
+    """The default run of ``denen-gis plan`` and ``denen_gis.plan()``: FY2030 from FY2023.
+
+    99% nationally and in every prefecture, least cost, 15 regional data
+    centres (as in ``scenarios/fy2030_national.toml``), writing to ``maps/plan``.
+    :class:`Scenario` itself keeps the FY2025 targets as the defaults of the keys
+    a TOML file leaves out.
+
+    Examples
+    --------
+    >>> s = fy2030_scenario()
+    >>> (s.fiveg.target_national, s.fiveg.target_prefecture, s.fiveg.baseline)
+    (0.99, 0.99, 'fy2023')
+    """
+    s = Scenario()
+    return replace(
+        s,
+        run=replace(
+            s.run,
+            name="FY2030 national targets",
+            description="Cheapest set of 5G upgrades and new towers that reaches 99% "
+            "nationally and in every prefecture, from the FY2023 baseline.",
+        ),
+        fiveg=replace(
+            s.fiveg,
+            objective="min-cost",
+            baseline="fy2023",
+            target_national=0.99,
+            target_prefecture=0.99,
+        ),
+        datacenters=replace(s.datacenters, k=15),
+    )
 
 
 def scenario_from_dict(

@@ -22,7 +22,7 @@ from denen_gis.cli._common import (
 )
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
-from denen_gis.scenario import Scenario, load_scenario
+from denen_gis.scenario import Scenario, fy2030_scenario, load_scenario
 from denen_gis.scenario_checks import MAX_SWEEP_POINTS, check_point_count
 
 __all__ = ["register"]
@@ -31,34 +31,6 @@ __all__ = ["register"]
 def _scenario_arg(path: Path | None, municipalities: list[str] | None = None) -> Scenario:
     s = Scenario() if path is None else load_scenario(path)
     return with_municipalities(s, municipalities)
-
-
-def fy2030_scenario() -> Scenario:
-    """The default of ``denen-gis plan``: the FY2030 targets from the FY2023 baseline.
-
-    99% nationally and in every prefecture, least cost (as in
-    ``scenarios/fy2030_national.toml``), writing to ``maps/plan``.
-    """
-    from dataclasses import replace
-
-    s = Scenario()
-    return replace(
-        s,
-        run=replace(
-            s.run,
-            name="FY2030 national targets",
-            description="Cheapest set of 5G upgrades and new towers that reaches 99% "
-            "nationally and in every prefecture, from the FY2023 baseline.",
-        ),
-        fiveg=replace(
-            s.fiveg,
-            objective="min-cost",
-            baseline="fy2023",
-            target_national=0.99,
-            target_prefecture=0.99,
-        ),
-        datacenters=replace(s.datacenters, k=15),
-    )
 
 
 def plan_cmd(
