@@ -172,14 +172,13 @@ def _grid(
     from denen_gis.io.sources import population_input
 
     munis = municipality_codes(municipalities_input(), selectors) if selectors else []
-    if population is None:
-        grid = load_population_table()
-        if munis:
-            grid = filter_municipalities(grid, munis)
-    else:
-        grid = population_input(population, prefectures=prefs)
-        if munis:
-            grid = filter_municipalities(grid, munis)
+    grid = (
+        load_population_table()
+        if population is None
+        else population_input(population, prefectures=prefs)
+    )
+    if munis:
+        grid = filter_municipalities(grid, munis)
     if grid.empty:
         msg = f"no population cell lies in the municipalities {munis}"
         raise InputError(msg)
