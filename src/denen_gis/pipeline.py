@@ -226,6 +226,7 @@ def plan_rollout(
         include=[index[w] for w in s.fiveg.include_sites],
         exclude=[index[w] for w in s.fiveg.exclude_sites],
         time_limit_s=s.run.time_limit_s,
+        work_limit=s.run.work_limit,
         seed=s.run.seed,
         workers=s.run.workers,
     )

@@ -120,6 +120,7 @@ class PreparedRun:
             rural_weight=s.fiveg.rural_weight,
             fairness_on=s.fiveg.fairness_on,
             time_limit_s=s.run.time_limit_s,
+            work_limit=s.run.work_limit,
             seed=s.run.seed,
             workers=s.run.workers,
         )

@@ -65,6 +65,7 @@ class RunSettings:
     seed: int = 0
     workers: int = 1
     time_limit_s: float = 60.0
+    work_limit: float | None = None
     output: str = "maps/plan"
     lang: str = "en"
 

@@ -113,6 +113,12 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
             "must be finite (seconds)",
         ),
         (
+            run.work_limit is None or (math.isfinite(run.work_limit) and run.work_limit > 0),
+            "scenario",
+            "work_limit",
+            "must be a finite number of work units > 0 (or left out for the time limit)",
+        ),
+        (
             _printable(run.name) and _printable(run.description),
             "scenario",
             "name",

@@ -147,11 +147,12 @@ class SolverFigures:
 
 @dataclass(frozen=True)
 class SolverLimits:
-    """Time limit [s], random seed and worker threads of every solve in a run."""
+    """Time limit [s], random seed, worker threads and work limit of every solve in a run."""
 
     time_limit_s: float = 10.0
     seed: int = 0
     workers: int = 2
+    work_limit: float | None = None
 
 
 @dataclass(frozen=True)

@@ -238,6 +238,7 @@ def choose_landings(
         time_limit_s=solver.time_limit_s,
         seed=solver.seed,
         workers=solver.workers,
+        work_limit=solver.work_limit,
     )
     s: dict[str, Any] = lp.summary
     return LandingChoice(
@@ -324,6 +325,7 @@ def site_datacenters(
         time_limit_s=solver.time_limit_s,
         seed=solver.seed,
         workers=solver.workers,
+        work_limit=solver.work_limit,
     )
     s: dict[str, Any] = dp.summary
     return DatacenterSiting(
@@ -478,7 +480,7 @@ def run(
     if not (s.datacenters.enabled or s.landings.enabled or s.resilience):
         return InfrastructureOutcome()
     inputs = scenario_inputs(s, paths=paths, prefectures=prefectures, grid=grid)
-    solver = SolverLimits(s.run.time_limit_s, s.run.seed, s.run.workers)
+    solver = SolverLimits(s.run.time_limit_s, s.run.seed, s.run.workers, s.run.work_limit)
     landings = None
     active = None
     if s.landings.enabled:

@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
+from denen_gis.optimize import effort
 from denen_gis.optimize._mip import MipSolution, solve_mip
 
 __all__ = ["CoveringProblem", "CoveringSolution", "LPBound", "lagrangian_bound", "lp_bound"]
@@ -114,12 +115,24 @@ class LPBound:
     seconds: float
 
 
-def _pdlp_params(threads: int, eps: float) -> str:
+def _pdlp_params(threads: int, eps: float, iteration_limit: int | None = None) -> str:
+    limit = "" if iteration_limit is None else f"iteration_limit: {int(iteration_limit)} "
     return (
         f"num_threads: {int(threads)}\n"
-        "termination_criteria { simple_optimality_criteria { "
+        f"termination_criteria {{ {limit}simple_optimality_criteria {{ "
         f"eps_optimal_relative: {eps!r} eps_optimal_absolute: {eps!r} }} }}"
     )
+
+
+def _pdlp_iterations(solver: mbh.ModelSolverHelper) -> tuple[int, str]:
+    """PDLP's iteration count and termination reason, from its solve log."""
+    from ortools.pdlp import solve_log_pb2
+
+    if not solver.has_response():
+        return 0, ""
+    log_ = solve_log_pb2.SolveLog.FromString(solver.response().solver_specific_info)
+    reason = solve_log_pb2.TerminationReason.Name(log_.termination_reason)
+    return int(log_.iteration_count), reason
 
 
 def lp_bound(
@@ -136,7 +149,9 @@ def lp_bound(
     prob
         The model.
     time_limit_s
-        Wall-clock limit [s]; PDLP's last iterate still gives a valid bound.
+        Limit on the model clock (seconds, or work units on a work clock, which
+        become PDLP's iteration limit); PDLP's last iterate still gives a
+        valid bound.
     threads
         PDLP threads.
     eps
@@ -164,9 +179,17 @@ def lp_bound(
         matrix,
     )
     solver = mbh.ModelSolverHelper("pdlp")
-    solver.set_time_limit_in_seconds(max(float(time_limit_s), 0.1))
-    solver.set_solver_specific_parameters(_pdlp_params(threads, eps))
-    solver.solve(model)
+    iterations = effort.lp_iteration_limit(time_limit_s, matrix.nnz)
+    solver.set_time_limit_in_seconds(max(effort.solver_wall_limit(time_limit_s), 0.1))
+    solver.set_solver_specific_parameters(_pdlp_params(threads, eps, iterations))
+    with effort.phase("lp"):
+        solver.solve(model)
+        clock = effort.current()
+        if clock is not None:
+            done, reason = _pdlp_iterations(solver)
+            effort.charge_lp_iterations(done, matrix.nnz)
+            if reason == "TERMINATION_REASON_TIME_LIMIT":
+                clock.stopped_by_time_limit = True
     status = solver.status().name
     duals = np.asarray(solver.dual_values(), dtype=np.float64)
     if duals.size != n_d + prob.side_rhs.size:
@@ -215,7 +238,7 @@ def solve_covering(
         A feasible solution (site indices); it is the MIP's hint and the answer
         when nothing better is found.
     time_limit_s
-        Wall-clock limit of the whole call [s].
+        Limit of the whole call on the model clock (seconds, or work units).
     engine, seed, workers, rel_gap
         Passed to :func:`~denen_gis.optimize._mip.solve_mip`.
     lp_share
@@ -224,7 +247,7 @@ def solve_covering(
         Turns the LP's x (per site) into a feasible solution (site indices);
         it replaces the incumbent when it is better.
     """
-    started = time.perf_counter()
+    started = effort.now()
     incumbent = np.asarray(incumbent, dtype=np.int64)
     ub = prob.value(incumbent)
     # the LP comes first even when the whole model fits the MIP: at 20k x 2k its
@@ -257,7 +280,7 @@ def solve_covering(
 
     def left() -> float:
         # leave a little of the limit for building the result
-        return 0.97 * time_limit_s - (time.perf_counter() - started) - 0.3
+        return 0.97 * time_limit_s - (effort.now() - started) - 0.3
 
     model = _restricted_model(prob, keep)
     details.update({"mip_sites": int(model["sites"].size), "mip_demands": int(model["a"].shape[0])})

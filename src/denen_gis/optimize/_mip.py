@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
 from denen_gis.errors import InputError
+from denen_gis.optimize import effort
 
 __all__ = ["ENGINES", "MipSolution", "solve_mip"]
 
@@ -49,20 +50,24 @@ class MipSolution:
     engine: str
 
 
-def _params(engine: str, *, seed: int, workers: int, rel_gap: float) -> str:
+def _params(
+    engine: str, *, seed: int, workers: int, rel_gap: float, nodes: int | None = None
+) -> str:
     if engine == "SCIP":
         # SCIP runs one thread; its seed shift makes runs repeatable per seed.
         # catchctrlc off: SCIP would otherwise swallow Ctrl-C, end the solve early
         # and let the run go on; the CLI stops the run itself.
+        node_limit = "" if nodes is None else f"limits/totalnodes = {int(nodes)}\n"
         return (
             f"randomization/randomseedshift = {int(seed)}\nlimits/gap = {rel_gap!r}\n"
-            "misc/catchctrlc = FALSE\n"
+            f"misc/catchctrlc = FALSE\n{node_limit}"
         )
     if engine == "HIGHS":
         # output_flag: library code never prints, and HiGHS writes its banner to stdout
+        node_limit = "" if nodes is None else f"\nmip_max_nodes={int(nodes)}"
         return (
             f"random_seed={int(seed)}\nthreads={int(workers)}\nmip_rel_gap={rel_gap!r}\n"
-            "output_flag=false\nlog_to_console=false"
+            f"output_flag=false\nlog_to_console=false{node_limit}"
         )
     return ""
 
@@ -101,7 +106,9 @@ def solve_mip(  # noqa: PLR0913 -- solver API: the model's options are keyword-o
     engine
         ``"SCIP"``, ``"HIGHS"`` or ``"CBC"``.
     time_limit_s
-        Wall-clock limit [s].
+        Limit on the model clock: seconds, or on a work clock
+        (:mod:`denen_gis.optimize.effort`) work units, which become a node
+        limit (SCIP, HiGHS) and are charged whole.
     seed, workers
         Random seed and thread count (where the engine has them).
     rel_gap
@@ -130,15 +137,22 @@ def solve_mip(  # noqa: PLR0913 -- solver API: the model's options are keyword-o
         for i in range(n_var):
             model.add_hint(i, float(hint[i]))
     if engine == "CBC":
+        if effort.current() is not None:
+            msg = "engine='CBC' has no work limit here; use 'SCIP' or 'HIGHS' with work_limit"
+            raise InputError(msg)
         return _solve_cbc(model, n_var, time_limit_s=time_limit_s, rel_gap=rel_gap)
     solver = mbh.ModelSolverHelper(engine.lower())
-    solver.set_time_limit_in_seconds(max(float(time_limit_s), 0.01))
+    wall_limit = effort.solver_wall_limit(time_limit_s)
+    solver.set_time_limit_in_seconds(max(wall_limit, 0.01))
+    nodes = effort.mip_node_limit(time_limit_s, matrix.nnz)
     solver.set_solver_specific_parameters(
-        _params(engine, seed=seed, workers=workers, rel_gap=rel_gap)
+        _params(engine, seed=seed, workers=workers, rel_gap=rel_gap, nodes=nodes)
     )
     start = time.perf_counter()
-    solver.solve(model)
-    wall = time.perf_counter() - start
+    with effort.phase("mip"):
+        solver.solve(model)
+        wall = time.perf_counter() - start
+        _charge_work(time_limit_s, wall, wall_limit)
     status = _STATUS.get(solver.status().name, solver.status().name)
     if status in ("INVALID_SOLVER_PARAMETERS", "MODEL_INVALID", "INCOMPATIBLE_OPTIONS"):
         msg = f"{engine} rejected the model or its parameters: {status}"
@@ -151,6 +165,16 @@ def solve_mip(  # noqa: PLR0913 -- solver API: the model's options are keyword-o
         values, obj, bound = None, float("nan"), float("nan")
     log.debug("%s: %s objective %.6g bound %.6g in %.2f s", engine, status, obj, bound, wall)
     return MipSolution(values, obj, bound, status, wall, engine)
+
+
+def _charge_work(units: float, wall_s: float, wall_limit_s: float) -> None:
+    """On a work clock: charge the MIP's share, and note when the safety ceiling stopped it."""
+    clock = effort.current()
+    if clock is None:
+        return
+    effort.charge(max(float(units), 0.0))
+    if wall_s >= 0.98 * wall_limit_s:
+        clock.stopped_by_time_limit = True
 
 
 def _solve_cbc(

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from denen_gis.errors import InputError
+from denen_gis.optimize import effort
 from denen_gis.optimize._lp import (
     FIRST_MIP_SITES,
     MIP_SITES_CAP,
@@ -62,6 +63,7 @@ __all__ = [
 ]
 
 
+@effort.clocked
 def solve_max_coverage(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     coverage: sp.spmatrix | np.ndarray,
     population: np.ndarray,
@@ -79,6 +81,7 @@ def solve_max_coverage(  # noqa: PLR0913 -- solver API: the model's options are 
     groups: np.ndarray | None = None,
     engine: str = "auto",
     rel_gap: float = 1e-4,
+    work_limit: float | None = None,
 ) -> SiteSelectionResult:
     """Budgeted maximal covering: the most (weighted) people newly covered for the money.
 
@@ -105,7 +108,8 @@ def solve_max_coverage(  # noqa: PLR0913 -- solver API: the model's options are 
     include, exclude
         Site indices that must / must not be built.
     time_limit_s
-        Wall-clock limit of the solver [s]; below 0.5 s the greedy answer is returned.
+        Wall-clock limit of the solver [s]; below 0.5 s the greedy answer is
+        returned. With ``work_limit`` it is only a safety ceiling.
     seed, workers
         Random seed and thread count; with one worker a seed gives the same answer.
     groups
@@ -114,6 +118,11 @@ def solve_max_coverage(  # noqa: PLR0913 -- solver API: the model's options are 
         ``"auto"`` (SCIP), ``"SCIP"``, ``"HIGHS"``, ``"CBC"`` or ``"greedy"``.
     rel_gap
         Relative optimality gap at which the solver stops.
+    work_limit
+        Work units instead of seconds (about a second each on the reference
+        machine, :mod:`denen_gis.optimize.effort`): with one worker and a seed
+        the same units give the same answer on any machine, unless
+        ``time_limit_s`` stops it first (``details["work"]`` says so).
 
     Returns
     -------
@@ -358,6 +367,7 @@ def round_lp(
     return np.sort(start).astype(np.int64)
 
 
+@effort.clocked
 def solve_min_cost(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     coverage: sp.spmatrix | np.ndarray,
     population: np.ndarray,
@@ -374,6 +384,7 @@ def solve_min_cost(  # noqa: PLR0913 -- solver API: the model's options are keyw
     workers: int = 1,
     engine: str = "auto",
     rel_gap: float = 1e-4,
+    work_limit: float | None = None,
 ) -> SiteSelectionResult:
     """Least cost that reaches the coverage targets.
 
@@ -387,7 +398,7 @@ def solve_min_cost(  # noqa: PLR0913 -- solver API: the model's options are keyw
     targets
         National share, prefecture floors and/or rural share (0-1, of the total
         population including people already covered).
-    include, exclude, time_limit_s, seed, workers, engine, rel_gap
+    include, exclude, time_limit_s, seed, workers, engine, rel_gap, work_limit
         As in :func:`solve_max_coverage`.
 
     Returns

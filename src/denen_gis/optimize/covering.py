@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from denen_gis.errors import InputError
+from denen_gis.optimize import effort
 from denen_gis.optimize._mip import MipSolution
 from denen_gis.optimize._validate import CheckedArrays, check_budget, check_inputs, check_sites
 from denen_gis.optimize.reduce import ReducedProblem, reduce_coverage
@@ -72,7 +73,10 @@ class PreparedCovering:
     group_names, group_codes
         Sorted distinct group labels and each cell's index into them.
     started
-        ``time.perf_counter()`` when the preparation began (the models' clock).
+        ``time.perf_counter()`` when the preparation began (the result's wall time).
+    clock_started
+        The model clock's reading then (:func:`denen_gis.optimize.effort.now`):
+        the phases' limits count from it, in seconds or in work units.
     budget_left
         Budget left after the included sites [million yen] (``inf`` without one).
     """
@@ -86,6 +90,7 @@ class PreparedCovering:
     group_codes: np.ndarray
     started: float
     budget_left: float = math.inf
+    clock_started: float = 0.0
 
     @property
     def site_costs_myen(self) -> np.ndarray:
@@ -98,12 +103,12 @@ class PreparedCovering:
         return float(self.inputs.costs_myen[self.include].sum())
 
     def elapsed_s(self) -> float:
-        """Seconds since the preparation began."""
-        return time.perf_counter() - self.started
+        """The model clock's reading since the preparation began (seconds, or work units)."""
+        return effort.now() - self.clock_started
 
     def remaining_s(self, time_limit_s: float) -> float:
-        """Seconds left of ``time_limit_s`` counted from the preparation."""
-        return time_limit_s - (time.perf_counter() - self.started)
+        """What is left of ``time_limit_s`` (seconds, or work units) since the preparation."""
+        return time_limit_s - self.elapsed_s()
 
 
 def prepare_covering(
@@ -141,6 +146,7 @@ def prepare_covering(
     PreparedCovering
     """
     started = time.perf_counter()
+    clock_started = effort.now()
     inputs = check_inputs(
         coverage,
         population,
@@ -184,7 +190,16 @@ def prepare_covering(
         reduced.size_after.nonzeros,
     )
     return PreparedCovering(
-        inputs, inc, exc, covered0, reduced, group_names, group_codes.ravel(), started, left
+        inputs,
+        inc,
+        exc,
+        covered0,
+        reduced,
+        group_names,
+        group_codes.ravel(),
+        started,
+        left,
+        clock_started,
     )
 
 
@@ -236,8 +251,17 @@ def finish_result(
         groups=table,
         objective_name=objective_name,
         year=year,
-        details=dict(details or {}),
+        details=_with_work(details),
     )
+
+
+def _with_work(details: Mapping[str, object] | None) -> dict:
+    """``details`` plus, on a work clock, the work report under ``"work"``."""
+    out = dict(details or {})
+    clock = effort.current()
+    if clock is not None:
+        out["work"] = clock.report()
+    return out
 
 
 def _resolve_engine(engine: str) -> str:
@@ -273,7 +297,10 @@ def check_run(
     """Check the time limit [s] and resolve the engine name (upper case).
 
     ``engine="greedy"`` is accepted only where the model has a greedy-only mode
-    (``greedy_allowed``, max coverage).
+    (``greedy_allowed``, max coverage). On a work clock
+    (:func:`denen_gis.optimize.effort.clocked`) the settings' ``time_limit_s``
+    is the work limit in units, which the model's phases share, and CBC (which
+    has no node limit here) is refused.
     """
     value = float(time_limit_s)
     if not value > 0:
@@ -283,6 +310,14 @@ def check_run(
     if name == "GREEDY" and not greedy_allowed:
         msg = "engine='greedy' solves only solve_max_coverage; use 'auto' here"
         raise InputError(msg)
+    clock = effort.current()
+    if clock is not None:
+        if name == "CBC":
+            msg = (
+                "engine='CBC' has no work limit here; use 'auto', 'SCIP' or 'HIGHS' with work_limit"
+            )
+            raise InputError(msg)
+        value = clock.limit
     return RunSettings(value, name, seed, workers, rel_gap)
 
 

@@ -123,6 +123,7 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
     time_limit_s: float = 10.0,
     seed: int = 0,
     workers: int = 2,
+    work_limit: float | None = None,
 ) -> DatacenterPlan:
     """Choose ``k`` regional DC sites on the backbone and compare before/after.
 
@@ -164,8 +165,9 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
         (:mod:`~denen_gis.optimize.dc_hazard_rule`); ``summary["hazard_rule"]``
         says how many (zone, region) pairs were required and which no site
         can serve.
-    latency, time_limit_s, seed, workers
-        Latency model and solver settings.
+    latency, time_limit_s, seed, workers, work_limit
+        Latency model and solver settings; ``work_limit`` is CP-SAT's
+        deterministic time (machine-independent), ``time_limit_s`` then a safety ceiling.
 
     Returns
     -------
@@ -229,6 +231,7 @@ def plan_datacenters(  # noqa: PLR0913 -- solver API: the model's options are ke
         time_limit_s=time_limit_s,
         seed=seed,
         workers=workers,
+        work_limit=work_limit,
     )
     chosen = tuple(ids[j] for j in result.chosen)
     local_mean = demand["local_ms"].to_numpy(dtype=float)

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from denen_gis.errors import InputError
+from denen_gis.optimize import effort
 from denen_gis.optimize._lp import CoveringProblem, CoveringSolution, lp_bound, solve_covering
 from denen_gis.optimize._mip import solve_mip
 from denen_gis.optimize.covering import (
@@ -53,6 +54,7 @@ __all__ = ["solve_max_min_fairness"]
 STAGE1_MIP_SITES = 300
 
 
+@effort.clocked
 def solve_max_min_fairness(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     coverage: sp.spmatrix | np.ndarray,
     population: np.ndarray,
@@ -70,6 +72,7 @@ def solve_max_min_fairness(  # noqa: PLR0913 -- solver API: the model's options 
     workers: int = 1,
     engine: str = "auto",
     rel_gap: float = 1e-4,
+    work_limit: float | None = None,
     tolerance: float = 1e-6,
 ) -> SiteSelectionResult:
     """Raise the worst-covered group's share first, then cover the most people.
@@ -85,7 +88,7 @@ def solve_max_min_fairness(  # noqa: PLR0913 -- solver API: the model's options 
         As in :func:`solve_max_coverage`.
     fairness_on
         ``"prefecture"`` or ``"rural"``.
-    include, exclude, time_limit_s, seed, workers, engine, rel_gap
+    include, exclude, time_limit_s, seed, workers, engine, rel_gap, work_limit
         As in :func:`solve_max_coverage`; each stage gets half the time.
     tolerance
         Share [0-1] that stage 2 may give up of stage 1's ``t``.

@@ -316,6 +316,7 @@ def plan_landings(  # noqa: PLR0913 -- solver API: the model's options are keywo
     time_limit_s: float = 10.0,
     seed: int = 0,
     workers: int = 2,
+    work_limit: float | None = None,
 ) -> LandingPlan:
     """Choose the Sea of Japan cable's landing stations for the coast-side prefectures.
 
@@ -337,8 +338,9 @@ def plan_landings(  # noqa: PLR0913 -- solver API: the model's options are keywo
         Landing ids that must / must not be chosen.
     cost_per_landing_myen, backhaul_myen_per_mperson_km, route_factor
         Cost model and the route factor of landing backhaul.
-    time_limit_s, seed, workers
-        CP-SAT settings.
+    time_limit_s, seed, workers, work_limit
+        CP-SAT settings; ``work_limit`` is CP-SAT's
+        deterministic time (machine-independent), ``time_limit_s`` then a safety ceiling.
 
     Raises
     ------
@@ -372,6 +374,7 @@ def plan_landings(  # noqa: PLR0913 -- solver API: the model's options are keywo
         time_limit_s=time_limit_s,
         seed=seed,
         workers=workers,
+        work_limit=work_limit,
     )
     chosen = tuple(ids[j] for j in res.chosen)
     demand = pd.DataFrame(

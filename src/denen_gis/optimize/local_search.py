@@ -9,15 +9,17 @@ cheaper site while every target still holds.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
+from denen_gis.optimize import effort
+
 __all__ = ["local_search_max_coverage", "local_search_min_cost"]
 
 
+@effort.measured("search")
 def local_search_max_coverage(
     matrix: sp.csr_matrix,
     weight: np.ndarray,
@@ -53,7 +55,8 @@ def local_search_max_coverage(
     covered
         Demands already covered (they add nothing); default none.
     time_limit_s
-        Wall-clock limit [s].
+        Limit on the model clock (:mod:`denen_gis.optimize.effort`): seconds,
+        or work units counted by the matrix entries each move touches.
     csc
         ``matrix`` as CSC, when the caller has it.
     accept
@@ -74,7 +77,7 @@ def local_search_max_coverage(
     >>> local_search_max_coverage(m, np.array([1.0, 5.0, 2.0]), np.ones(3), 1.0, np.array([0]))
     (array([1]), 5.0)
     """
-    started = time.perf_counter()
+    started = effort.now()
     csr = sp.csr_matrix(matrix)
     csc = sp.csc_matrix(matrix) if csc is None else csc
     costs = np.asarray(costs_myen, dtype=np.float64)
@@ -86,7 +89,7 @@ def local_search_max_coverage(
     fits_tol = 1e-12 * max(abs(budget), 1.0) + 1e-9
 
     def time_left() -> bool:
-        return time.perf_counter() - started < time_limit_s
+        return not effort.out_of_time(started, time_limit_s)
 
     while time_left():
         tol = 1e-12 * max(float(w[state.count > 0].sum()), 1.0)
@@ -131,6 +134,7 @@ class _CoverState:
         self.rescore()
 
     def rescore(self) -> None:
+        effort.charge_nnz(2 * self.csc.nnz)
         self.gain = np.asarray(self.csc.T @ (self.w * (self.count == 0))).ravel()
         self.loss = np.asarray(self.csc.T @ (self.w * (self.count == 1))).ravel()
 
@@ -157,6 +161,7 @@ class _CoverState:
             )
             delta += extra
         delta[a] = -np.inf
+        effort.charge_nnz(self.costs.size + (int(self.lengths[only].sum()) if only.size else 0))
         return delta
 
     def swap_sweep(
@@ -198,6 +203,7 @@ def _column_positions(compressed: sp.spmatrix, cols: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
 
 
+@effort.measured("search")
 def local_search_min_cost(
     matrix: sp.csr_matrix,
     target_weight: sp.spmatrix,
@@ -227,7 +233,8 @@ def local_search_min_cost(
     chosen
         A plan that meets every target (site indices).
     time_limit_s
-        Wall-clock limit [s].
+        Limit on the model clock (:mod:`denen_gis.optimize.effort`): seconds,
+        or work units counted by the matrix entries each step touches.
 
     Returns
     -------
@@ -242,7 +249,7 @@ def local_search_min_cost(
     ...                       np.array([1.0, 5.0, 2.0]), np.array([1]))
     array([0])
     """
-    started = time.perf_counter()
+    started = effort.now()
     csr = sp.csr_matrix(matrix)
     csc = sp.csc_matrix(matrix)
     a_f = csr.astype(np.float64)
@@ -261,6 +268,7 @@ def local_search_min_cost(
 
     def gains() -> sp.csr_matrix:
         # targets x sites: weight each site would add to each target
+        effort.charge_nnz(a_f.nnz + tw.nnz)
         return (tw @ sp.diags((count == 0).astype(np.float64)) @ a_f).tocsr()
 
     def toggle(j: int, on: bool) -> None:
@@ -276,13 +284,14 @@ def local_search_min_cost(
 
     gain = gains()
     improved = True
-    while improved and time.perf_counter() - started < time_limit_s:
+    while improved and not effort.out_of_time(started, time_limit_s):
         improved = False
         order = np.flatnonzero(is_chosen)
         order = order[np.argsort(-costs[order], kind="stable")]
         for a in order:
-            if time.perf_counter() - started >= time_limit_s:
+            if effort.out_of_time(started, time_limit_s):
                 break
+            effort.charge_nnz(n_sites)
             rows = csc.indices[csc.indptr[a] : csc.indptr[a + 1]]
             only = rows[count[rows] == 1]
             loss = (

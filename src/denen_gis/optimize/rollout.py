@@ -17,7 +17,6 @@ and the LP (PDLP) Lagrangian bound.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from denen_gis.errors import InfeasibleError, InputError
+from denen_gis.optimize import effort
 from denen_gis.optimize._lp import CoveringProblem, lp_bound
 from denen_gis.optimize._mip import solve_mip
 from denen_gis.optimize._validate import check_budget
@@ -71,6 +71,7 @@ def _spend_limits(
     return arr
 
 
+@effort.clocked
 def solve_rollout(  # noqa: PLR0913 -- solver API: the model's options are keyword-only parameters
     coverage: sp.spmatrix | np.ndarray,
     population: np.ndarray,
@@ -90,6 +91,7 @@ def solve_rollout(  # noqa: PLR0913 -- solver API: the model's options are keywo
     workers: int = 1,
     engine: str = "auto",
     rel_gap: float = 1e-4,
+    work_limit: float | None = None,
 ) -> SiteSelectionResult:
     """Plan which sites to build in which fiscal year.
 
@@ -110,7 +112,7 @@ def solve_rollout(  # noqa: PLR0913 -- solver API: the model's options are keywo
         Whether a year's unspent budget may be spent later.
     include
         Sites built in the first year (their cost counts against it).
-    exclude, time_limit_s, seed, workers, engine, rel_gap
+    exclude, time_limit_s, seed, workers, engine, rel_gap, work_limit
         As in :func:`~denen_gis.optimize.solve_max_coverage`.
 
     Returns
@@ -516,7 +518,7 @@ def _yearly_bounds(
     """
     n_s, n_d = matrix.shape[1], matrix.shape[0]
     bounds = []
-    started = time.perf_counter()
+    started = effort.now()
     cache: dict[float, float] = {}
     for t, cap in enumerate(cumulative):
         cap = float(cap)
@@ -524,7 +526,7 @@ def _yearly_bounds(
             bounds.append(cache[cap])
             continue
         ub = greedy_max_coverage(matrix, weight, costs, max(cap, 0.0), local_search=False).bound
-        left = time_limit_s - (time.perf_counter() - started)
+        left = time_limit_s - (effort.now() - started)
         if left > 0.2 and n_d:
             row = sp.csr_matrix(np.concatenate([-costs, np.zeros(n_d)])[None, :])
             prob = CoveringProblem(matrix, np.zeros(n_s), -weight, row, np.array([-max(cap, 0.0)]))

@@ -55,6 +55,7 @@ def select_sites(  # noqa: PLR0913 -- solver API: the model's options are keywor
     seed: int = 0,
     workers: int = 1,
     engine: str = "auto",
+    work_limit: float | None = None,
 ) -> SiteSelectionResult:
     """Choose candidate sites by id for one objective.
 
@@ -79,7 +80,7 @@ def select_sites(  # noqa: PLR0913 -- solver API: the model's options are keywor
         Coverage targets for ``"min-cost"``.
     include_ids, exclude_ids
         Ids of sites that must / must not be built.
-    rural_weight, fairness_on, time_limit_s, seed, workers, engine
+    rural_weight, fairness_on, time_limit_s, seed, workers, engine, work_limit
         Passed to the model.
 
     Examples
@@ -110,6 +111,7 @@ def select_sites(  # noqa: PLR0913 -- solver API: the model's options are keywor
         seed=seed,
         workers=workers,
         engine=engine,
+        work_limit=work_limit,
     )
     if objective in ("coverage", "fairness") and budget_myen is None:
         msg = f"budget_myen: objective={objective!r} needs a budget [million yen]"
