@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORCE",
     "MUNICIPALITY_HELP",
+    "WORK_LIMIT",
     "OutputClosed",
     "check_out",
     "check_out_file",
@@ -80,6 +81,15 @@ FORCE = typer.Option(
     "--force",
     help="Replace a non-empty output folder that denen-gis did not write "
     "(never one holding the scenario or an input).",
+)
+
+#: ``--work-limit`` of the commands that solve the 5G model.
+WORK_LIMIT = typer.Option(
+    None,
+    "--work-limit",
+    help="Stop the solvers on work units instead of seconds (about a second each on the "
+    "reference machine): the same units, seed and 1 worker give the same plan on any machine. "
+    "The time limit stays a safety ceiling.",
 )
 
 

@@ -103,8 +103,22 @@ def print_plan(p: Plan, *, title: str) -> None:
             f"{sa.cells:,}x{sa.sites:,} after reduction.",
             markup=False,
         )
+        print_work(f.details.get("work"))
         print_cost_context(p.summary.get("fiveg") or {}, p.summary.get("area_rule") or {})
         print_backtest(p.summary.get("backtest") or {})
+
+
+def print_work(work: Any) -> None:
+    """How much of its work limit the 5G solve used, and a warning when time stopped it."""
+    if not isinstance(work, dict):
+        return
+    console.print(f"Work limit: {work['used']:.2f} of {work['limit']:g} units used.", markup=False)
+    if work.get("stopped_by_time_limit"):
+        err_console.print(
+            "Warning: the time limit stopped the 5G solve before its work limit, so another "
+            "machine may give another plan; raise time_limit_s for a repeatable run.",
+            markup=False,
+        )
 
 
 def print_backtest(bt: dict) -> None:

@@ -10,6 +10,7 @@ import typer
 from denen_gis.cli._common import (
     FORCE,
     MUNICIPALITY_HELP,
+    WORK_LIMIT,
     check_out,
     err_console,
     print_json,
@@ -100,6 +101,7 @@ def optimize_5g(
         None, "--scenario", help="Start from a scenario TOML; options override it."
     ),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Solver time limit [s]."),
+    work_limit: float | None = WORK_LIMIT,
     seed: int | None = typer.Option(None, "--seed", help="Random seed (repeatable with 1 worker)."),
     workers: int | None = typer.Option(None, "--workers", help="Solver threads."),
     out: Path | None = typer.Option(None, "--out", help="Folder for the layers, tables and map."),
@@ -137,7 +139,12 @@ def optimize_5g(
                 "prefectures": [r for r in regions if r not in BLOCKS],
                 "municipalities": split_values(municipality),
             },
-            "scenario": {"time_limit_s": time_limit, "seed": seed, "workers": workers},
+            "scenario": {
+                "time_limit_s": time_limit,
+                "work_limit": work_limit,
+                "seed": seed,
+                "workers": workers,
+            },
             "datacenters": {"enabled": False},
             "landings": {"enabled": False},
         },
@@ -229,6 +236,7 @@ def rollout(
         help="Modelled 5G network to start from: fy2021, fy2022 or fy2023 (default fy2023).",
     ),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Solver time limit [s]."),
+    work_limit: float | None = WORK_LIMIT,
     seed: int | None = typer.Option(None, "--seed", help="Random seed."),
     workers: int | None = typer.Option(None, "--workers", help="Solver threads."),
     out: Path | None = typer.Option(None, "--out", help="Output folder."),
@@ -260,7 +268,12 @@ def rollout(
                 "prefectures": [r for r in regions if r not in BLOCKS],
                 "municipalities": split_values(municipality),
             },
-            "scenario": {"time_limit_s": time_limit, "seed": seed, "workers": workers},
+            "scenario": {
+                "time_limit_s": time_limit,
+                "work_limit": work_limit,
+                "seed": seed,
+                "workers": workers,
+            },
         },
     )
     check_out(out, force=force, scenarios=[s])

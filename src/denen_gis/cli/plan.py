@@ -13,6 +13,7 @@ from rich.table import Table
 from denen_gis.cli._common import (
     FORCE,
     MUNICIPALITY_HELP,
+    WORK_LIMIT,
     check_out,
     check_out_file,
     console,
@@ -52,6 +53,7 @@ def plan_cmd(
         help="Modelled 5G network to start from: fy2021, fy2022 or fy2023 "
         "(overrides the scenario's [fiveg] baseline).",
     ),
+    work_limit: float | None = WORK_LIMIT,
 ) -> None:
     """Run a scenario: coverage, 5G sites, data centres, landings, resilience; write outputs."""
     from dataclasses import replace
@@ -64,6 +66,8 @@ def plan_cmd(
     s = with_municipalities(s, municipality)
     if baseline is not None:
         s = replace(s, fiveg=replace(s.fiveg, baseline=f"fy{baseline_year(baseline)}"))
+    if work_limit is not None:
+        s = replace(s, run=replace(s.run, work_limit=work_limit))
     target = out if out is not None else _scenario_output(s)
     check_out(target, force=force, scenarios=[s])
     with progress_bar(quiet=quiet or json_out) as bar:
@@ -248,6 +252,7 @@ def sweep_cmd(
         None, "--dask", help="Run on Dask: 'local' or a scheduler address (needs [dask])."
     ),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Time limit per solve [s]."),
+    work_limit: float | None = WORK_LIMIT,
     out: Path = typer.Option(Path("maps/sweep"), "--out", help="Output folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -273,6 +278,8 @@ def sweep_cmd(
     s = with_municipalities(s, municipality)
     if time_limit is not None:
         s = replace(s, run=replace(s.run, time_limit_s=time_limit))
+    if work_limit is not None:
+        s = replace(s, run=replace(s.run, work_limit=work_limit))
     check_out(out, force=force, scenarios=[s])
     if targets is not None:
         _sweep_targets(s, target_list, floor, parallel, scheduler, out, json_out, quiet, force)

@@ -8,6 +8,7 @@ See ``docs/optimization.md`` for the formulations and the engine choice.
 
 from __future__ import annotations
 
+from denen_gis.optimize import effort
 from denen_gis.optimize.coverage_models import solve_max_coverage, solve_min_cost
 from denen_gis.optimize.datacenters import (
     DatacenterPlan,
@@ -41,6 +42,7 @@ __all__ = [
     "SitingResult",
     "Targets",
     "dominated_sites",
+    "effort",
     "greedy_max_coverage",
     "greedy_min_cost",
     "local_search_max_coverage",
