@@ -289,3 +289,31 @@ def test_full_plan_writes_the_infrastructure_outputs(tottori_full, tmp_path):
     assert {"datacenters", "cables", "landings"} <= layers
     chosen = tottori_full.infrastructure["landings"]
     assert chosen["chosen"].sum() == 4
+
+
+def test_work_limit_reaches_every_solver(monkeypatch):
+    from denen_gis.infrastructure import steps
+
+    seen: dict[str, object] = {}
+
+    def spy(name, real):
+        def wrapper(*args, **kwargs):
+            seen[name] = kwargs.get("work_limit")
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(steps, "plan_datacenters", spy("dc", steps.plan_datacenters))
+    monkeypatch.setattr(steps, "plan_landings", spy("landings", steps.plan_landings))
+    s = scenario_from_dict(
+        {
+            "scenario": {"name": "Tottori work", "time_limit_s": 60, "work_limit": 0.5},
+            "region": {"prefectures": ["Tottori"]},
+            "fiveg": {"objective": "coverage", "budget_myen": 300},
+            "datacenters": {"k": 9},
+            "landings": {"count": 4},
+        }
+    )
+    p = plan(s)
+    assert seen == {"dc": 0.5, "landings": 0.5}
+    assert p.fiveg.details["work"]["limit"] == 0.5

@@ -431,3 +431,42 @@ def test_map_infrastructure_writes_an_offline_page(tmp_path, capsys):
     html = out.read_text(encoding="utf-8")
     assert "SOJ-AKITA" in html and "F-TOMAKOMAI" in html
     assert [u for u in fetched_urls(html) if u.startswith("http")] == []
+
+
+# --- work limit -------------------------------------------------------------------------
+
+
+def test_work_limit_is_echoed_reported_and_printed(tmp_path, capsys):
+    scenario = write_scenario(tmp_path)
+    out_dir = tmp_path / "worked"
+    code = main(["plan", str(scenario), "--out", str(out_dir), "--no-maps", "--work-limit", "0.5"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    p = json.loads((out_dir / "plan.json").read_text(encoding="utf-8"))
+    assert p["scenario"]["scenario"]["work_limit"] == 0.5
+    work = p["fiveg"]["details"]["work"]
+    assert work["limit"] == 0.5 and 0 < work["used"] <= 0.5 + 1e-9
+    assert work["stopped_by_time_limit"] is False
+    assert f"Work limit: {work['used']:.2f} of 0.5 units used." in out
+    assert "Warning" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "key"),
+    [
+        (["--work-limit", "-1"], "scenario.work_limit"),
+        (["--work-limit", "nan"], "scenario.work_limit"),
+        ([], "scenario.work_limit"),  # from the file: work_limit = 0
+    ],
+)
+def test_bad_work_limit_exits_2_in_one_line(tmp_path, capsys, argv, key):
+    scenario = write_scenario(tmp_path)
+    if not argv:
+        text = scenario.read_text(encoding="utf-8")
+        scenario.write_text(text.replace("time_limit_s = 30", "work_limit = 0"), encoding="utf-8")
+    code = main(["plan", str(scenario), "--out", str(tmp_path / "never"), *argv])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert key in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "never").exists()
