@@ -93,6 +93,32 @@ def test_landings_json(capsys):
     assert out["capacity"]["tokyo_area_share"] == pytest.approx(0.6)
 
 
+@pytest.mark.parametrize("command", ["datacenters", "landings"])
+@pytest.mark.parametrize("value", ["-1", "nan", "0"])
+def test_bad_work_limit_is_one_line(capsys, command, value):
+    assert main(["optimize", command, f"--work-limit={value}"]) == 2
+    err = capsys.readouterr().err
+    assert "--work-limit" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "solver"), [("datacenters", "plan_datacenters"), ("landings", "plan_landings")]
+)
+def test_work_limit_reaches_cp_sat(monkeypatch, capsys, command, solver):
+    from denen_gis.infrastructure import steps
+
+    real, seen = getattr(steps, solver), {}
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(steps, solver, spy)
+    argv = ["optimize", command, "--json", "--work-limit", "0.5", "--workers", "1"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert seen["work_limit"] == 0.5 and seen["workers"] == 1
+
+
 def test_resilience_json_and_table(tmp_path, capsys):
     assert main(["resilience", "--json", "--out", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -8,6 +8,7 @@ file, then moved into place).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -43,6 +44,13 @@ def _check_counts(*, k: int, max_per_block: int | None, min_separation_km: float
         raise InputError(msg)
     if min_separation_km is not None and not 0 <= min_separation_km < 5000:
         msg = f"--min-separation-km must be between 0 and 5000 km, got {min_separation_km}"
+        raise InputError(msg)
+
+
+def _check_work_limit(work_limit: float | None) -> None:
+    """Refuse a work limit that is not a finite number > 0 (exit 2, before any loading)."""
+    if work_limit is not None and not (math.isfinite(work_limit) and work_limit > 0):
+        msg = f"--work-limit must be a finite number of work units > 0, got {work_limit:g}"
         raise InputError(msg)
 
 
@@ -87,6 +95,12 @@ def datacenters_cmd(
     time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit [s]."),
     seed: int = typer.Option(0, "--seed", help="Solver random seed."),
     workers: int = typer.Option(2, "--workers", help="Solver worker threads."),
+    work_limit: float | None = typer.Option(
+        None,
+        "--work-limit",
+        help="CP-SAT's deterministic time instead of seconds: with --workers 1 the same value "
+        "gives the same answer on any machine (--time-limit stays a safety ceiling).",
+    ),
     latency_only: bool = typer.Option(
         False,
         "--latency-only",
@@ -104,6 +118,7 @@ def datacenters_cmd(
         msg = f"--objective must be median or center, got {objective!r}"
         raise InputError(msg)
     _check_counts(k=k, max_per_block=max_per_block, min_separation_km=min_separation_km)
+    _check_work_limit(work_limit)
     check_out(out, force=force)
     options = DatacenterOptions(
         k=k,
@@ -120,7 +135,7 @@ def datacenters_cmd(
         **({"criteria": None, "hazard_rule": False} if latency_only else {}),
     )
     siting = datacenter_study(
-        options, SolverLimits(time_limit, seed, workers), include_planned=sea_of_japan
+        options, SolverLimits(time_limit, seed, workers, work_limit), include_planned=sea_of_japan
     )
     if out is not None:
         chosen = siting.chosen_sites
@@ -158,6 +173,12 @@ def landings_cmd(
     time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit [s]."),
     seed: int = typer.Option(0, "--seed", help="Solver random seed."),
     workers: int = typer.Option(2, "--workers", help="Solver worker threads."),
+    work_limit: float | None = typer.Option(
+        None,
+        "--work-limit",
+        help="CP-SAT's deterministic time instead of seconds: with --workers 1 the same value "
+        "gives the same answer on any machine (--time-limit stays a safety ceiling).",
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write GeoPackage/CSV/JSON here."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     force: bool = FORCE,
@@ -175,6 +196,7 @@ def landings_cmd(
         if not 0 <= value < 1e9:  # also refuses inf and nan
             msg = f"{name} must be a finite amount >= 0 and below 1e9, got {value}"
             raise InputError(msg)
+    _check_work_limit(work_limit)
     check_out(out, force=force)
     options = LandingOptions(
         count=count or None,
@@ -183,7 +205,7 @@ def landings_cmd(
         cost_per_landing_myen=cost_per_landing_myen,
         backhaul_myen_per_mperson_km=backhaul_myen,
     )
-    study = landing_study(options, SolverLimits(time_limit, seed, workers))
+    study = landing_study(options, SolverLimits(time_limit, seed, workers, work_limit))
     choice = study.choice
     candidates = choice.plan.candidates
     if out is not None:
