@@ -115,3 +115,19 @@ def test_toml_cannot_execute_code(tmp_path):
 def test_dict_api_rejects_wrong_section_type():
     with pytest.raises(InputError, match="must be a table"):
         scenario_from_dict({"fiveg": 3})
+
+
+def test_default_run_is_the_fy2030_scenario_file():
+    from pathlib import Path
+
+    from denen_gis.scenario import fy2030_scenario, load_scenario
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "fy2030_national.toml"
+    from_file = load_scenario(path).to_dict()
+    built_in = fy2030_scenario().to_dict()
+    for d in (from_file, built_in):
+        d["scenario"].pop("output")
+        d.pop("source")
+        d.pop("base_dir")
+    assert from_file == built_in
+    assert built_in["scenario"]["work_limit"] == 60.0
