@@ -26,7 +26,12 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     """Run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: FY2025)")
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        help="scenario TOML (default: the FY2030 run of denen-gis plan)",
+    )
     parser.add_argument("--out", default=None, help="output folder (default: a temporary one)")
     args = parser.parse_args()
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp()) / "plan"
@@ -40,7 +45,7 @@ def main() -> None:
     plan = json.loads((out / "plan.json").read_text())
     record = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "scenario": args.scenario or "default (FY2025)",
+        "scenario": args.scenario or "default (FY2030, work limit 60)",
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "wall_s": round(wall, 1),
