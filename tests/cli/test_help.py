@@ -76,12 +76,24 @@ def test_help_exits_0_and_lists_every_option(path, capsys):
             assert name in out
 
 
-def test_group_without_a_command_shows_its_help(capsys):
+def test_group_without_a_command_names_its_commands_in_one_line(capsys):
     code = main(["optimize"])
     out, err = capsys.readouterr()
-    # typer's no_args_is_help prints the help and exits with click's usage code
-    assert code in (0, 2)
-    assert "5g" in out + err and "datacenters" in out + err
+    # a usage error like any other (tests/cli/test_terminal.py covers every group)
+    assert code == 2
+    assert out == ""
+    assert err.strip() == (
+        "denen-gis: error: missing command; one of: 5g, datacenters, landings "
+        "(see denen-gis optimize --help)"
+    )
+
+
+def test_denen_gis_alone_shows_the_help(capsys):
+    code = main([])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert err == ""
+    assert out.startswith("Usage: denen-gis [OPTIONS] COMMAND")
 
 
 def test_version(capsys):

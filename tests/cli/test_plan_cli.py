@@ -52,6 +52,10 @@ enabled = false
 """
 
 
+#: The test scenario's name: rich markup and an emoji code, to be printed literally.
+NAME = "Tottori test [red]x[/red] :smile: [/]"
+
+
 def write_scenario(
     folder: Path,
     filename: str = "tottori.toml",
@@ -101,7 +105,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def scenario(workdir: Path) -> Path:
-    return write_scenario(workdir)
+    return write_scenario(workdir, name=NAME)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +125,7 @@ def test_plan_json_on_stdout_matches_the_written_plan(json_run):
     written = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert printed == written
     assert printed["region"] == ["31"]
-    assert printed["scenario"]["scenario"]["name"] == "Tottori test"
+    assert printed["scenario"]["scenario"]["name"] == NAME
     h = printed["headline"]
     assert 0 < h["cost_myen"] <= 200
     assert h["new_sites"] == len(printed["fiveg"]["chosen_site_ids"]) > 0
@@ -164,6 +168,7 @@ def test_plan_tables_on_stdout(workdir, scenario, capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Tottori" in out and "鳥取県" in out
+    assert f"{NAME}: 5G coverage by prefecture" in " ".join(out.split())  # literal, no markup
     assert "Coverage" in out and "new sites" in out
     # the engine that proved the answer: on the census grid the LP bound closes
     # the greedy start for Tottori, so the report may name the greedy
@@ -320,7 +325,9 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path, capsys, monkeypatch):
 
 @pytest.fixture(scope="module")
 def compare_run(workdir: Path, scenario: Path) -> tuple[int, str, str, Path]:
-    b = write_scenario(workdir, "tottori_b.toml", name="Tottori B", fiveg="budget_myen = 300")
+    b = write_scenario(
+        workdir, "tottori_b.toml", name="Tottori B [bold]:smile:[/]", fiveg="budget_myen = 300"
+    )
     out = workdir / "compare"
     code, stdout, stderr = run(["compare", str(scenario), str(b), "--out", str(out), "--quiet"])
     return code, stdout, stderr, out
@@ -348,7 +355,7 @@ def test_compare_writes_map_and_tables(compare_run):
     assert heads.loc["cost [million yen]", "b"] <= 300
     by_pref = pd.read_csv(out / "comparison_by_prefecture.csv", dtype={"pref_code": str})
     assert by_pref["pref_code"].tolist() == ["all", "31"]
-    assert "Tottori B" in stdout
+    assert f"A = {NAME} B = Tottori B [bold]:smile:[/]" in " ".join(stdout.split())
 
 
 def test_compare_table_keeps_units(compare_run):

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import typer
 
 from denen_gis import __version__
-from denen_gis.cli._common import OutputClosed, err_console
+from denen_gis.cli._common import OutputClosed, err_console, print_text
 from denen_gis.cli._groups import optimize_app
 from denen_gis.errors import DenenError, InfeasibleError
 
@@ -35,7 +35,7 @@ app = typer.Typer(
         "Plan Japan's regional digital infrastructure: 5G coverage, data centres and the "
         "Sea of Japan cable, on the embedded national dataset or your own files."
     ),
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -47,12 +47,13 @@ _COMMAND_MODULES = ("data", "coverage", "fiveg", "infra", "plan", "explore")
 
 def _version(value: bool) -> None:
     if value:
-        print(f"denen-gis {__version__}")
+        print_text(f"denen-gis {__version__}")
         raise typer.Exit()
 
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -62,6 +63,9 @@ def _root(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:  # `denen-gis` alone
+        print_text(ctx.get_help())
+        raise typer.Exit
 
 
 for _name in _COMMAND_MODULES:
@@ -70,13 +74,13 @@ app.add_typer(optimize_app, name="optimize")
 
 
 def _show_infeasible(exc: InfeasibleError) -> None:
-    err_console.print(f"denen-gis: target cannot be met: {exc}", markup=False)
+    err_console.print(f"denen-gis: target cannot be met: {exc}")
     table = exc.shortfall
     if table is not None:
         try:
-            err_console.print(table.to_string(), markup=False)
+            err_console.print(table.to_string())
         except AttributeError:
-            err_console.print(str(table), markup=False)
+            err_console.print(str(table))
 
 
 def _invoke(args: list[str]) -> object:
@@ -118,7 +122,7 @@ def _stopped(exc: BaseException) -> int:
     stop_writes()
     remove_temporaries()
     with contextlib.suppress(OSError):
-        err_console.print(f"denen-gis: {message}", markup=False)
+        err_console.print(f"denen-gis: {message}")
         sys.stderr.flush()
     return code
 
@@ -161,7 +165,7 @@ def _is(exc: BaseException, name: str) -> bool:
 
 
 def _interrupted() -> int:
-    err_console.print("denen-gis: interrupted", markup=False)
+    err_console.print("denen-gis: interrupted")
     return 130
 
 
@@ -178,7 +182,7 @@ def _error(message: str) -> int:
     line = _NUMPY_REPR.sub(r"\1", " ".join(message.split()))
     line = line.replace("np.True_", "True").replace("np.False_", "False")
     with contextlib.suppress(OSError):
-        err_console.print(f"denen-gis: error: {line}", markup=False, soft_wrap=True)
+        err_console.print(f"denen-gis: error: {line}", soft_wrap=True)
     return 2
 
 
@@ -219,7 +223,6 @@ def _other_error(exc: Exception) -> int:
     traceback.print_exc()
     err_console.print(
         "denen-gis: internal error (a bug): please report it with the traceback above",
-        markup=False,
     )
     return 1
 
@@ -242,6 +245,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputClosed:
         _quiet_stdout()
         return 0
+    except SystemExit as exc:
+        # click prints help and usage text itself; on a closed pipe it exits with 1
+        if isinstance(exc.__context__, BrokenPipeError):
+            _quiet_stdout()
+            return 0
+        raise
     except OSError as exc:
         return _os_error(exc)
     except RecursionError:

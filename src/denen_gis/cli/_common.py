@@ -25,6 +25,8 @@ __all__ = [
     "console",
     "err_console",
     "print_json",
+    "print_text",
+    "require_command",
     "split_values",
     "to_jsonable",
     "with_municipalities",
@@ -52,19 +54,50 @@ MUNICIPALITY_HELP = (
     "a designated city such as 札幌市 selects its wards); repeat or comma-separate."
 )
 
+# Both consoles are literal by construction: user text (a scenario name, a file
+# name, a site id) is printed as it is, never read as rich markup (``[bold]``,
+# ``[/]``), emoji codes (``:smile:``) or highlighted. Style, where wanted, is
+# given as rich Style/Text objects, never as markup in a string.
+
 #: Normal output (tables, summaries).
-console = _Console(highlight=False)
+console = _Console(markup=False, emoji=False, highlight=False)
 #: Errors and progress, so that ``--json`` output on stdout stays clean.
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
 
-def print_json(value: Any) -> None:
-    """Print a value as JSON on stdout (no colour, no wrapping)."""
-    text = json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)
+def print_text(text: str) -> None:
+    """Print plain text and a newline on stdout, flushed at once.
+
+    A reader that went away (``| head``) raises :class:`OutputClosed`, which
+    ends the run quietly with exit 0; any other write error (a full disk) is
+    an OSError that the CLI reports in one line with exit 2.
+    """
     try:
         print(text, flush=True)
     except BrokenPipeError:
         raise OutputClosed from None
+
+
+def print_json(value: Any) -> None:
+    """Print a value as JSON on stdout (no colour, no wrapping)."""
+    print_text(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+
+
+def require_command(ctx: typer.Context) -> None:
+    """Callback of a command group: called without its sub-command, a one-line usage error.
+
+    ``denen-gis optimize`` prints ``denen-gis: error: missing command; one of:
+    5g, datacenters, landings (see denen-gis optimize --help)`` with exit 2.
+    """
+    if ctx.invoked_subcommand is not None or ctx.resilient_parsing:
+        return
+    group = ctx.command
+    names = [
+        name
+        for name in group.list_commands(ctx)  # type: ignore[attr-defined]
+        if not getattr(group.get_command(ctx, name), "hidden", False)  # type: ignore[attr-defined]
+    ]
+    ctx.fail(f"missing command; one of: {', '.join(names)}")
 
 
 def split_values(values: list[str] | None) -> list[str]:

@@ -50,7 +50,7 @@ def write_files(
     with atomic_directory(out, force=force) as tmp:
         for name, write in files.items():
             _atomic(Path(tmp) / name, write)
-    err_console.print(f"wrote {out}/{shown or ', '.join(files)}", markup=False)
+    err_console.print(f"wrote {out}/{shown or ', '.join(files)}")
 
 
 def csv_file(frame: pd.DataFrame) -> Writer:
@@ -148,7 +148,7 @@ def print_siting(siting: DatacenterSiting, *, title: str) -> None:
     if "reasons" in siting.chosen_sites.columns:
         console.print("Why each site (funded sites are fixed and explained the same way):")
         for row in siting.chosen_sites.itertuples(index=False):
-            console.print(f"- {row.site_id} ({row.status}): {row.reasons}", markup=False)
+            console.print(f"- {row.site_id} ({row.status}): {row.reasons}")
     console.print(
         _rtt_table(
             "RTT to the nearest DC (population-weighted)",
@@ -237,7 +237,7 @@ def print_resilience(study: ResilienceStudy, *, top: int) -> None:
     console.print(_capacity_table(study.capacity))
     _print_hazards(study)
     for line in study.relief_from_cable_and_dcs or ["no single cut cuts off fewer people"]:
-        console.print(f"- {line}", markup=False)
+        console.print(f"- {line}")
 
 
 def _print_hazards(study: ResilienceStudy) -> None:
@@ -277,26 +277,22 @@ def _print_hazards(study: ResilienceStudy) -> None:
     console.print(
         "detour: population-weighted RTT increase to the nearest DC over the people "
         "connected before and after; the people cut off are in the columns before it.",
-        markup=False,
     )
     for case, u in study.latency.items():
         console.print(
             f"user round trip, {case}: {u.user_ms:.2f} ms = 5G radio {u.radio_ms:.1f} ms "
             f"(ITU-R M.2410 target) + backbone via the core exchange {u.via_exchange_ms:.2f} ms "
             f"(backbone only, nearest DC directly: {u.backbone_only_ms:.2f} ms)",
-            markup=False,
         )
     if study.n2 is None:
         return
     n2 = study.n2
     console.print(
         f"N-2: {n2.pairs:,} pairs of {n2.elements} elements in {n2.seconds:.1f} s; worst:",
-        markup=False,
     )
     for w in n2.worst[:5]:
         console.print(
             f"- {' + '.join(w['elements'])}: {w['people_cut_off']:,} people cut off "
             f"(core {w['isolated_from_core']:,}, intl {w['isolated_from_international']:,}, "
             f"DCs {w['isolated_from_datacenters']:,})",
-            markup=False,
         )

@@ -25,7 +25,7 @@ def progress_bar(*, quiet: bool) -> Iterator[Any]:
         yield None
         return
     with Progress(
-        TextColumn("{task.description:<28}"),
+        TextColumn("{task.description:<28}", markup=False),
         BarColumn(),
         TimeElapsedColumn(),
         console=err_console,
@@ -90,7 +90,6 @@ def print_plan(p: Plan, *, title: str) -> None:
         f"{h.rural_pct_after:.1f}%; urban-rural gap {h.urban_rural_gap_before_pp:.1f} -> "
         f"{h.urban_rural_gap_after_pp:.1f} points; lowest prefecture "
         f"{_pref_name(p, h.lowest_pref_after)} at {h.lowest_pref_after_pct:.1f}%.",
-        markup=False,
     )
     f = p.fiveg
     if f is not None:
@@ -101,7 +100,6 @@ def print_plan(p: Plan, *, title: str) -> None:
             f"({f.objective_name}), bound {_bound(f.best_bound)}, gap {gap}, "
             f"{f.wall_time_s:.1f} s; model {sb.cells:,}x{sb.sites:,} -> "
             f"{sa.cells:,}x{sa.sites:,} after reduction.",
-            markup=False,
         )
         print_work(f.details.get("work"))
         print_cost_context(p.summary.get("fiveg") or {}, p.summary.get("area_rule") or {})
@@ -112,12 +110,11 @@ def print_work(work: Any) -> None:
     """How much of its work limit the 5G solve used, and a warning when time stopped it."""
     if not isinstance(work, dict):
         return
-    console.print(f"Work limit: {work['used']:.2f} of {work['limit']:g} units used.", markup=False)
+    console.print(f"Work limit: {work['used']:.2f} of {work['limit']:g} units used.")
     if work.get("stopped_by_time_limit"):
         err_console.print(
             "Warning: the time limit stopped the 5G solve before its work limit, so another "
             "machine may give another plan; raise time_limit_s for a repeatable run.",
-            markup=False,
         )
 
 
@@ -131,7 +128,6 @@ def print_backtest(bt: dict) -> None:
         f"years: correlation {bt['corr']:.3f}, MAE {bt['mae_pp']:.2f} pp; after-plan "
         f"coverage against MIC's {bt['against']} figures ({bt['level_prefectures']} "
         f"prefectures): MAE {bt['level_mae_pp']:.2f} pp.",
-        markup=False,
     )
 
 
@@ -150,12 +146,10 @@ def print_cost_context(fiveg: dict, area_rule: dict) -> None:
             f"{fiveg['cost_over_subsidy_budget']:.1f}x the FY2025 national subsidy budget of "
             f"{fiveg['subsidy_budget_fy2025_myen']:,.0f} M yen; a 1/2-2/3 grant would be "
             f"{total / 2:,.0f}-{total * 2 / 3:,.0f} M yen of subsidy.",
-            markup=False,
         )
     if area_rule:
         console.print(
             f"Area rule: {area_rule['exact_pct']:.2f}% exact (union of discs) vs "
             f"{area_rule['per_site_pct']:.2f}% in the optimizer's per-site form "
             f"(+{area_rule['people_added_by_exact_rule']:,.0f} people).",
-            markup=False,
         )

@@ -146,7 +146,7 @@ def coverage(
         f"{len(result.cells):,} cells x {len(result.site_ids):,} stations in "
         f"{seconds:.1f} s."
     )
-    console.print(_lowest_municipalities(by_muni), markup=False)
+    console.print(_lowest_municipalities(by_muni))
 
 
 def _lowest_municipalities(by_muni: pd.DataFrame) -> str:
@@ -222,7 +222,7 @@ def _write(
             Path(tmp) / "coverage_summary.json",
             json.dumps(to_jsonable(summary), ensure_ascii=False, indent=2),
         )
-    err_console.print(f"wrote {out}/coverage_cells.gpkg and coverage_summary.json", markup=False)
+    err_console.print(f"wrote {out}/coverage_cells.gpkg and coverage_summary.json")
 
 
 def _name(prefs: pd.DataFrame, code: str | None) -> str:

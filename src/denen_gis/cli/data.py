@@ -7,12 +7,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from denen_gis.cli._common import console, print_json
+from denen_gis.cli._common import console, print_json, print_text, require_command
 
 __all__ = ["register"]
 
 data_app = typer.Typer(
-    help="Inspect the embedded Japan dataset and import official files.", no_args_is_help=True
+    help="Inspect the embedded Japan dataset and import official files.",
+    callback=require_command,
+    invoke_without_command=True,
 )
 
 
@@ -54,7 +56,7 @@ def info(
                 + f"{row.population:,}".rjust(11)
                 + f"{100 * row.urban_share:.1f}".rjust(9)
             )
-        print("\n".join(lines))
+        print_text("\n".join(lines))
         return
     from denen_gis.io.baselines import calibration_errors
     from denen_gis.io.japan import load_fiveg_calibration
@@ -118,7 +120,8 @@ def info(
 
 import_app = typer.Typer(
     help="Import official files (e-Stat mesh census, N03 boundaries, TeleGeography cables).",
-    no_args_is_help=True,
+    callback=require_command,
+    invoke_without_command=True,
 )
 data_app.add_typer(import_app, name="import")
 
@@ -141,7 +144,6 @@ def import_estat(
     console.print(
         f"{out}: {len(grid):,} cells, population {int(grid['population'].sum()):,}, "
         f"{float(grid['area_km2'].sum()):,.1f} km² (from {len(files)} file(s))",
-        markup=False,
         soft_wrap=True,
     )
 
@@ -162,7 +164,6 @@ def import_n03(
     console.print(
         f"{out}: {len(regions):,} municipalities in {regions['pref_code'].nunique()} "
         f"prefecture(s), {float(regions['area_km2'].sum()):,.1f} km²",
-        markup=False,
         soft_wrap=True,
     )
 
@@ -220,7 +221,6 @@ def import_cables(
     console.print(
         f"{out}: {len(cable_layer):,} cables, {float(cable_layer['length_km'].sum()):,.0f} km; "
         f"{len(landing_layer):,} landing points",
-        markup=False,
         soft_wrap=True,
     )
 

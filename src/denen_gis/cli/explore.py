@@ -40,7 +40,6 @@ def explore_cmd(
     console.print(
         f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {len(data.site_ids):,} candidate "
         f"sites, the optimizer's plan has {len(data.plan_site_ids):,}",
-        markup=False,
         soft_wrap=True,
     )
 

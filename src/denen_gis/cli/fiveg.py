@@ -157,7 +157,7 @@ def optimize_5g(
         from denen_gis.outputs import write_plan
 
         write_plan(result, out, force=force)
-        err_console.print(f"wrote {out}", markup=False)
+        err_console.print(f"wrote {out}")
     if json_out:
         print_json(result.summary)
     else:
@@ -289,7 +289,7 @@ def rollout(
         from denen_gis.outputs import write_plan
 
         write_plan(result, out, force=force)
-        err_console.print(f"wrote {out}", markup=False)
+        err_console.print(f"wrote {out}")
     if json_out:
         print_json(result.summary)
         return

@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from denen_gis.cli._common import (
@@ -19,6 +18,7 @@ from denen_gis.cli._common import (
     console,
     err_console,
     print_json,
+    require_command,
     with_municipalities,
 )
 from denen_gis.cli._run import print_plan, progress_bar
@@ -108,11 +108,10 @@ def _print_infrastructure(summary: dict) -> None:
             f"{b['urban_rtt_ms']:.2f}, rural {b['rural_rtt_ms']:.2f}); Tokyo-area capacity "
             f"{100 * dc['capacity_before']['tokyo_area_share']:.1f}% -> "
             f"{100 * dc['capacity_after']['tokyo_area_share']:.1f}%.",
-            markup=False,
         )
     ld = summary.get("landings")
     if ld:
-        console.print(f"Sea of Japan cable landings: {', '.join(ld['chosen'])}.", markup=False)
+        console.print(f"Sea of Japan cable landings: {', '.join(ld['chosen'])}.")
     res = summary.get("resilience")
     if res:
         w0, w1 = res["today"]["worst_cut"], res["with_plan"]["worst_cut"]
@@ -120,10 +119,9 @@ def _print_infrastructure(summary: dict) -> None:
             f"Worst single cut today: {w0['kind']} {w0['id']} ({w0['population_cut_off']:,.0f} "
             f"people cut off, {w0['rtt_increase_ms']:+.3f} ms); with the plan: {w1['kind']} "
             f"{w1['id']} ({w1['population_cut_off']:,.0f}, {w1['rtt_increase_ms']:+.3f} ms).",
-            markup=False,
         )
         for line in res.get("relief") or []:
-            console.print(f"- {line}", markup=False)
+            console.print(f"- {line}")
 
 
 def compare_cmd(
@@ -172,12 +170,11 @@ def compare_cmd(
     for col in ("figure", "A", "B", "B - A"):
         table.add_column(col, justify="left" if col == "figure" else "right")
     for r in heads.itertuples():
-        table.add_row(escape(r.figure), f"{r.a:,.2f}", f"{r.b:,.2f}", f"{r.difference:+,.2f}")
+        table.add_row(r.figure, f"{r.a:,.2f}", f"{r.b:,.2f}", f"{r.difference:+,.2f}")
     console.print(table)
     console.print(
         f"Side-by-side map and tables in {out}/ (comparison_map.html, "
         "comparison_*.csv, a/ and b/).",
-        markup=False,
     )
 
 
@@ -320,7 +317,7 @@ def sweep_cmd(
             "yes" if r.pareto else "",
         )
     console.print(t)
-    err_console.print(f"wrote {out}/sweep.csv and budget_curve.png", markup=False)
+    err_console.print(f"wrote {out}/sweep.csv and budget_curve.png")
 
 
 def _sweep_targets(
@@ -393,9 +390,7 @@ def _sweep_targets(
             r.status,
         )
     console.print(t)
-    err_console.print(
-        f"wrote {out}/target_sweep.csv, target_sweep.json and cost_curve.png", markup=False
-    )
+    err_console.print(f"wrote {out}/target_sweep.csv, target_sweep.json and cost_curve.png")
 
 
 def _yen(value: float) -> str:
@@ -403,7 +398,9 @@ def _yen(value: float) -> str:
 
 
 map_app = typer.Typer(
-    help="Draw today's maps (no solving): coverage or infrastructure.", no_args_is_help=True
+    help="Draw today's maps (no solving): coverage or infrastructure.",
+    callback=require_command,
+    invoke_without_command=True,
 )
 
 
@@ -445,7 +442,7 @@ def map_coverage(
         ),
     )
     path = save_map(m, out)
-    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @map_app.command("infrastructure")
@@ -474,7 +471,7 @@ def map_infrastructure(
     result = plan(s)
 
     path = save_map(plan_infrastructure_map(result), out)
-    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 def register(app: typer.Typer) -> None:
