@@ -187,3 +187,10 @@ def test_denen_gis_alone_shows_the_help(capsys):
     assert err == ""
     assert out.startswith("Usage: denen-gis ")
     assert "optimize" in out and "--version" in out
+
+
+def test_docs_state_the_terminal_contract():
+    doc = " ".join((ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split())
+    assert "Text is printed literally" in doc
+    assert "missing command; one of: 5g, datacenters, landings" in doc
+    assert "data info --municipalities | head -1" in doc
