@@ -9,7 +9,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "denen_gis"
 # What each part may import from the package (besides itself and the low-level modules).
-LOW = {"_json", "errors", "geodesy", "mesh", "schema", "urban"}
+LOW = {"_json", "errors", "geodesy", "mesh", "paths", "schema", "urban"}
 ALLOWED = {
     "io": LOW,
     "layers": LOW | {"io"},

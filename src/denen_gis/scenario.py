@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from denen_gis.errors import InputError
+from denen_gis.paths import refuse_special_file
 from denen_gis.scenario_checks import (
     BLOCKS,
     MAX_COUNT,
@@ -240,6 +241,8 @@ class Scenario:
         paths: dict[str, Path | None] = {}
         for f in fields(InputFiles):
             path = self.resolve(getattr(self.inputs, f.name))
+            if path is not None:
+                refuse_special_file(path, key=f"{self.source}: inputs.{f.name}: ")
             if path is not None and not path.exists():
                 msg = f"{self.source}: inputs.{f.name}: {path}: file not found; check the path"
                 raise InputError(msg)
@@ -442,6 +445,7 @@ def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], str]:
         Missing or unreadable file, not UTF-8, or a TOML syntax error (with its line).
     """
     p = Path(path)
+    refuse_special_file(p)
     try:
         # utf-8-sig: a byte-order mark (Windows Notepad) is dropped, not a syntax error.
         text = p.read_text(encoding="utf-8-sig")

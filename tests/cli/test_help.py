@@ -51,6 +51,10 @@ def _walk(command: Any, path: tuple[str, ...] = ()) -> dict[str, Any]:
 COMMANDS = _walk(typer.main.get_command(app))
 
 
+def _has_force(command: Any) -> bool:
+    return any("--force" in getattr(p, "opts", ()) for p in getattr(command, "params", ()))
+
+
 def test_every_expected_command_is_registered():
     missing = EXPECTED_COMMANDS - set(COMMANDS)
     assert not missing, f"commands missing: {sorted(missing)}"
@@ -117,3 +121,11 @@ def test_unknown_option_is_a_usage_error(capsys):
     _, err = capsys.readouterr()
     assert code == 2
     assert "--no-such-option" in err
+
+
+@pytest.mark.parametrize("path", sorted(p for p, c in COMMANDS.items() if _has_force(c)))
+def test_force_help_names_what_out_is(path):
+    """A map's --out is a file and the other commands' a folder; --force says which it replaces."""
+    (force,) = [p for p in COMMANDS[path].params if "--force" in p.opts]
+    wanted = "file" if path.startswith(("map ", "explore")) else "folder"
+    assert wanted in force.help, f"{path} --force: {force.help}"

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORCE",
+    "FORCE_FILE",
     "MUNICIPALITY_HELP",
     "WORK_LIMIT",
     "OutputClosed",
@@ -114,6 +115,13 @@ FORCE = typer.Option(
     "--force",
     help="Replace a non-empty output folder that denen-gis did not write "
     "(never one holding the scenario or an input).",
+)
+
+#: ``--force`` of the commands whose ``--out`` is one file (the maps).
+FORCE_FILE = typer.Option(
+    False,
+    "--force",
+    help="Replace an existing --out file that denen-gis did not write (never an input).",
 )
 
 #: ``--work-limit`` of the commands that solve the 5G model.

@@ -45,11 +45,16 @@ def write_files(
     ``out`` is replaced only if it is new, empty or an earlier denen-gis output
     (or with ``force``), see :func:`denen_gis.io.outdir.atomic_directory`.
     """
+    from denen_gis.errors import InputError
     from denen_gis.io.outdir import atomic_directory
 
     with atomic_directory(out, force=force) as tmp:
         for name, write in files.items():
-            _atomic(Path(tmp) / name, write)
+            try:
+                _atomic(Path(tmp) / name, write)
+            except InputError as exc:  # name the user's file, not the temporary one
+                reason = str(exc).split(": ", 1)[-1]
+                raise InputError(f"{out / name}: {reason}") from exc
     err_console.print(f"wrote {out}/{shown or ', '.join(files)}")
 
 
@@ -65,11 +70,10 @@ def json_file(value: Any) -> Writer:
 
 
 def gpkg_file(layers: Mapping[str, pd.DataFrame]) -> Writer:
-    def write(p: Path) -> None:
-        for name, frame in layers.items():
-            _points(frame).to_file(p, layer=name, driver="GPKG", engine="pyogrio")
+    """A GeoPackage of point layers (``lon``/``lat``), each read back before it counts."""
+    from denen_gis.io.files import write_layers
 
-    return write
+    return lambda p: write_layers({name: _points(f) for name, f in layers.items()}, p)
 
 
 def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:

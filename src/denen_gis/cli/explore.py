@@ -24,7 +24,7 @@ def explore_cmd(
     out: Path = typer.Option(Path("maps/explorer.html"), "--out", help="HTML file to write."),
     lang: str = typer.Option("en", "--lang", help="Labels: en or ja."),
     force: bool = typer.Option(
-        False, "--force", help="Replace --out even if it is not an explorer page."
+        False, "--force", help="Replace an existing --out file even if it is not an explorer page."
     ),
 ) -> None:
     """Write one offline page where a region toggles candidate 5G sites and sees the effect."""

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from denen_gis.cli._common import (
     FORCE,
+    FORCE_FILE,
     MUNICIPALITY_HELP,
     WORK_LIMIT,
     check_out,
@@ -412,7 +413,7 @@ def map_coverage(
     offline_only: bool = typer.Option(
         False, "--offline-only", help="Leave out the optional online tile layers."
     ),
-    force: bool = FORCE,
+    force: bool = FORCE_FILE,
     municipality: list[str] | None = typer.Option(None, "--municipality", help=MUNICIPALITY_HELP),
 ) -> None:
     """Coverage today: population, urban/rural, uncovered people, per-prefecture choropleth."""
@@ -450,7 +451,7 @@ def map_infrastructure(
     scenario: Path | None = typer.Option(None, "--scenario", help="Scenario TOML."),
     out: Path = typer.Option(Path("maps/infrastructure_map.html"), "--out", help="HTML file."),
     lang: str = typer.Option("en", "--lang", help="Labels: en or ja."),
-    force: bool = FORCE,
+    force: bool = FORCE_FILE,
 ) -> None:
     """Data centres (existing and chosen), backbone, cables, landings, RTT and resilience."""
     from dataclasses import replace

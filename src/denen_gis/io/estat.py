@@ -40,6 +40,7 @@ from denen_gis.io.estat_text import (
 from denen_gis.io.files import LAYER_EXTENSIONS, read_layer
 from denen_gis.io.japan import grid_from_table
 from denen_gis.mesh import mesh_indices
+from denen_gis.paths import refuse_special_file
 
 __all__ = [
     "ESTAT_MESH_TABLES",
@@ -362,6 +363,8 @@ def read_population_grid(
         paths = [Path(path_or_paths)]
     else:
         paths = [Path(p) for p in path_or_paths]
+    for p in paths:
+        refuse_special_file(p)
     if not paths:
         msg = "population grid: no file given"
         raise InputError(msg)

@@ -36,6 +36,7 @@ import pandas as pd
 import pyogrio
 
 from denen_gis.errors import InputError
+from denen_gis.paths import refuse_special_file
 from denen_gis.schema import validate_layer
 
 __all__ = [
@@ -109,12 +110,10 @@ def layer_format(path: str | os.PathLike[str]) -> str:
 
 
 def _check_exists(path: Path) -> None:
-    if not path.exists():
-        msg = f"{path}: file not found; check the path"
-        raise InputError(msg)
-    if path.is_dir():
-        msg = f"{path}: is a folder, not a layer file"
-        raise InputError(msg)
+    refuse_special_file(path)
+    if not path.exists() or path.is_dir():
+        what = "is a folder, not a layer file" if path.exists() else "file not found; check it"
+        raise InputError(f"{path}: {what}")
 
 
 def _decode_shapefile_text(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import shapely
 
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG
+from denen_gis.paths import refuse_special_file
 
 __all__ = ["read_hazards"]
 
@@ -41,6 +42,7 @@ def read_hazards(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     if p.suffix.lower() not in _EXTS:
         msg = f"{p}: hazard zones must be a GeoPackage or GeoJSON file ({', '.join(_EXTS)})"
         raise InputError(msg)
+    refuse_special_file(p)
     if not p.is_file():
         msg = f"{p}: hazard file not found"
         raise InputError(msg)

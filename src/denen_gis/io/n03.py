@@ -56,6 +56,7 @@ import shapely
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG, geodesic_area_km2
 from denen_gis.io.files import read_vector
+from denen_gis.paths import refuse_special_file
 from denen_gis.schema import validate_layer
 
 __all__ = ["N03_COLUMNS", "N03_EXTENSIONS", "PREFECTURE_NAMES", "read_n03"]
@@ -155,6 +156,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
 
 
 def _is_topojson(path: Path) -> bool:
+    refuse_special_file(path)
     if path.suffix.lower() == ".topojson":
         return True
     if path.suffix.lower() != ".json" or not path.is_file():

@@ -30,6 +30,7 @@ from denen_gis.io.japan import (
     load_stations,
 )
 from denen_gis.mesh import mesh_bounds, mesh_centroids, mesh_level
+from denen_gis.paths import refuse_special_file
 from denen_gis.urban import DID_MIN_DENSITY, DID_MIN_DENSITY_500M, classify_urban
 
 __all__ = [
@@ -95,7 +96,8 @@ def _assign_prefecture(
 
 
 def _check_readable(path: Path) -> None:
-    """One line for a population path that is a folder or cannot be read."""
+    """One line for a population path that is a folder, a pipe or cannot be read."""
+    refuse_special_file(path)
     if path.is_dir():
         msg = f"{path}: is a folder; give a population file (e-Stat .txt/.zip, .csv or a layer)"
         raise InputError(msg)
