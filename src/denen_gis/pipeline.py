@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 from denen_gis import __version__
-from denen_gis.errors import InputError
 from denen_gis.headline import Headline
 from denen_gis.io.japan import municipality_table
 from denen_gis.optimize import SiteSelectionResult, Targets, solve_rollout
@@ -202,14 +201,7 @@ def plan_rollout(
     matrix = inputs.candidate_matrix()
     ids = inputs.candidates["site_id"].tolist()
     index = {str(v): i for i, v in enumerate(ids)}
-    for name, wanted in (
-        ("include_sites", s.fiveg.include_sites),
-        ("exclude_sites", s.fiveg.exclude_sites),
-    ):
-        unknown = [w for w in wanted if w not in index]
-        if unknown:
-            msg = f"fiveg.{name}: unknown candidate site id {unknown[0]!r}"
-            raise InputError(msg)
+    # prepare_inputs has checked the include / exclude ids (check_site_ids).
     report(_STEPS[3], 3 / len(_STEPS))
     t = time.perf_counter()
     result = solve_rollout(

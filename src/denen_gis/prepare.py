@@ -44,6 +44,7 @@ from denen_gis.scenario import (
     scenario_from_mapping,
     validate_scenario,
 )
+from denen_gis.scenario_checks import check_site_ids
 
 __all__ = ["PreparedRun", "as_scenario", "prepare_inputs"]
 
@@ -213,6 +214,13 @@ def prepare_inputs(scenario: Scenario | str | Path | None = None) -> PreparedRun
     stations = stations_near(stations_input(paths.stations, baseline=s.fiveg.baseline), grid)
     check_station_frame(stations, source=str(paths.stations or "embedded stations"))
     check_station_frame(candidates, source=str(paths.candidates or "embedded candidates"))
+    check_site_ids(
+        s.fiveg.include_sites,
+        s.fiveg.exclude_sites,
+        known=candidates["site_id"].astype(str),
+        source="" if s.source == "command line" else s.source,
+        command_line=s.source == "command line",
+    )
     timings["load_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

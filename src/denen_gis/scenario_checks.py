@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from denen_gis.errors import InputError
@@ -19,11 +21,13 @@ __all__ = [
     "MAX_COUNT",
     "MAX_MYEN",
     "MAX_RURAL_WEIGHT",
+    "MAX_SITE_IDS",
     "MAX_SWEEP_POINTS",
     "MAX_WORKERS",
     "TomlLocator",
     "check_point_count",
     "check_scenario",
+    "check_site_ids",
 ]
 
 #: Regional blocks of the embedded prefecture layer.
@@ -36,6 +40,8 @@ MAX_RURAL_WEIGHT = 1e6
 MAX_WORKERS = 256
 #: Most data centres or landing stations to choose.
 MAX_COUNT = 1000
+#: Most site ids an include / exclude list may hold.
+MAX_SITE_IDS = 100_000
 
 
 #: Most budgets or targets one sweep solves (each is a full solve).
@@ -50,6 +56,80 @@ def check_point_count(count: int, what: str) -> None:
             "full solve); use a larger step or fewer values"
         )
         raise InputError(msg)
+
+
+def _show_ids(ids: Sequence[object], most: int = 5) -> str:
+    """``'a', 'b', 'c'`` (at most ``most`` ids, then "and N more")."""
+    shown = ", ".join(repr(str(i)) for i in ids[:most])
+    return shown + (f" and {len(ids) - most:,} more" if len(ids) > most else "")
+
+
+def site_id_problem(
+    include: Sequence[object],
+    exclude: Sequence[object],
+    known: Iterable[object] | None = None,
+    *,
+    what: str = "candidate",
+) -> tuple[str, str] | None:
+    """The first problem of an include / exclude pair of site-id lists, or ``None``.
+
+    Returns ``("include" | "exclude", problem)``: a list too long, ids listed
+    twice, ids not among ``known`` (skipped when ``None``), ids in both lists.
+    """
+    for which, ids in (("include", include), ("exclude", exclude)):
+        if len(ids) > MAX_SITE_IDS:
+            return which, f"{len(ids):,} ids given, at most {MAX_SITE_IDS:,}"
+        twice = [i for i, n in Counter(str(i) for i in ids).items() if n > 1]
+        if twice:
+            return which, f"{_show_ids(twice)} listed more than once; list each id once"
+    if known is not None:
+        names = {str(k) for k in known}
+        for which, ids in (("include", include), ("exclude", exclude)):
+            unknown = [str(i) for i in ids if str(i) not in names]
+            if unknown:
+                return which, (
+                    f"{_show_ids(unknown)} not among the {len(names):,} {what} site ids; "
+                    f"see the site_id column of the {what}s layer"
+                )
+    both = sorted({str(i) for i in include} & {str(i) for i in exclude})
+    if both:
+        return "exclude", f"{_show_ids(both)} both included and excluded; drop one"
+    return None
+
+
+def check_site_ids(
+    include: Sequence[object],
+    exclude: Sequence[object],
+    *,
+    known: Iterable[object] | None = None,
+    source: str = "",
+    command_line: bool = False,
+) -> None:
+    """Check the 5G ``include_sites`` / ``exclude_sites`` (every path calls this).
+
+    Parameters
+    ----------
+    include, exclude
+        The site ids as the user wrote them.
+    known
+        The candidate site ids of the run (``None``: skip the unknown-id check).
+    source
+        Scenario file the ids come from, put before the key.
+    command_line
+        Name the options ``--include-sites`` / ``--exclude-sites`` instead of
+        the scenario keys ``fiveg.include_sites`` / ``fiveg.exclude_sites``.
+
+    Raises
+    ------
+    InputError
+        One line naming the key or option and at most five offending ids.
+    """
+    bad = site_id_problem(include, exclude, known)
+    if bad is None:
+        return
+    which, problem = bad
+    key = f"--{which}-sites" if command_line else f"fiveg.{which}_sites"
+    raise InputError(f"{source}: {key}: {problem}" if source else f"{key}: {problem}")
 
 
 class TomlLocator:
@@ -99,7 +179,6 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
         From ``where.fail``: the file, the line and the key that is wrong.
     """
     run, f, dc, ld = s.run, s.fiveg, s.datacenters, s.landings
-    both = set(f.include_sites) & set(f.exclude_sites)
     checks: list[tuple[bool, str, str, str]] = [
         (run.workers >= 1, "scenario", "workers", "must be at least 1"),
         (run.time_limit_s > 0, "scenario", "time_limit_s", "must be positive"),
@@ -180,12 +259,6 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
             "fairness_on",
             "must be 'prefecture' or 'rural'",
         ),
-        (
-            not both,
-            "fiveg",
-            "exclude_sites",
-            f"sites both included and excluded: {sorted(both)}",
-        ),
         (1 <= dc.k <= MAX_COUNT, "datacenters", "k", f"must be between 1 and {MAX_COUNT}"),
         (
             dc.objective in ("median", "center"),
@@ -242,6 +315,12 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
     for ok, section, key, problem in checks:
         if not ok:
             raise where.fail(section, key, problem)
+    for section, given in (("fiveg", f), ("datacenters", dc)):
+        bad = site_id_problem(given.include_sites, given.exclude_sites)
+        if bad is not None and section == "fiveg" and where.source == "command line":
+            check_site_ids(given.include_sites, given.exclude_sites, command_line=True)
+        if bad is not None:
+            raise where.fail(section, f"{bad[0]}_sites", bad[1])
     if f.enabled and f.objective in ("coverage", "fairness") and f.budget_myen is None:
         raise where.fail(
             "fiveg", "budget_myen", f"objective {f.objective!r} needs a budget in million yen"

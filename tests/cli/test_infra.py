@@ -160,3 +160,42 @@ def test_resilience_json_and_table(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "without the new cable" in text and "Worst single cut" in text
     assert "kanmon" in text and "N-2:" not in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (
+            [
+                "optimize",
+                "datacenters",
+                "--include-sites",
+                "C-AOMORI",
+                "--exclude-sites",
+                "C-AOMORI",
+            ],
+            "C-AOMORI",
+        ),
+        (["optimize", "landings", "--fixed", "SOJ-AKITA", "--exclude", "SOJ-AKITA"], "SOJ-AKITA"),
+    ],
+)
+def test_include_exclude_conflict_names_the_ids(argv, names, capsys):
+    """Issue 16: a site both fixed and excluded is named by its id, not an internal index."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert names in err and "excluded" in err
+    assert "[28]" not in err and "[1]" not in err
+    assert len(err.splitlines()) == 1
+
+
+def test_datacenter_scenario_conflict_names_key_and_id(tmp_path):
+    from denen_gis.errors import InputError
+    from denen_gis.scenario import load_scenario
+
+    p = tmp_path / "s.toml"
+    p.write_text(
+        "[datacenters]\ninclude_sites = ['C-AOMORI']\nexclude_sites = ['C-AOMORI']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"datacenters\.\w+_sites: .*'C-AOMORI'"):
+        load_scenario(p)

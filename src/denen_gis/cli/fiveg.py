@@ -19,13 +19,12 @@ from denen_gis.cli._common import (
 from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
+from denen_gis.scenario_checks import MAX_SITE_IDS
 
 __all__ = ["MAX_SITE_IDS", "MAX_YEARS", "register"]
 
 #: Most fiscal years a rollout may plan (each year holds a copy of the model).
 MAX_YEARS = 50
-#: Most site ids ``--include-sites`` / ``--exclude-sites`` may list.
-MAX_SITE_IDS = 100_000
 #: Most ``--target`` entries of a rollout.
 MAX_TARGETS = MAX_YEARS
 

@@ -300,6 +300,10 @@ def _check_site_ids(
                 "see the site_id column of the datacenters layer"
             )
             raise InputError(msg)
+    both = [s for s in include if s in set(exclude)]
+    if both:
+        msg = f"exclude_sites: {both[:5]} are both included and excluded; drop them from one list"
+        raise InputError(msg)
     return sites, ids, include, exclude
 
 

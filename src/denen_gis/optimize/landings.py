@@ -433,6 +433,10 @@ def _candidate_landings(
         if bad:
             msg = f"{name}: unknown landing id(s) {bad[:5]}; candidates are {ids}"
             raise InputError(msg)
+    both = sorted(set(fixed) & set(excluded))
+    if both:
+        msg = f"excluded: landing id(s) {both[:5]} are both fixed and excluded; drop one"
+        raise InputError(msg)
     return cand, ids
 
 
