@@ -24,7 +24,23 @@ import shapely
 from denen_gis.errors import InputError
 from denen_gis.geodesy import CRS_EPSG
 
-__all__ = ["SCHEMAS", "Column", "LayerSchema", "normalise_codes", "schema_has", "validate_layer"]
+__all__ = [
+    "INT64_LIMIT",
+    "MAX_CELL_POPULATION",
+    "SCHEMAS",
+    "Column",
+    "LayerSchema",
+    "normalise_codes",
+    "schema_has",
+    "validate_layer",
+]
+
+#: Most people one grid cell may hold: a 500 m cell holds at most about
+#: 50,000; the bound leaves room for coarser grids and keeps national sums
+#: far from int64 overflow.
+MAX_CELL_POPULATION = 10_000_000
+#: First whole number an int64 column cannot hold (2**63).
+INT64_LIMIT = 2**63
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,13 @@ SCHEMAS: dict[str, LayerSchema] = {
         _POLY,
         (
             Column("mesh_code", "str", "JIS X 0410 mesh code (8, 9 or 10 digits)"),
-            Column("population", "int", "Population [persons]", minimum=0),
+            Column(
+                "population",
+                "int",
+                "Population [persons]",
+                minimum=0,
+                maximum=MAX_CELL_POPULATION,
+            ),
             Column("pref_code", "str", "Prefecture code '01'-'47'", required=False),
             Column("area_km2", "float", "Cell area on GRS80 [km^2]", minimum=0, required=False),
             Column("urban", "bool", "Urban by the census DID rule", required=False),
@@ -304,6 +326,14 @@ def _coerce_number(series: pd.Series, col: Column, source: str) -> pd.Series:
         raise InputError(msg)
     _check_range(arr, col, source)
     if col.kind == "int":
+        # Refuse before the cast: int64 would wrap 2**63 and more to negative numbers.
+        if (np.abs(arr) >= INT64_LIMIT).any():
+            row = int(np.flatnonzero(np.abs(arr) >= INT64_LIMIT)[0])
+            msg = (
+                f"{source}: column {name!r} row {row} is {arr[row]:g}, too large for a "
+                "whole number (below 2**63); check the column"
+            )
+            raise InputError(msg)
         if not np.all(arr == np.round(arr)):
             row = int(np.flatnonzero(arr != np.round(arr))[0])
             msg = f"{source}: column {name!r} row {row} is {arr[row]:g}, not a whole number"
@@ -324,9 +354,10 @@ def _check_range(arr: np.ndarray, col: Column, source: str) -> None:
         raise InputError(msg)
     if col.maximum is not None and (arr > col.maximum).any():
         row = int(np.flatnonzero(arr > col.maximum)[0])
+        unit = " people in one cell" if name == "population" else ""
         msg = (
             f"{source}: column {name!r} row {row} is {arr[row]:g}, "
-            f"above the maximum {col.maximum:g}"
+            f"above the maximum {col.maximum:,.15g}{unit}; check the column"
         )
         raise InputError(msg)
 

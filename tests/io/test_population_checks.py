@@ -73,3 +73,45 @@ def test_an_unreadable_file_is_one_line(tmp_path):
     path.chmod(0)
     with pytest.raises(InputError, match="cannot read"):
         population_input(path)
+
+
+@pytest.mark.parametrize("value", ["1e19", "9.3e18", "9223372036854775808", "1" + "0" * 30])
+def test_huge_csv_populations_are_refused_before_any_cast(tottori, tmp_path, value):
+    """Issue 16: values at or past 2**63 used to wrap to a negative int64 and pass."""
+    path = tmp_path / "p.csv"
+    codes = tottori["mesh_code"].tolist()
+    rows = [f"{c},10" for c in codes[:3]] + [f"{codes[3]},{value}"]
+    path.write_text("mesh_code,population\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"p\.csv: column 'population' row 3 .*10,000,000") as e:
+        population_input(path)
+    assert "\n" not in str(e.value)
+
+
+def test_huge_layer_populations_are_refused(tottori, tmp_path):
+    frame = tottori.assign(population=[10.0] * 59 + [1e19])
+    path = _layer(frame, tmp_path / "p.gpkg")
+    with pytest.raises(InputError, match=r"p\.gpkg: column 'population' row 59"):
+        population_input(path)
+
+
+def test_schema_int_columns_refuse_values_past_int64():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from denen_gis.schema import validate_layer
+
+    frame = gpd.GeoDataFrame(
+        {"code": ["31", "32"], "name_ja": ["a", "b"], "name_en": ["a", "b"],
+         "population": [1.0, 2.0**63]},
+        geometry=[box(133, 35, 134, 35.5), box(132, 35, 133, 35.5)],
+        crs=6668,
+    )  # fmt: skip
+    with pytest.raises(InputError, match=r"f\.gpkg: column 'population' row 1 .*whole number"):
+        validate_layer(frame, "regions", source="f.gpkg")
+
+
+def test_a_header_only_csv_says_so(tmp_path):
+    path = tmp_path / "grid.csv"
+    path.write_text("mesh_code,population\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"grid\.csv has a header but no rows"):
+        population_input(path)

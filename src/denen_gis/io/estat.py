@@ -322,6 +322,9 @@ def _read_csv_grid(path: Path) -> gpd.GeoDataFrame:
                 f"mesh_code,population[,pref_code,urban] (found {list(table.columns)})"
             )
             raise InputError(msg)
+    if table.empty:
+        msg = f"{path} has a header but no rows; add one row per cell (mesh_code,population)"
+        raise InputError(msg)
     keep = [c for c in ("mesh_code", "population", "pref_code", "urban") if c in table.columns]
     table = table[keep].copy()
     if table["mesh_code"].isna().any():

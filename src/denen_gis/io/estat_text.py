@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from denen_gis.errors import InputError
+from denen_gis.schema import INT64_LIMIT, MAX_CELL_POPULATION
 
 __all__ = [
     "ESTAT_MESH_TABLES",
@@ -239,6 +240,15 @@ def _parse_counts(
     if frac.any():
         i = int(np.flatnonzero(frac)[0])
         msg = f"{source}: line {lines[i]}, {where} is {raw.iloc[i]}, not a whole number of {what}"
+        raise InputError(msg)
+    most = MAX_CELL_POPULATION if what == "people" else INT64_LIMIT - 1
+    big = arr > most  # before the cast: int64 would wrap 2**63 and more to negative numbers
+    if big.any():
+        i = int(np.flatnonzero(big)[0])
+        msg = (
+            f"{source}: line {lines[i]}, {where} is {raw.iloc[i]}, more than {most:,} {what} "
+            "in one cell; use the original e-Stat file"
+        )
         raise InputError(msg)
     return arr.astype(np.int64), suppressed
 

@@ -31,6 +31,7 @@ from denen_gis.io.japan import (
 )
 from denen_gis.mesh import mesh_bounds, mesh_centroids, mesh_level
 from denen_gis.paths import refuse_special_file
+from denen_gis.schema import MAX_CELL_POPULATION
 from denen_gis.urban import DID_MIN_DENSITY, DID_MIN_DENSITY_500M, classify_urban
 
 __all__ = [
@@ -164,8 +165,6 @@ def population_input(
 
 #: Japan's extent (west, south, east, north) [degrees], with a margin.
 JAPAN_BOUNDS_DEG = (122.0, 20.0, 154.5, 46.5)
-#: Most people one grid cell may hold (the densest 1 km cell has about 50,000).
-MAX_CELL_POPULATION = 10_000_000
 #: Prefecture codes of a population grid's ``pref_code`` column.
 _PREF_CODES = frozenset(f"{i:02d}" for i in range(1, 48))
 #: How far [degrees] a cell polygon's centre may lie from its mesh code's centre.
