@@ -216,6 +216,8 @@ def test_not_an_estat_file(tmp_path: Path) -> None:
         ("-5", "is -5, a negative population"),
         ("2.5", "not a whole number"),
         ("", "has '', not a number"),
+        ("1e19", "is 1e19, more than 10,000,000 people in one cell"),
+        ("9223372036854775808", "more than 10,000,000 people"),
     ],
 )
 def test_bad_population_value(tmp_path: Path, value: str, pattern: str) -> None:
