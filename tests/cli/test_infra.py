@@ -72,9 +72,9 @@ def test_datacenters_table_and_outputs(tmp_path, capsys):
         (["optimize", "datacenters", "--objective", "mean"], "--objective"),
         (["optimize", "landings", "--count", "99"], "count"),
         (["resilience", "--sites", "NOPE"], "unknown site"),
-        (["optimize", "datacenters", "--time-limit", "-1"], "time_limit_s"),
+        (["optimize", "datacenters", "--time-limit", "-1"], "--time-limit"),
         (["optimize", "datacenters", "--workers", "0"], "workers"),
-        (["optimize", "landings", "--time-limit", "0"], "time_limit_s"),
+        (["optimize", "landings", "--time-limit", "0"], "--time-limit"),
         (["optimize", "landings", "--workers", "0"], "workers"),
     ],
 )

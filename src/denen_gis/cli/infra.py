@@ -13,6 +13,12 @@ from pathlib import Path
 
 import typer
 
+from denen_gis.cli._checks import (
+    check_amount,
+    check_positive,
+    check_solver_options,
+    option_error,
+)
 from denen_gis.cli._common import FORCE, check_out, print_json, split_values
 from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._infra_output import (
@@ -25,6 +31,7 @@ from denen_gis.cli._infra_output import (
     write_files,
 )
 from denen_gis.errors import InputError
+from denen_gis.scenario_checks import MAX_COUNT
 
 __all__ = ["MAX_TOP", "register"]
 
@@ -39,8 +46,8 @@ def _check_counts(*, k: int, max_per_block: int | None, min_separation_km: float
     if not 0 <= k <= MAX_K:
         msg = f"--k must be between 0 and {MAX_K}, got {k}"
         raise InputError(msg)
-    if max_per_block is not None and max_per_block < 0:
-        msg = f"--max-per-block must be >= 0, got {max_per_block}"
+    if max_per_block is not None and max_per_block < 1:
+        msg = f"--max-per-block must be at least 1, got {max_per_block}"
         raise InputError(msg)
     if min_separation_km is not None and not 0 <= min_separation_km < 5000:
         msg = f"--min-separation-km must be between 0 and 5000 km, got {min_separation_km}"
@@ -119,6 +126,9 @@ def datacenters_cmd(
         raise InputError(msg)
     _check_counts(k=k, max_per_block=max_per_block, min_separation_km=min_separation_km)
     _check_work_limit(work_limit)
+    check_solver_options(time_limit=time_limit, workers=workers, seed=seed)
+    check_positive("--backup-max-rtt-ms", backup_max_rtt_ms, unit=" [ms]")
+    check_amount("--budget-myen", budget_myen)
     check_out(out, force=force)
     options = DatacenterOptions(
         k=k,
@@ -186,9 +196,9 @@ def landings_cmd(
     """Choose the Sea of Japan cable's landing stations (backhaul vs station cost)."""
     from denen_gis.infrastructure import LandingOptions, SolverLimits, landing_study
 
-    if count < 0:
-        msg = f"--count must be >= 0, got {count}"
-        raise InputError(msg)
+    if not 0 <= count <= MAX_COUNT:
+        raise option_error("--count", count, f"between 0 and {MAX_COUNT}")
+    check_solver_options(time_limit=time_limit, workers=workers, seed=seed)
     for name, value in (
         ("--cost-per-landing-myen", cost_per_landing_myen),
         ("--backhaul-myen-per-mperson-km", backhaul_myen),
@@ -256,6 +266,7 @@ def resilience_cmd(
     if not 1 <= top <= MAX_TOP:
         msg = f"--top must be between 1 and {MAX_TOP}, got {top}"
         raise InputError(msg)
+    check_positive("--max-rtt-ms", max_rtt_ms, unit=" [ms]")
     check_out(out, force=force)
     zones = read_hazards(hazards) if hazards is not None else None
     study = resilience_study(

@@ -1,0 +1,102 @@
+"""Issue 16: numeric options are checked before any loading, one line naming the option."""
+
+from __future__ import annotations
+
+import pytest
+
+from denen_gis.cli import app, main
+
+HUGE = str(10**400)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _registered():
+    import denen_gis.cli.infra as infra
+
+    if "resilience" not in {c.name for c in app.registered_commands}:
+        infra.register(app)
+
+
+@pytest.fixture
+def no_loading(monkeypatch):
+    """Fail the test if a command reaches its study or solve."""
+    from denen_gis import infrastructure, pipeline
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the options were not checked before loading")
+
+    for name in ("datacenter_study", "landing_study", "resilience_study"):
+        monkeypatch.setattr(infrastructure, name, boom)
+    for name in ("plan", "plan_rollout"):
+        monkeypatch.setattr(pipeline, name, boom)
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["optimize", "datacenters", "--backup-max-rtt-ms=-1"], "--backup-max-rtt-ms"),
+        (["optimize", "datacenters", "--backup-max-rtt-ms=0"], "--backup-max-rtt-ms"),
+        (["optimize", "datacenters", "--backup-max-rtt-ms=nan"], "--backup-max-rtt-ms"),
+        (["optimize", "datacenters", "--backup-max-rtt-ms=inf"], "--backup-max-rtt-ms"),
+        (["optimize", "datacenters", "--budget-myen=-1"], "--budget-myen"),
+        (["optimize", "datacenters", "--budget-myen=nan"], "--budget-myen"),
+        (["optimize", "datacenters", f"--budget-myen={HUGE}"], "--budget-myen"),
+        (["optimize", "datacenters", "--time-limit=0"], "--time-limit"),
+        (["optimize", "datacenters", "--time-limit=-1"], "--time-limit"),
+        (["optimize", "datacenters", "--time-limit=nan"], "--time-limit"),
+        (["optimize", "datacenters", "--time-limit=inf"], "--time-limit"),
+        (["optimize", "datacenters", "--workers=0"], "--workers"),
+        (["optimize", "datacenters", f"--workers={HUGE}"], "--workers"),
+        (["optimize", "datacenters", "--seed=-1"], "--seed"),
+        (["optimize", "datacenters", f"--seed={2**31}"], "--seed"),
+        (["optimize", "datacenters", "--max-per-block=0"], "--max-per-block"),
+        (["optimize", "datacenters", "--min-separation-km=nan"], "--min-separation-km"),
+        (["optimize", "landings", "--time-limit=nan"], "--time-limit"),
+        (["optimize", "landings", "--workers=-3"], "--workers"),
+        (["optimize", "landings", "--seed=-1"], "--seed"),
+        (["optimize", "landings", f"--count={HUGE}"], "--count"),
+        (["resilience", "--max-rtt-ms=-5"], "--max-rtt-ms"),
+        (["resilience", "--max-rtt-ms=nan"], "--max-rtt-ms"),
+        (["optimize", "5g", "--time-limit=nan"], "--time-limit"),
+        (["optimize", "5g", "--time-limit=0"], "--time-limit"),
+        (["optimize", "5g", "--workers=0"], "--workers"),
+        (["optimize", "5g", "--seed=-1"], "--seed"),
+        (["optimize", "5g", "--objective=coverage", f"--budget-myen={HUGE}"], "--budget-myen"),
+        (["optimize", "5g", "--objective=coverage", "--budget-myen=-1"], "--budget-myen"),
+        (["optimize", "5g", "--rural-weight=nan"], "--rural-weight"),
+        (["optimize", "5g", "--target-national=nan"], "--target-national"),
+        (["rollout", "--time-limit=inf"], "--time-limit"),
+        (["rollout", "--workers=0"], "--workers"),
+        (["rollout", "--seed=-1"], "--seed"),
+        (["rollout", f"--budget-per-year-myen={HUGE}"], "--budget-per-year-myen"),
+        (["rollout", "--budget-per-year-myen=nan"], "--budget-per-year-myen"),
+        (["rollout", "--rural-weight=-1"], "--rural-weight"),
+    ],
+)
+def test_bad_numbers_are_one_line_naming_the_option(argv, option, capsys, no_loading):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"denen-gis: error: {option}"), err
+    assert len(err.splitlines()) == 1
+
+
+def test_years_past_the_cap_say_the_cap(capsys):
+    assert main(["rollout", "--years", "1:100000"]) == 2
+    err = capsys.readouterr().err
+    assert "--years" in err and "at most 50 fiscal years" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["sweep", "--budgets", "1:2:1000"], "at most 200 per sweep"),
+        (["sweep", "--targets", "90:99:0.000001"], "at most 200 per sweep"),
+        (["sweep", "--budgets", f"1,{HUGE}"], "--budgets"),
+        (["sweep", "--budgets", "1,1e300"], "--budgets"),
+        (["sweep", "--time-limit=nan"], "--time-limit"),
+    ],
+)
+def test_sweep_ranges_say_what_is_wrong(argv, expected, capsys, tmp_path):
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert expected in err and len(err.splitlines()) == 1
