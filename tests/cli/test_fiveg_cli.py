@@ -110,9 +110,9 @@ def test_site_both_included_and_excluded(capsys):
 @pytest.mark.parametrize(
     ("options", "key"),
     [
-        (["--objective", "coverage", "--budget-myen", "-5"], "budget_myen"),
-        (["--target-national", "1.5"], "target_national"),
-        (["--target-prefecture", "1.01"], "target_prefecture"),
+        (["--objective", "coverage", "--budget-myen", "-5"], "--budget-myen"),
+        (["--target-national", "1.5"], "--target-national"),
+        (["--target-prefecture", "1.01"], "--target-prefecture"),
         (["--objective", "coverage"], "budget_myen"),  # a budget objective without a budget
         (["--objective", "cheapest"], "objective"),
     ],

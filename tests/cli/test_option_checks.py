@@ -76,7 +76,7 @@ def no_loading(monkeypatch):
 def test_bad_numbers_are_one_line_naming_the_option(argv, option, capsys, no_loading):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"denen-gis: error: {option}"), err
+    assert err.startswith("denen-gis: error: ") and option in err, err
     assert len(err.splitlines()) == 1
 
 

@@ -461,8 +461,8 @@ def test_work_limit_is_echoed_reported_and_printed(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "key"),
     [
-        (["--work-limit", "-1"], "scenario.work_limit"),
-        (["--work-limit", "nan"], "scenario.work_limit"),
+        (["--work-limit", "-1"], "--work-limit"),
+        (["--work-limit", "nan"], "--work-limit"),
         ([], "scenario.work_limit"),  # from the file: work_limit = 0
     ],
 )

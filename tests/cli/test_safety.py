@@ -158,7 +158,7 @@ def test_map_out_refuses_a_folder_and_a_foreign_file(tmp_path, capsys):
         (["optimize", "datacenters", "--k", "100000"], "--k"),
         (["optimize", "landings", "--cost-per-landing-myen", "inf"], "--cost-per-landing-myen"),
         (["optimize", "5g", "--seed", str(2**31)], "seed"),
-        (["optimize", "5g", "--rural-weight", "1e300"], "rural_weight"),
+        (["optimize", "5g", "--rural-weight", "1e300"], "--rural-weight"),
     ],
 )
 def test_ranges_and_counts_are_bounded_at_once(capsys, command, word):

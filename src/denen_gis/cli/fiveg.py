@@ -7,6 +7,12 @@ from typing import Any
 
 import typer
 
+from denen_gis.cli._checks import (
+    check_amount,
+    check_positive,
+    check_share,
+    check_solver_options,
+)
 from denen_gis.cli._common import (
     FORCE,
     MUNICIPALITY_HELP,
@@ -19,7 +25,7 @@ from denen_gis.cli._common import (
 from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
-from denen_gis.scenario_checks import MAX_SITE_IDS
+from denen_gis.scenario_checks import MAX_MYEN, MAX_SITE_IDS
 
 __all__ = ["MAX_SITE_IDS", "MAX_YEARS", "register"]
 
@@ -109,6 +115,17 @@ def optimize_5g(
     force: bool = FORCE,
 ) -> None:
     """Choose new 5G sites with OR-Tools on the embedded dataset or your files."""
+    check_solver_options(
+        time_limit=time_limit, workers=workers, seed=seed, rural_weight=rural_weight
+    )
+    check_positive("--work-limit", work_limit, unit=" work units")
+    check_amount("--budget-myen", budget_myen)
+    for option, share in (
+        ("--target-national", target_national),
+        ("--target-prefecture", target_prefecture),
+        ("--target-rural", target_rural),
+    ):
+        check_share(option, share)
     from denen_gis.pipeline import plan
     from denen_gis.scenario import BLOCKS
 
@@ -173,20 +190,24 @@ def _years(spec: str) -> list[int]:
     try:
         if ":" in spec:
             a, b = (int(x) for x in spec.split(":"))
-            if not 0 <= b - a < MAX_YEARS:
-                msg = f"--years {spec!r}: plan 1 to {MAX_YEARS} fiscal years, FIRST <= LAST"
-                raise InputError(msg)
-            years = list(range(a, b + 1))
         else:
             years = [int(x) for x in spec.split(",")]
     except ValueError:
         msg = f"--years {spec!r}: use FIRST:LAST (e.g. 2027:2030) or a comma-separated list"
         raise InputError(msg) from None
+    if ":" in spec:
+        if b < a:
+            msg = f"--years {spec!r}: FIRST must not be after LAST"
+            raise InputError(msg)
+        if b - a >= MAX_YEARS:
+            msg = f"--years {spec!r}: {b - a + 1:,} years, at most {MAX_YEARS} fiscal years"
+            raise InputError(msg)
+        years = list(range(a, b + 1))
     if not years or sorted(set(years)) != years:
         msg = f"--years {spec!r}: give increasing fiscal years"
         raise InputError(msg)
     if len(years) > MAX_YEARS or not all(1900 <= y <= 2200 for y in years):
-        msg = f"--years {spec!r}: plan 1 to {MAX_YEARS} fiscal years between 1900 and 2200"
+        msg = f"--years {spec!r}: at most {MAX_YEARS} fiscal years, between 1900 and 2200"
         raise InputError(msg)
     return years
 
@@ -246,6 +267,12 @@ def rollout(
     """Plan the 5G build year by year under the annual grant, maximising people covered."""
     year_list = _years(years)  # before the heavy imports: a bad range fails at once
     yearly_targets = _yearly_targets(target, year_list)
+    check_solver_options(
+        time_limit=time_limit, workers=workers, seed=seed, rural_weight=rural_weight
+    )
+    check_positive("--work-limit", work_limit, unit=" work units")
+    # The scenario's budget is the sum of the years' grants.
+    check_amount("--budget-per-year-myen", budget_per_year_myen, most=MAX_MYEN / len(year_list))
     from rich.table import Table
 
     from denen_gis.cli._common import console

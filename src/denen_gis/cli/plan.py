@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from denen_gis.cli._checks import check_positive, check_solver_options
 from denen_gis.cli._common import (
     FORCE,
     FORCE_FILE,
@@ -25,7 +26,7 @@ from denen_gis.cli._common import (
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
 from denen_gis.scenario import Scenario, fy2030_scenario, load_scenario
-from denen_gis.scenario_checks import MAX_SWEEP_POINTS, check_point_count
+from denen_gis.scenario_checks import MAX_MYEN, MAX_SWEEP_POINTS, check_point_count
 
 __all__ = ["register"]
 
@@ -63,6 +64,7 @@ def plan_cmd(
     from denen_gis.outputs import plan_json, write_plan
     from denen_gis.pipeline import plan
 
+    check_positive("--work-limit", work_limit, unit=" work units")
     s = fy2030_scenario() if scenario is None else load_scenario(scenario)
     s = with_municipalities(s, municipality)
     if baseline is not None:
@@ -186,22 +188,25 @@ def _budgets(spec: str) -> list[float]:
             count = int(n)
             if count < 2:
                 raise ValueError
-            check_point_count(count, f"--budgets {spec}")
             step = (float(hi) - float(lo)) / (count - 1)
             values = [float(lo) + i * step for i in range(count)]
         else:
             values = [float(x) for x in spec.split(",") if x.strip()]
+            count = len(values)
     except ValueError:
         msg = (
             f"--budgets {spec!r}: use LOW:HIGH:COUNT (e.g. 10000:200000:10) or a "
             "comma-separated list [million yen]"
         )
         raise InputError(msg) from None
-    if not values or len(values) > MAX_SWEEP_POINTS:
+    check_point_count(count, f"--budgets {spec}")
+    if not values:
         msg = f"--budgets {spec!r}: give 1 to {MAX_SWEEP_POINTS} budgets"
         raise InputError(msg)
-    if not all(math.isfinite(v) and v >= 0 for v in values):
-        msg = f"--budgets {spec!r}: budgets must be finite and >= 0 [million yen]"
+    if not all(math.isfinite(v) and 0 <= v < MAX_MYEN for v in values):
+        msg = (
+            f"--budgets {spec!r}: budgets must be finite, >= 0 and below {MAX_MYEN:g} [million yen]"
+        )
         raise InputError(msg)
     return values
 
@@ -214,17 +219,20 @@ def _targets(spec: str) -> list[float]:
             if not step > 0 or hi < lo:
                 raise ValueError
             count = math.floor((hi - lo) / step + 1e-6) + 1
-            check_point_count(count, f"--targets {spec}")
-            return [round(lo + i * step, 6) for i in range(count)]
-        values = [float(x) for x in spec.split(",") if x.strip()]
-        check_point_count(len(values), f"--targets {spec}")
-        return values
-    except ValueError:
+            values = []
+        else:
+            values = [float(x) for x in spec.split(",") if x.strip()]
+            count = len(values)
+    except (ValueError, OverflowError):
         msg = (
             f"--targets {spec!r}: use LOW:HIGH:STEP (e.g. 98.0:99.9:0.1) or a "
             "comma-separated list [% of people covered]"
         )
         raise InputError(msg) from None
+    check_point_count(count, f"--targets {spec}")
+    if ":" in spec:
+        values = [round(lo + i * step, 6) for i in range(count)]
+    return values
 
 
 def sweep_cmd(
@@ -261,6 +269,8 @@ def sweep_cmd(
     # Parsed before the heavy imports: a bad list fails at once.
     budget_list = _budgets(budgets) if targets is None else []
     target_list = _targets(targets) if targets is not None else []
+    check_solver_options(time_limit=time_limit)
+    check_positive("--work-limit", work_limit, unit=" work units")
     from dataclasses import replace
 
     from denen_gis.budget_sweep import sweep
