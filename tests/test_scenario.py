@@ -131,3 +131,30 @@ def test_default_run_is_the_fy2030_scenario_file():
         d.pop("base_dir")
     assert from_file == built_in
     assert built_in["scenario"]["work_limit"] == 60.0
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[radio]\nindoor_penetration_db = inf\n", "radio.indoor_penetration_db"),
+        ("[radio]\nshadowing_margin_db = inf\n", "radio.shadowing_margin_db"),
+        ("[radio]\nue_height_m = nan\n", "radio.ue_height_m"),
+        ("[fiveg]\nobjective = 'coverage'\nbudget_myen = nan\n", "fiveg.budget_myen"),
+        ("[fiveg]\nrural_weight = inf\n", "fiveg.rural_weight"),
+        ("[fiveg]\ntarget_rural = nan\n", "fiveg.target_rural"),
+        ("[landings]\ncost_per_landing_myen = nan\n", "landings.cost_per_landing_myen"),
+        ("[datacenters]\nweight_land_ms = -inf\n", "datacenters.weight_land_ms"),
+        ("[scenario]\ntime_limit_s = nan\n", "scenario.time_limit_s"),
+    ],
+)
+def test_inf_and_nan_are_refused_naming_the_key(tmp_path, text, key):
+    """Issue 16: TOML allows inf and nan; no float key of a scenario takes them."""
+    p = _write(tmp_path, text)
+    with pytest.raises(InputError, match=rf"line \d: {key}: must be a finite number"):
+        load_scenario(p)
+
+
+def test_control_characters_in_the_description_blame_the_description(tmp_path):
+    p = _write(tmp_path, '[scenario]\nname = "ok"\ndescription = "a\\u0000b"\n')
+    with pytest.raises(InputError, match=r"line 3: scenario\.description: must not hold"):
+        load_scenario(p)

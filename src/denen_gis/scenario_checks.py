@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from typing import Any
 
 from denen_gis.errors import InputError
@@ -170,6 +171,26 @@ def _share(value: float | None) -> bool:
     return value is None or 0.0 <= value <= 1.0
 
 
+def _check_finite(s: Any, where: TomlLocator) -> None:
+    """Every float key is finite: TOML allows ``inf`` and ``nan``, no key here takes them."""
+    sections = {
+        "scenario": s.run,
+        "radio": s.radio,
+        "fiveg": s.fiveg,
+        "datacenters": s.datacenters,
+        "landings": s.landings,
+    }
+    for section, settings in sections.items():
+        for f in fields(settings):
+            value = getattr(settings, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise where.fail(
+                    section,
+                    f.name,
+                    f"must be a finite number, got {value} (inf/nan are not allowed)",
+                )
+
+
 def check_scenario(s: Any, where: TomlLocator) -> None:
     """Check the ranges and combinations of a :class:`~denen_gis.scenario.Scenario`.
 
@@ -179,6 +200,7 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
         From ``where.fail``: the file, the line and the key that is wrong.
     """
     run, f, dc, ld = s.run, s.fiveg, s.datacenters, s.landings
+    _check_finite(s, where)
     checks: list[tuple[bool, str, str, str]] = [
         (run.workers >= 1, "scenario", "workers", "must be at least 1"),
         (run.time_limit_s > 0, "scenario", "time_limit_s", "must be positive"),
@@ -198,9 +220,15 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
             "must be a finite number of work units > 0 (or left out for the time limit)",
         ),
         (
-            _printable(run.name) and _printable(run.description),
+            _printable(run.name),
             "scenario",
             "name",
+            "must not hold control characters (NUL, escape, ...)",
+        ),
+        (
+            _printable(run.description),
+            "scenario",
+            "description",
             "must not hold control characters (NUL, escape, ...)",
         ),
         (
