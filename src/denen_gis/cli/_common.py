@@ -186,8 +186,13 @@ def check_out_file(
                 "choose another file or pass --force to replace it"
             )
             raise InputError(msg)
-    # The parent folder itself is not replaced: check only that a file can go there.
-    check_output_folder(resolved.parent / f".{resolved.name}.check", force=True)
+    # The parent folder itself is not replaced: check only that a file can go there,
+    # through a probe name that the message must not show (the user wrote ``out``).
+    probe = resolved.parent / f".{resolved.name}.check"
+    try:
+        check_output_folder(probe, force=True)
+    except InputError as exc:
+        raise InputError(str(exc).replace(str(probe), str(out))) from None
 
 
 def with_municipalities(scenario: Any, values: list[str] | None) -> Any:
