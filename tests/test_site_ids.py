@@ -76,3 +76,12 @@ def test_rollout_checks_scenario_ids_the_same_way(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert "fiveg.include_sites: " in err and "'NOPE1'" in err
+
+
+def test_cli_repeats_name_the_option_even_with_a_scenario_file(tmp_path, capsys):
+    p = tmp_path / "s.toml"
+    p.write_text("[fiveg]\nrural_weight = 1.0\n", encoding="utf-8")
+    argv = ["optimize", "5g", "--scenario", str(p), *SHIMANE, "--exclude-sites", "a,b,a"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--exclude-sites: 'a' listed more than once" in err

@@ -25,7 +25,7 @@ from denen_gis.cli._common import (
 from denen_gis.cli._groups import optimize_app
 from denen_gis.cli._run import print_plan, progress_bar
 from denen_gis.errors import InputError
-from denen_gis.scenario_checks import MAX_MYEN, MAX_SITE_IDS
+from denen_gis.scenario_checks import MAX_MYEN, MAX_SITE_IDS, check_site_ids
 
 __all__ = ["MAX_SITE_IDS", "MAX_YEARS", "register"]
 
@@ -35,12 +35,15 @@ MAX_YEARS = 50
 MAX_TARGETS = MAX_YEARS
 
 
-def _site_ids(values: list[str] | None, option: str) -> list[str]:
-    ids = split_values(values)
-    if len(ids) > MAX_SITE_IDS:
-        msg = f"{option}: {len(ids):,} ids given, at most {MAX_SITE_IDS:,}"
-        raise InputError(msg)
-    return ids
+def _site_ids(include: list[str] | None, exclude: list[str] | None) -> tuple[list[str], list[str]]:
+    """``--include-sites`` / ``--exclude-sites`` split and checked (length, repeats, overlap)."""
+    inc, exc = split_values(include), split_values(exclude)
+    for option, ids in (("--include-sites", inc), ("--exclude-sites", exc)):
+        if len(ids) > MAX_SITE_IDS:  # before the set operations of the full check
+            msg = f"{option}: {len(ids):,} ids given, at most {MAX_SITE_IDS:,}"
+            raise InputError(msg)
+    check_site_ids(inc, exc, command_line=True)
+    return inc, exc
 
 
 def _scenario(scenario: Path | None, overrides: dict[str, dict[str, Any]]) -> Any:
@@ -126,6 +129,7 @@ def optimize_5g(
         ("--target-rural", target_rural),
     ):
         check_share(option, share)
+    include, exclude = _site_ids(include_sites, exclude_sites)
     from denen_gis.pipeline import plan
     from denen_gis.scenario import BLOCKS
 
@@ -142,8 +146,8 @@ def optimize_5g(
                 "target_rural": target_rural,
                 "rural_weight": rural_weight,
                 "fairness_on": fairness_on,
-                "include_sites": _site_ids(include_sites, "--include-sites"),
-                "exclude_sites": _site_ids(exclude_sites, "--exclude-sites"),
+                "include_sites": include,
+                "exclude_sites": exclude,
             },
             "inputs": {
                 "candidates": str(candidates) if candidates else None,
