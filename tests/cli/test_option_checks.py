@@ -80,6 +80,34 @@ def test_bad_numbers_are_one_line_naming_the_option(argv, option, capsys, no_loa
     assert len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("value", ["inf", "1e300"])
+def test_indoor_loss_is_bounded_before_loading(value, capsys, monkeypatch):
+    from denen_gis.io import sources
+
+    monkeypatch.setattr(sources, "prefectures_input", lambda *a, **k: 1 / 0)
+    assert main(["coverage", f"--indoor-penetration-db={value}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("denen-gis: error: --indoor-penetration-db must be")
+    assert "LinkBudget" not in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "inf"])
+def test_tolerance_km_is_checked_before_reading(value, capsys, tmp_path):
+    cables, landings = tmp_path / "c.json", tmp_path / "l.json"
+    argv = [
+        "data",
+        "import",
+        "cables",
+        str(cables),
+        str(landings),
+        "--out",
+        str(tmp_path / "o.gpkg"),
+    ]
+    assert main([*argv, f"--tolerance-km={value}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("denen-gis: error: --tolerance-km must be"), err
+
+
 def test_years_past_the_cap_say_the_cap(capsys):
     assert main(["rollout", "--years", "1:100000"]) == 2
     err = capsys.readouterr().err

@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from denen_gis.cli._checks import option_error
 from denen_gis.cli._common import (
     FORCE,
     MUNICIPALITY_HELP,
@@ -23,6 +24,10 @@ from denen_gis.cli._common import (
     to_jsonable,
 )
 from denen_gis.errors import InputError
+
+#: Largest building entry loss ``--indoor-penetration-db`` takes [dB]; far
+#: beyond any building's loss, it only keeps the link budget finite.
+INDOOR_DB_MAX = 100
 
 __all__ = ["coverage_table", "register"]
 
@@ -93,6 +98,10 @@ def coverage(
     from denen_gis.layers.radio import LinkBudget, check_station_frame
     from denen_gis.plan_tables import municipality_coverage
 
+    if not 0 <= indoor_db < INDOOR_DB_MAX:
+        raise option_error(
+            "--indoor-penetration-db", indoor_db, f">= 0 and below {INDOOR_DB_MAX} dB"
+        )
     kept = [population, stations]
     check_out(out, force=force, extra=kept)
     t0 = time.perf_counter()

@@ -201,6 +201,7 @@ def import_cables(
     ),
 ) -> None:
     """Read TeleGeography cable routes and landing points (CC BY-NC-SA: never redistribute)."""
+    from denen_gis.cli._checks import check_positive
     from denen_gis.errors import InputError
     from denen_gis.io.files import write_layers
     from denen_gis.io.telegeography import check_landings_touch, read_submarine_cables
@@ -208,6 +209,7 @@ def import_cables(
     if out.suffix.lower() != ".gpkg":
         msg = f"--out {out}: cables and landings are two layers; give a .gpkg file"
         raise InputError(msg)
+    check_positive("--tolerance-km", tolerance_km, unit=" [km]")
     cable_layer, landing_layer = read_submarine_cables(cables, landings, bbox=_parse_bbox(bbox))
     if check:
         check_landings_touch(
