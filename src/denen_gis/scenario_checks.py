@@ -345,10 +345,12 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
             raise where.fail(section, key, problem)
     for section, given in (("fiveg", f), ("datacenters", dc)):
         bad = site_id_problem(given.include_sites, given.exclude_sites)
-        if bad is not None and section == "fiveg" and where.source == "command line":
-            check_site_ids(given.include_sites, given.exclude_sites, command_line=True)
-        if bad is not None:
-            raise where.fail(section, f"{bad[0]}_sites", bad[1])
+        if bad is None:
+            continue
+        which, problem = bad
+        if section == "fiveg" and where.source == "command line":  # optimize 5g options
+            raise InputError(f"--{which}-sites: {problem}")
+        raise where.fail(section, f"{which}_sites", problem)
     if f.enabled and f.objective in ("coverage", "fairness") and f.budget_myen is None:
         raise where.fail(
             "fiveg", "budget_myen", f"objective {f.objective!r} needs a budget in million yen"
