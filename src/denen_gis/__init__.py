@@ -7,14 +7,7 @@ the money.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from denen_gis.errors import DenenError, InfeasibleError, InputError
-
-try:
-    __version__ = version("denen-gis")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0"
 
 __all__ = [
     "DenenError",
@@ -45,7 +38,21 @@ _LAZY = {
 }
 
 
+def _version() -> str:
+    # importlib.metadata costs ~15 ms (email, socket, ...): only when asked for.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("denen-gis")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0.0.0"
+
+
 def __getattr__(name: str) -> object:
+    if name == "__version__":
+        value = _version()
+        globals()["__version__"] = value
+        return value
     if name in _LAZY:
         import importlib
 

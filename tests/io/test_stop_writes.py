@@ -6,21 +6,22 @@ import threading
 
 import pytest
 
-from denen_gis.io import files
+from denen_gis.io import temporaries
+from denen_gis.io.files import atomic_path
 from denen_gis.io.outdir import atomic_directory
 
 
 @pytest.fixture
 def stopping(monkeypatch):
     event = threading.Event()
-    monkeypatch.setattr(files, "_STOPPING", event)
-    files.stop_writes()
+    monkeypatch.setattr(temporaries, "_STOPPING", event)
+    temporaries.stop_writes()
     assert event.is_set()
     return event
 
 
 def test_no_file_write_starts_after_stop(tmp_path, stopping):
-    with pytest.raises(KeyboardInterrupt), files.atomic_path(tmp_path / "a.txt") as tmp:
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "a.txt") as tmp:
         tmp.write_text("late")
     assert list(tmp_path.iterdir()) == []
 

@@ -14,7 +14,6 @@ import importlib
 import logging
 import os
 import re
-import signal
 import sys
 import threading
 import traceback
@@ -22,7 +21,7 @@ from collections.abc import Sequence
 
 import typer
 
-from denen_gis import __version__
+from denen_gis._signals import SIGNALS, exit_stopped, install, stop_cleanup
 from denen_gis.cli._common import OutputClosed, err_console, print_text
 from denen_gis.cli._groups import optimize_app
 from denen_gis.errors import DenenError, InfeasibleError
@@ -47,6 +46,8 @@ _COMMAND_MODULES = ("data", "coverage", "fiveg", "infra", "plan", "explore")
 
 def _version(value: bool) -> None:
     if value:
+        from denen_gis import __version__
+
         print_text(f"denen-gis {__version__}")
         raise typer.Exit()
 
@@ -87,40 +88,14 @@ def _invoke(args: list[str]) -> object:
     return app(args=args, prog_name="denen-gis", standalone_mode=False)
 
 
-#: Exit code and message for each signal that stops a run.
-_SIGNALS = {"SIGINT": (130, "interrupted"), "SIGTERM": (143, "terminated")}
-
-
-class _Stopped(KeyboardInterrupt):
-    """Raised in the main thread by the SIGINT/SIGTERM handler."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.code, self.message = _SIGNALS[name]
-
-
-def _stop(signum: int, _frame: object) -> None:
-    raise _Stopped(signal.Signals(signum).name)
-
-
-def install_signal_handlers() -> None:
-    """Make SIGINT and SIGTERM raise :class:`_Stopped` in the main thread.
-
-    Installed again while the command runs: a C library (OR-Tools' CP-SAT
-    when ``catch_sigint_signal`` is on) may reset the disposition behind
-    Python's back, after which Ctrl-C would kill the process without cleanup.
-    """
-    for name in _SIGNALS:
-        signal.signal(getattr(signal, name), _stop)
-
-
 def _stopped(exc: BaseException) -> int:
-    """Stop the worker's writes, remove temporaries, say why in one line; the exit code."""
-    from denen_gis.io.files import remove_temporaries, stop_writes
+    """Stop new writes, remove temporaries, say why in one line; the exit code.
 
-    code, message = (exc.code, exc.message) if isinstance(exc, _Stopped) else (130, "interrupted")
-    stop_writes()
-    remove_temporaries()
+    For a KeyboardInterrupt in a command run without the signal handlers
+    (``main(argv)`` from Python, or a C library that reset the disposition).
+    """
+    stop_cleanup()
+    code, message = SIGNALS["SIGINT"]
     with contextlib.suppress(OSError):
         err_console.print(f"denen-gis: {message}")
         sys.stderr.flush()
@@ -132,10 +107,10 @@ def _run_interruptibly(args: list[str]) -> object:
 
     A solver inside OR-Tools does not return to Python until it finishes, so
     a KeyboardInterrupt would wait for it; here the main thread only waits and
-    gets the signal at once, stops new writes, removes the temporary files of
-    writes in progress (outputs are written atomically, so nothing
-    half-written is left) and exits with 130 (SIGINT) or 143 (SIGTERM) without
-    waiting for the worker.
+    gets the signal at once and :mod:`denen_gis._signals` stops new writes,
+    removes the temporary files of writes in progress (outputs are written
+    atomically, so nothing half-written is left) and exits with 130 (SIGINT) or
+    143 (SIGTERM) without waiting for the worker.
     """
     outcome: dict[str, object] = {}
 
@@ -149,11 +124,10 @@ def _run_interruptibly(args: list[str]) -> object:
     try:
         worker.start()
         while worker.is_alive():
-            install_signal_handlers()
+            install()
             worker.join(0.1)
-    except KeyboardInterrupt as exc:
-        code = _stopped(exc)
-        os._exit(code)
+    except KeyboardInterrupt:
+        exit_stopped("SIGINT")
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome.get("value")
@@ -232,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     interactive = argv is None and threading.current_thread() is threading.main_thread()
     if interactive:
-        install_signal_handlers()
+        install()
     try:
         value = _run_interruptibly(args) if interactive else _invoke(args)
     except InfeasibleError as exc:

@@ -26,7 +26,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -36,6 +35,7 @@ import pandas as pd
 import pyogrio
 
 from denen_gis.errors import InputError
+from denen_gis.io.temporaries import output_target, swap_into_place, track_temporary
 from denen_gis.paths import refuse_special_file
 from denen_gis.schema import validate_layer
 
@@ -45,9 +45,6 @@ __all__ = [
     "layer_format",
     "read_layer",
     "read_vector",
-    "remove_temporaries",
-    "stop_writes",
-    "track_temporary",
     "write_csv_atomic",
     "write_error",
     "write_layer",
@@ -281,43 +278,6 @@ def read_layer(
     return validate_layer(frame, kind, source=str(path) if layer is None else f"{path}:{layer}")
 
 
-#: Temporary files and folders of writes in progress, so that an interrupted
-#: run (Ctrl-C in the CLI) can remove them before it exits.
-_IN_PROGRESS: set[Path] = set()
-
-
-#: Set once the run is stopping (Ctrl-C, SIGTERM): no new write may start.
-_STOPPING = threading.Event()
-
-
-def stop_writes() -> None:
-    """Refuse every atomic write from now on (called before :func:`remove_temporaries`)."""
-    _STOPPING.set()
-
-
-def remove_temporaries() -> None:
-    """Remove the temporary files and folders of every atomic write in progress."""
-    for tmp in list(_IN_PROGRESS):
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink(missing_ok=True)
-        _IN_PROGRESS.discard(tmp)
-
-
-@contextlib.contextmanager
-def track_temporary(tmp: Path) -> Iterator[Path]:
-    """Register ``tmp`` while the block runs, so :func:`remove_temporaries` can delete it."""
-    if _STOPPING.is_set():
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise KeyboardInterrupt
-    _IN_PROGRESS.add(tmp)
-    try:
-        yield tmp
-    finally:
-        _IN_PROGRESS.discard(tmp)
-
-
 def _temp_name(path: Path, tag: str = "tmp") -> Path:
     return path.with_name(f".{path.stem}.{tag}-{uuid.uuid4().hex[:8]}{path.suffix}")
 
@@ -339,26 +299,23 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     ...     (Path(d) / "out.txt").read_text()
     'done'
     """
-    path = Path(path)
+    path = output_target(path)
     if not path.parent.is_dir():
         msg = f"{path}: the folder {path.parent} does not exist; create it first"
         raise InputError(msg)
-    if _STOPPING.is_set():
-        raise KeyboardInterrupt
     tmp = _temp_name(path)
-    _IN_PROGRESS.add(tmp)
-    try:
-        yield tmp
-        if not tmp.exists():
-            msg = f"{path}: nothing was written"
-            raise InputError(msg)
-        os.replace(tmp, path)
-    finally:
-        _IN_PROGRESS.discard(tmp)
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
+    with track_temporary(tmp):
+        try:
+            yield tmp
+            if not tmp.exists():
+                msg = f"{path}: nothing was written"
+                raise InputError(msg)
+            os.replace(tmp, path)
+        finally:
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            elif tmp.exists():
+                tmp.unlink()
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
@@ -454,41 +411,33 @@ def _verify_written(path: Path, fmt: str, layer: str, rows: int) -> None:
 
 def _write_shapefile(frame: gpd.GeoDataFrame, path: Path) -> None:
     # A shapefile is several files: write them all in a temporary folder and
-    # read them back; then move the old set aside, move the new set in, and
-    # only then drop the old set (restored if any move fails), so the
-    # sidecars are replaced together and a good file is never lost.
+    # read them back; then swap the set in (io.temporaries.swap_into_place: the
+    # old set moved aside, the new set moved in, the old set dropped, rolled
+    # back on any error or stop), so the sidecars are replaced together and a
+    # good file is never lost.
+    path = output_target(path)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.tmp-", dir=path.parent))
-    _IN_PROGRESS.add(tmp_dir)
-    try:
-        tmp = tmp_dir / path.name
-        _write_one(frame, tmp, "ESRI Shapefile", path.stem)
-        written = {p.suffix.lower() for p in tmp_dir.iterdir()}
-        missing = [s for s in (".shp", ".shx", ".dbf") if s not in written]
-        if missing:
-            raise OSError(errno.EIO, f"the new file lacks {', '.join(missing)}")
-        _verify_written(tmp, "ESRI Shapefile", path.stem, len(frame))
-        backup = tmp_dir / "old"
-        backup.mkdir()
-        old_files = [
-            path.with_suffix(s)
-            for s in (*_SHAPEFILE_SIDECARS, *_SHAPEFILE_INDEXES)
-            if path.with_suffix(s).exists()
-        ]
-        for f in old_files:
-            os.replace(f, backup / f.name)
+    with track_temporary(tmp_dir):
         try:
-            for suffix in _SHAPEFILE_SIDECARS:
-                if suffix in written:
-                    os.replace(tmp.with_suffix(suffix), path.with_suffix(suffix))
-        except BaseException:
-            for suffix in _SHAPEFILE_SIDECARS:
-                path.with_suffix(suffix).unlink(missing_ok=True)
-            for f in old_files:
-                os.replace(backup / f.name, f)
-            raise
-    finally:
-        _IN_PROGRESS.discard(tmp_dir)
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+            tmp = tmp_dir / path.name
+            _write_one(frame, tmp, "ESRI Shapefile", path.stem)
+            written = {p.suffix.lower() for p in tmp_dir.iterdir()}
+            missing = [s for s in (".shp", ".shx", ".dbf") if s not in written]
+            if missing:
+                raise OSError(errno.EIO, f"the new file lacks {', '.join(missing)}")
+            _verify_written(tmp, "ESRI Shapefile", path.stem, len(frame))
+            backup = tmp_dir / "old"
+            backup.mkdir()
+            olds = {
+                path.with_suffix(s): backup / path.with_suffix(s).name
+                for s in (*_SHAPEFILE_SIDECARS, *_SHAPEFILE_INDEXES)
+            }
+            pairs = [
+                (tmp.with_suffix(s), path.with_suffix(s)) for s in _SHAPEFILE_SIDECARS if s in written
+            ]
+            swap_into_place(pairs, olds)
+        finally:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 # What GDAL, pyarrow and the OS raise when a write fails (full disk, read-only folder, ...).
@@ -544,7 +493,7 @@ def write_layer(
     name = layer or kind or path.stem
     try:
         if fmt == "ESRI Shapefile":
-            if not path.parent.is_dir():
+            if not output_target(path).parent.is_dir():
                 msg = f"{path}: the folder {path.parent} does not exist; create it first"
                 raise InputError(msg)
             _write_shapefile(frame, path)

@@ -2,7 +2,7 @@
 
 Every command that writes a folder of results (``plan``, ``coverage``,
 ``compare``, ``sweep``, ...) checks the folder here *before* any loading or
-solving, and replaces it only through :func:`denen_gis.io.files.atomic_directory`:
+solving, and replaces it only through :func:`atomic_directory`:
 
 - a folder that denen-gis wrote holds the marker file :data:`MARKER`, and only
   such a folder (or an empty one, or a new one) may be replaced;
@@ -26,7 +26,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from denen_gis.errors import InputError
-from denen_gis.io.files import track_temporary, write_error
+from denen_gis.io.files import write_error
+from denen_gis.io.temporaries import output_target, swap_into_place, track_temporary
 
 __all__ = [
     "MARKER",
@@ -93,7 +94,7 @@ def check_output_folder(
     if raw.name in ("", ".", ".."):
         msg = f"{str(path)!r}: name the output folder (e.g. maps/plan), not '.', '..' or ''"
         raise InputError(msg)
-    target = raw.expanduser().resolve()
+    target = output_target(raw)
     if any(_inside(target, root) for root in _VIRTUAL_ROOTS):
         msg = f"{path}: is on a kernel file system; choose an output folder on disk"
         raise InputError(msg)
@@ -110,7 +111,7 @@ def _check_protected(
     for item in protect:
         if item is None:
             continue
-        kept = Path(item).expanduser().resolve()
+        kept = output_target(item)
         if _inside(kept, target):
             msg = (
                 f"{path}: holds {kept.name}, an input of this run; "
@@ -185,10 +186,13 @@ def atomic_directory(
     existing ``path`` is first moved aside, the new folder renamed into place,
     then the old one removed, so readers never see a mixture of old and new
     files; concurrent runs take turns for that step. On an exception the old
-    folder stays as it was and the new one is removed.
+    folder stays as it was and the new one is removed. A stop (Ctrl-C,
+    SIGTERM) during the swap finishes or rolls it back
+    (:func:`denen_gis.io.temporaries.swap_into_place`). ``path`` is resolved
+    first (:func:`~denen_gis.io.temporaries.output_target`): through a
+    symbolic link the link's target is checked and replaced, and the link stays.
     """
-    path = Path(path)
-    check_output_folder(path, force=force, protect=protect)
+    path = check_output_folder(path, force=force, protect=protect)  # links and '..' resolved
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -209,30 +213,12 @@ def atomic_directory(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    with folder_lock(path.parent):
-        _swap_into_place(tmp, path, force=force, protect=protect)
-
-
-def _swap_into_place(
-    tmp: Path, path: Path, *, force: bool, protect: Iterable[str | os.PathLike[str] | None]
-) -> None:
-    try:
-        # Checked again: another program may have filled the folder during the run.
-        check_output_folder(path, force=force, protect=protect, min_free_bytes=0)
-    except InputError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-    moved = False
-    try:
-        if path.exists():
-            os.replace(path, old)
-            moved = True
-        os.replace(tmp, path)
-    except BaseException:
-        if moved and not path.exists():
-            os.replace(old, path)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if moved:
-        shutil.rmtree(old, ignore_errors=True)
+        with folder_lock(path.parent):
+            try:
+                # Checked again: another program may have filled the folder during the run.
+                check_output_folder(path, force=force, protect=protect, min_free_bytes=0)
+            except InputError:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+            swap_into_place([(tmp, path)], {path: old})
