@@ -12,6 +12,7 @@ without waiting for the command's worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -58,10 +59,8 @@ def _handle(signum: int, _frame: object) -> None:
     if not _FIRST.acquire(blocking=False):
         return  # already stopping
     for name in SIGNALS:
-        try:
+        with contextlib.suppress(ValueError, OSError):  # not the main thread
             signal.signal(getattr(signal, name), signal.SIG_IGN)
-        except (ValueError, OSError):  # pragma: no cover - not the main thread
-            pass
     exit_stopped(signal.Signals(signum).name)
 
 

@@ -432,9 +432,8 @@ def _write_shapefile(frame: gpd.GeoDataFrame, path: Path) -> None:
                 path.with_suffix(s): backup / path.with_suffix(s).name
                 for s in (*_SHAPEFILE_SIDECARS, *_SHAPEFILE_INDEXES)
             }
-            pairs = [
-                (tmp.with_suffix(s), path.with_suffix(s)) for s in _SHAPEFILE_SIDECARS if s in written
-            ]
+            news = [s for s in _SHAPEFILE_SIDECARS if s in written]
+            pairs = [(tmp.with_suffix(s), path.with_suffix(s)) for s in news]
             swap_into_place(pairs, olds)
         finally:
             shutil.rmtree(tmp_dir, ignore_errors=True)
