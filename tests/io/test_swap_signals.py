@@ -1,0 +1,156 @@
+"""A signal during an output swap loses nothing (issue 16: nothing lost, ever).
+
+The swap of an output folder (old moved aside, new moved in, old removed) and
+of a shapefile's sidecars is interrupted at each rename, two ways:
+
+- the interrupt is raised in the writing thread right before or after the
+  rename (the swap's own error path runs), then the CLI's cleanup runs;
+- the CLI's cleanup runs right after the rename as the signal handler does
+  (the main thread, while the worker is between two renames) and the process
+  would end there (``os._exit``): what is on disk then is checked.
+
+Either way the output holds the complete old or the complete new files, and
+no ``.old-*`` or temporary item is left beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from denen_gis._signals import stop_cleanup
+from denen_gis.io import temporaries
+from denen_gis.io.files import read_vector, write_layer
+from denen_gis.io.outdir import MARKER, atomic_directory
+
+OLD = {MARKER, "old.txt"}
+NEW = {MARKER, "new.txt"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_stop(monkeypatch):
+    """The cleanup sets the stop flag: give each test its own."""
+    monkeypatch.setattr(temporaries, "_STOPPING", threading.Event())
+
+
+class _Interrupt:
+    """os.replace that, on its ``step``-th call, interrupts before or after renaming."""
+
+    def __init__(self, step: int, when: str, on_step=None) -> None:
+        self.real = os.replace
+        self.step, self.when, self.on_step = step, when, on_step
+        self.calls = 0
+        self.snapshot: dict[str, set[str] | None] | None = None
+
+    def __call__(self, src, dst) -> None:
+        self.calls += 1
+        if self.calls != self.step:
+            self.real(src, dst)
+            return
+        if self.when == "after":
+            self.real(src, dst)
+        if self.on_step is not None:
+            self.snapshot = self.on_step()
+        raise KeyboardInterrupt
+
+
+def _listing(parent: Path) -> dict[str, set[str] | None]:
+    return {
+        p.name: ({q.name for q in p.iterdir()} if p.is_dir() else None) for p in parent.iterdir()
+    }
+
+
+def _old_output(parent: Path) -> Path:
+    out = parent / "out"
+    out.mkdir()
+    (out / MARKER).write_text("")
+    (out / "old.txt").write_text("old")
+    return out
+
+
+def _write_new(out: Path) -> None:
+    with atomic_directory(out) as tmp:
+        (tmp / "new.txt").write_text("new")
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("step", [1, 2])
+def test_an_interrupt_in_the_folder_swap_keeps_old_or_new(tmp_path, monkeypatch, step, when):
+    out = _old_output(tmp_path)
+    monkeypatch.setattr(os, "replace", _Interrupt(step, when))
+    with pytest.raises(KeyboardInterrupt):
+        _write_new(out)
+    stop_cleanup()
+    monkeypatch.undo()
+    assert _listing(tmp_path) in ({"out": OLD}, {"out": NEW})
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("step", [1, 2])
+def test_the_signal_cleanup_in_the_folder_swap_keeps_old_or_new(tmp_path, monkeypatch, step, when):
+    out = _old_output(tmp_path)
+
+    def handler() -> dict[str, set[str] | None]:
+        stop_cleanup()  # what the signal handler does, then os._exit
+        return _listing(tmp_path)
+
+    interrupt = _Interrupt(step, when, handler)
+    monkeypatch.setattr(os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _write_new(out)
+    monkeypatch.undo()
+    assert interrupt.snapshot in ({"out": OLD}, {"out": NEW})
+    assert _listing(tmp_path) == interrupt.snapshot
+
+
+def test_the_signal_cleanup_during_a_new_folder_swap_leaves_nothing_half(tmp_path, monkeypatch):
+    def handler() -> dict[str, set[str] | None]:
+        stop_cleanup()
+        return _listing(tmp_path)
+
+    interrupt = _Interrupt(1, "before", handler)
+    monkeypatch.setattr(os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _write_new(tmp_path / "out")
+    monkeypatch.undo()
+    assert interrupt.snapshot in ({}, {"out": NEW})
+
+
+def _points(n: int) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"name": [f"p{i}" for i in range(n)]},
+        geometry=[Point(135 + i * 0.1, 35) for i in range(n)],
+        crs=6668,
+    )
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("step", range(1, 11))
+def test_the_signal_cleanup_in_a_shapefile_swap_keeps_old_or_new(tmp_path, monkeypatch, step, when):
+    target = tmp_path / "sites.shp"
+    write_layer(_points(2), target)
+    before = {p.name for p in tmp_path.iterdir()}
+
+    def handler() -> dict[str, set[str] | None]:
+        stop_cleanup()
+        listing = _listing(tmp_path)
+        listing["rows"] = {str(len(read_vector(target)))} if target.exists() else None
+        return listing
+
+    interrupt = _Interrupt(step, when, handler)
+    monkeypatch.setattr(os, "replace", interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        write_layer(_points(3), target)
+    monkeypatch.undo()
+    if interrupt.snapshot is None:
+        assert interrupt.calls < step
+        return
+    rows = interrupt.snapshot.pop("rows")
+    assert set(interrupt.snapshot) == before, interrupt.snapshot
+    assert rows in ({"2"}, {"3"})
