@@ -31,6 +31,7 @@ import scipy.sparse as sp
 
 from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.io.japan import municipality_table
+from denen_gis.io.temporaries import output_target
 from denen_gis.pipeline import PreparedRun, as_scenario, prepare_inputs
 from denen_gis.render.explorer import GENERATOR, explorer_html, region_outlines
 from denen_gis.scenario import Scenario
@@ -357,12 +358,12 @@ def check_explorer_target(path: str | Path, *, force: bool = False) -> Path:
         ``path`` is a folder, or an existing file that is not an explorer page
         (and ``force`` is not set).
     """
-    target = Path(path)
+    target = output_target(path)  # through a link its target; `sub/../x` is x
     if target.is_dir():
-        msg = f"{target}: is a folder; give an HTML file name (--out FILE.html)"
+        msg = f"{path}: is a folder; give an HTML file name (--out FILE.html)"
         raise InputError(msg)
     if target.exists() and not force and not _is_explorer_page(target):
-        msg = f"{target}: exists and is not an explorer page; use --force to replace it"
+        msg = f"{path}: exists and is not an explorer page; use --force to replace it"
         raise InputError(msg)
     return target
 

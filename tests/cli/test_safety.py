@@ -131,6 +131,27 @@ def test_force_replaces_a_foreign_folder_and_marks_it(tmp_path, capsys):
     assert main(["plan", str(_scenario(tmp_path)), "--out", str(out), "-q", "--no-maps"]) == 0
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="symbolic links")
+def test_out_through_a_link_checks_and_replaces_the_target_and_keeps_the_link(tmp_path, capsys):
+    keep = _foreign(tmp_path / "Documents")
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "Documents")
+    args = ["plan", str(_scenario(tmp_path)), "--out", str(link), "-q", "--no-maps"]
+    assert main(args) == 2
+    assert "--force" in _one_error_line(capsys.readouterr().err)
+    assert keep.exists() and link.is_symlink()
+    assert main([*args, "--force"]) == 0, capsys.readouterr().err
+    assert link.is_symlink() and (link / "plan.json").exists() and not keep.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Documents", "link", "s.toml"]
+
+
+def test_out_with_dotdot_over_a_missing_folder_leaves_no_stray_folder(tmp_path, capsys):
+    out = tmp_path / "sub" / ".." / "o"
+    code = main(["plan", str(_scenario(tmp_path)), "--out", str(out), "-q", "--no-maps"])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o", "s.toml"]
+
+
 def test_map_out_refuses_a_folder_and_a_foreign_file(tmp_path, capsys):
     (tmp_path / "x.html").mkdir()
     assert main(["map", "coverage", "--out", str(tmp_path / "x.html")]) == 2

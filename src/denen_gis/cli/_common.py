@@ -164,17 +164,20 @@ def check_out_file(
     Refused: a name that is not a file name, an existing folder, a file that is
     an input of the run, and (unless ``force``) an existing file that does not
     hold ``marker`` in its first 64 kB (so it was not written by denen-gis).
+    Checked is the file that the write replaces
+    (:func:`denen_gis.io.temporaries.output_target`: a link's target).
     """
     from denen_gis.errors import InputError
     from denen_gis.io.outdir import check_output_folder
+    from denen_gis.io.temporaries import output_target
 
-    target = out.expanduser()
-    if target.name in ("", ".", "..") or target.is_dir():
+    # The file that writing replaces: through a link its target, `sub/../x` is x.
+    target = output_target(out)
+    if out.expanduser().name in ("", ".", "..") or target.is_dir():
         msg = f"{out}: is a folder; name the output file (e.g. maps/coverage_map.html)"
         raise InputError(msg)
-    resolved = target.resolve()
     for s in scenarios:
-        if any(f.expanduser().resolve() == resolved for f in s.input_files()):
+        if any(output_target(f) == target for f in s.input_files()):
             msg = f"{out}: is an input of this run; choose another output file"
             raise InputError(msg)
     if target.exists() and not force:
@@ -188,7 +191,7 @@ def check_out_file(
             raise InputError(msg)
     # The parent folder itself is not replaced: check only that a file can go there,
     # through a probe name that the message must not show (the user wrote ``out``).
-    probe = resolved.parent / f".{resolved.name}.check"
+    probe = target.parent / f".{target.name}.check"
     try:
         check_output_folder(probe, force=True)
     except InputError as exc:

@@ -37,6 +37,7 @@ from folium.plugins import DualMap
 
 from denen_gis.errors import InputError
 from denen_gis.io.files import write_text_atomic
+from denen_gis.io.temporaries import output_target
 from denen_gis.render._coverage import (
     DENSITY_BINS,
     UNCOVERED_BINS,
@@ -394,9 +395,10 @@ def save_map(
     Returns
     -------
     pathlib.Path
-        The written file.
+        The written file (``path`` resolved, see
+        :func:`denen_gis.io.temporaries.output_target`).
     """
-    out = Path(path)
+    out = output_target(path)  # through a link its target (the link stays); `sub/../x` is x
     out.parent.mkdir(parents=True, exist_ok=True)
     root = make_offline(m) if offline else m.get_root()
     # The generator tag marks the page as denen-gis output (the CLI replaces such a
