@@ -38,9 +38,11 @@ def stop_cleanup() -> None:
     a signal handler during startup.
     """
     temporaries = sys.modules.get("denen_gis.io.temporaries")
-    if temporaries is not None:
-        temporaries.stop_writes()
-        temporaries.remove_temporaries()
+    # getattr: the signal may come while that module is still being imported.
+    for step in ("stop_writes", "remove_temporaries"):
+        function = getattr(temporaries, step, None)
+        if function is not None:
+            function()
 
 
 def exit_stopped(name: str) -> None:

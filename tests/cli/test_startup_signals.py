@@ -120,3 +120,15 @@ def test_the_version_is_still_there():
     import denen_gis
 
     assert isinstance(denen_gis.__version__, str) and denen_gis.__version__
+
+
+def test_the_cleanup_imports_nothing():
+    """The handler may run while the command modules load: it must not import them."""
+    code = (
+        "import sys; from denen_gis._signals import stop_cleanup; stop_cleanup(); "
+        "print(sorted(m for m in sys.modules if m.startswith('denen_gis.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "['denen_gis._signals', 'denen_gis.errors']", done.stderr
