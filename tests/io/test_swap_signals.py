@@ -154,3 +154,23 @@ def test_the_signal_cleanup_in_a_shapefile_swap_keeps_old_or_new(tmp_path, monke
     rows = interrupt.snapshot.pop("rows")
     assert set(interrupt.snapshot) == before, interrupt.snapshot
     assert rows in ({"2"}, {"3"})
+
+
+def test_a_vanished_new_folder_never_costs_the_old_one(tmp_path, monkeypatch):
+    """The new folder disappears before it is moved in: the old one is restored."""
+    out = _old_output(tmp_path)
+    real = os.replace
+    calls = []
+
+    def lose_new(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            temporaries._remove(Path(src))
+            raise FileNotFoundError(2, "gone", str(src))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", lose_new)
+    with pytest.raises(FileNotFoundError):
+        _write_new(out)
+    monkeypatch.undo()
+    assert _listing(tmp_path) == {"out": OLD}

@@ -87,7 +87,8 @@ class _Swap:
         if self.resolved:
             return
         self.resolved = True
-        if not any(_exists(new) for new, _ in self.pairs):
+        moved_in = not any(_exists(new) for new, _ in self.pairs)
+        if moved_in and all(_exists(path) for _, path in self.pairs):
             for old in self.olds.values():
                 _remove(old)
             return
