@@ -174,3 +174,68 @@ def test_a_vanished_new_folder_never_costs_the_old_one(tmp_path, monkeypatch):
         _write_new(out)
     monkeypatch.undo()
     assert _listing(tmp_path) == {"out": OLD}
+
+
+# A command that swaps an output folder in, slowly: after its first rename (the
+# old folder moved aside) it says "swapping" and sleeps, so that a real signal
+# arrives in the middle of the swap while the command runs in its worker thread.
+_DRIVER = """
+import os, sys, time
+from pathlib import Path
+
+from denen_gis.cli import app, main
+
+
+@app.command("swap")
+def swap(out: Path) -> None:
+    from denen_gis.io.outdir import atomic_directory
+
+    real = os.replace
+    calls = []
+
+    def slow(src, dst):
+        real(src, dst)
+        calls.append(dst)
+        if len(calls) == 1:
+            print("swapping", flush=True)
+            time.sleep(1.5)
+
+    with atomic_directory(out) as tmp:
+        (tmp / "new.txt").write_text("new")
+        os.replace = slow
+
+
+sys.argv = ["denen-gis", "swap", sys.argv[1]]
+sys.exit(main())
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize(("signum", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_real_signal_in_the_middle_of_a_swap(tmp_path, signum, code):
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    _old_output(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _DRIVER, str(tmp_path / "out")],
+        env={**os.environ, "PYTHONPATH": str(root / "src")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        if line.strip() != "swapping":
+            pytest.skip(f"driver did not start: {proc.stderr.read()[-500:]}")
+        proc.send_signal(getattr(signal, signum))
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code, err
+    assert err.count("\n") == 1 and err.startswith("denen-gis: "), err
+    assert _listing(tmp_path) in ({"out": OLD}, {"out": NEW})
