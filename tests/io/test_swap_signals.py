@@ -239,3 +239,20 @@ def test_a_real_signal_in_the_middle_of_a_swap(tmp_path, signum, code):
     assert proc.returncode == code, err
     assert err.count("\n") == 1 and err.startswith("denen-gis: "), err
     assert _listing(tmp_path) in ({"out": OLD}, {"out": NEW})
+
+
+def test_a_vanished_new_folder_before_the_swap_keeps_the_old_one(tmp_path, monkeypatch):
+    """The new folder disappears before anything moved: the old folder is not touched."""
+    out = _old_output(tmp_path)
+    real = os.replace
+
+    def lose_new_first(src, dst):
+        for p in tmp_path.glob(".out.tmp-*"):
+            temporaries._remove(p)
+        raise FileNotFoundError(2, "gone", str(src))
+
+    monkeypatch.setattr(os, "replace", lose_new_first)
+    with pytest.raises(FileNotFoundError):
+        _write_new(out)
+    monkeypatch.setattr(os, "replace", real)
+    assert _listing(tmp_path) == {"out": OLD}

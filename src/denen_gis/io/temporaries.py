@@ -80,7 +80,16 @@ class _Swap:
     def __init__(self, pairs: Iterable[tuple[Path, Path]], olds: Mapping[Path, Path]) -> None:
         self.pairs = list(pairs)
         self.olds = dict(olds)
+        # Whether each target existed before the swap: then only once it was
+        # moved aside can what stands at its name be the new item.
+        self.existed = {path: _exists(path) for _, path in self.pairs}
         self.resolved = False
+
+    def _new_in_place(self, new: Path, path: Path) -> bool:
+        if _exists(new) or not _exists(path):
+            return False
+        old = self.olds.get(path)
+        return not self.existed[path] or (old is not None and _exists(old))
 
     def resolve(self) -> None:
         """Finish the swap if every new item is in place, else roll it back (under _LOCK)."""
@@ -93,7 +102,7 @@ class _Swap:
                 _remove(old)
             return
         for new, path in self.pairs:
-            if not _exists(new) and _exists(path):  # this new item was moved in
+            if self._new_in_place(new, path):
                 _remove(path)
         for path, old in self.olds.items():
             if _exists(old) and not _exists(path):
