@@ -25,6 +25,7 @@ import pytest
 from shapely.geometry import Point
 
 from denen_gis._signals import stop_cleanup
+from denen_gis.errors import InputError
 from denen_gis.io import temporaries
 from denen_gis.io.files import read_vector, write_layer
 from denen_gis.io.outdir import MARKER, atomic_directory
@@ -241,18 +242,21 @@ def test_a_real_signal_in_the_middle_of_a_swap(tmp_path, signum, code):
     assert _listing(tmp_path) in ({"out": OLD}, {"out": NEW})
 
 
-def test_a_vanished_new_folder_before_the_swap_keeps_the_old_one(tmp_path, monkeypatch):
-    """The new folder disappears before anything moved: the old folder is not touched."""
-    out = _old_output(tmp_path)
+def test_a_vanished_new_file_before_the_swap_keeps_the_old_set(tmp_path, monkeypatch):
+    """One new sidecar disappears before anything moved: the old shapefile is not touched."""
+    target = tmp_path / "sites.shp"
+    write_layer(_points(2), target)
+    before = _listing(tmp_path)
     real = os.replace
 
-    def lose_new_first(src, dst):
-        for p in tmp_path.glob(".out.tmp-*"):
-            temporaries._remove(p)
+    def lose_new_shp(src, dst):
+        for p in tmp_path.glob(".sites.tmp-*/sites.shp"):
+            p.unlink()
         raise FileNotFoundError(2, "gone", str(src))
 
-    monkeypatch.setattr(os, "replace", lose_new_first)
-    with pytest.raises(FileNotFoundError):
-        _write_new(out)
+    monkeypatch.setattr(os, "replace", lose_new_shp)
+    with pytest.raises(InputError):
+        write_layer(_points(3), target)
     monkeypatch.setattr(os, "replace", real)
-    assert _listing(tmp_path) == {"out": OLD}
+    assert _listing(tmp_path) == before
+    assert len(read_vector(target)) == 2
