@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.io.japan import municipality_table
 from denen_gis.io.temporaries import output_target
+from denen_gis.paths import refuse_special_file
 from denen_gis.pipeline import PreparedRun, as_scenario, prepare_inputs
 from denen_gis.render.explorer import GENERATOR, explorer_html, region_outlines
 from denen_gis.scenario import Scenario
@@ -359,6 +360,7 @@ def check_explorer_target(path: str | Path, *, force: bool = False) -> Path:
         (and ``force`` is not set).
     """
     target = output_target(path)  # through a link its target; `sub/../x` is x
+    refuse_special_file(path, hint="give an HTML file name (--out FILE.html)")
     if target.is_dir():
         msg = f"{path}: is a folder; give an HTML file name (--out FILE.html)"
         raise InputError(msg)

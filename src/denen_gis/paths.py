@@ -2,7 +2,8 @@
 
 Opening a named pipe (FIFO) for reading blocks until another process writes
 to it, and a device or socket is no data file at all; a reader that opens one
-would hang or fail obscurely. Each reader refuses them first, in one line.
+would hang or fail obscurely. Each reader refuses them first, in one line, and
+so do the checks of an output file (which read an existing file's head).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ _KINDS = (
 )
 
 
-def refuse_special_file(path: str | os.PathLike[str], *, key: str = "") -> None:
+def refuse_special_file(
+    path: str | os.PathLike[str], *, key: str = "", hint: str = "give a data file"
+) -> None:
     """Raise :class:`InputError` if ``path`` is a pipe, socket or device.
 
     A path that does not exist, a regular file and a folder pass: the caller
@@ -35,6 +38,8 @@ def refuse_special_file(path: str | os.PathLike[str], *, key: str = "") -> None:
         The input path, as the user gave it (symlinks are followed).
     key
         Where the path was given (``"inputs.population: "``), put before the path.
+    hint
+        What to do instead, the end of the message.
 
     Examples
     --------
@@ -49,5 +54,5 @@ def refuse_special_file(path: str | os.PathLike[str], *, key: str = "") -> None:
         return
     for test, kind in _KINDS:
         if test(mode):
-            msg = f"{key}{Path(path)}: is {kind}, not a file; give a data file"
+            msg = f"{key}{Path(path)}: is {kind}, not a file; {hint}"
             raise InputError(msg)

@@ -62,3 +62,19 @@ def test_a_pipe_named_in_a_scenario_names_the_key(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "inputs.population: " in _one_line(result.stderr)
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["map", "coverage", "--out", "page.html"],
+        ["explore", "--prefecture", "31", "--out", "page.html"],
+    ],
+)
+def test_a_pipe_given_as_the_output_page_exits_2(tmp_path: Path, args: list[str]) -> None:
+    """The page checks read an existing file's head: a FIFO there would hang them."""
+    os.mkfifo(tmp_path / "page.html")
+    result = _run(args, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "page.html: is a named pipe (FIFO), not a file; " in _one_line(result.stderr)
+    assert (tmp_path / "page.html").is_fifo()

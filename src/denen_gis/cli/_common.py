@@ -170,9 +170,11 @@ def check_out_file(
     from denen_gis.errors import InputError
     from denen_gis.io.outdir import check_output_folder
     from denen_gis.io.temporaries import output_target
+    from denen_gis.paths import refuse_special_file
 
     # The file that writing replaces: through a link its target, `sub/../x` is x.
     target = output_target(out)
+    refuse_special_file(out, hint="choose another output file")  # reading a FIFO's head hangs
     if out.expanduser().name in ("", ".", "..") or target.is_dir():
         msg = f"{out}: is a folder; name the output file (e.g. maps/coverage_map.html)"
         raise InputError(msg)
