@@ -69,6 +69,10 @@ def test_a_signal_while_the_cli_loads_exits_with_one_line(signum, code, word, de
     time.sleep(delay)
     if proc.poll() is not None:
         pytest.skip("the command finished before the signal")
+    if _catches_sigterm(proc.pid) is False:  # a very loaded machine: Python itself still starting
+        proc.kill()
+        proc.wait()
+        pytest.skip(f"the interpreter took over {delay} s to start (the documented early window)")
     rc, err = _signal_and_wait(proc, signum)
     assert (rc, err) == (code, f"denen-gis: {word}\n")
 

@@ -128,9 +128,12 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(args):
     assert err == ""
 
 
-def test_head_1_of_the_municipality_list_exits_0():
+@pytest.mark.parametrize(
+    ("command", "lines"), [("data info", 2), ("data info --municipalities", 1)]
+)
+def test_head_of_a_long_listing_exits_0_quietly(command, lines):
     done = subprocess.run(
-        f"set -o pipefail; {sys.executable} -m denen_gis data info --municipalities | head -1",
+        f"set -o pipefail; {sys.executable} -m denen_gis {command} | head -{lines}",
         shell=True,
         executable="/bin/bash",
         env=ENV,
@@ -140,7 +143,7 @@ def test_head_1_of_the_municipality_list_exits_0():
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    assert done.stdout.count("\n") == 1
+    assert done.stdout.count("\n") == lines
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
