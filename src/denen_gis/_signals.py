@@ -17,8 +17,9 @@ import os
 import signal
 import sys
 import threading
+from typing import NoReturn
 
-__all__ = ["SIGNALS", "exit_stopped", "install", "stop_cleanup"]
+__all__ = ["SIGNALS", "exit_now", "exit_stopped", "install", "stop_cleanup"]
 
 #: Exit code and message for each signal that stops a run.
 SIGNALS: dict[str, tuple[int, str]] = {
@@ -78,3 +79,29 @@ def install() -> None:
         return
     for name in SIGNALS:
         signal.signal(getattr(signal, name), _handle)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Flush stdout and stderr and end the process with ``code``, skipping finalization.
+
+    Python's finalization first puts SIGINT and SIGTERM back to their default
+    (death by signal, no message) and then frees every object of the run,
+    which takes a noticeable while after a large one; a signal then would kill
+    the process silently. The command's files are all written and closed by
+    now, so nothing is lost by not finalizing. A flush that fails (``> /dev/full``)
+    is one line and exit 2; a closed pipe (``| head``) is not an error.
+    """
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            pass
+        except (OSError, ValueError) as exc:
+            with contextlib.suppress(OSError):
+                reason = getattr(exc, "strerror", None) or exc
+                os.write(2, f"denen-gis: error: cannot write the output ({reason})\n".encode())
+            code = code or 2
+    os._exit(code)

@@ -7,6 +7,7 @@ the default disposition (rc -15) or a KeyboardInterrupt traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -136,3 +137,48 @@ def test_the_cleanup_imports_nothing():
         [sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.strip() == "['denen_gis._signals', 'denen_gis.errors']", done.stderr
+
+
+_SLOW_FINALIZATION = """
+import sys, time
+import denen_gis.__main__ as entry
+import denen_gis.cli
+
+class Heavy:  # freed only when Python finalizes, like the frames of a large run
+    def __del__(self):
+        time.sleep(3)
+
+KEEP = Heavy()
+
+def command(argv=None):
+    print("done", flush=True)
+    return 0
+
+denen_gis.cli.main = command
+entry.main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("signum", "word"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")]
+)
+def test_a_signal_after_the_command_is_done_never_kills_silently(signum, word):
+    """The process ends as soon as the command returns, not after Python's finalization.
+
+    During finalization Python puts the default dispositions back, so a signal
+    then killed the process with no message (rc -2/-15).
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_FINALIZATION],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "done"
+    time.sleep(0.5)
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode >= 0, f"killed by signal {-proc.returncode}: {err!r}"
+    assert err in ("", f"denen-gis: {word}\n")
