@@ -23,9 +23,11 @@ protected and replaced (the link itself stays) and ``sub/../x`` is ``x``
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -62,13 +64,36 @@ def output_target(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(os.path.expanduser(os.fspath(path))))
 
 
+#: How long the cleanup waits before it looks again for a removed temporary [s].
+_SETTLE_S = 0.05
+
+#: Numbers the doomed names of folders being removed (see :func:`_remove`).
+_DOOMED = itertools.count()
+
+
 def _exists(path: Path) -> bool:
     return os.path.lexists(path)
 
 
 def _remove(path: Path) -> None:
+    """Remove a file or a whole folder, even while another thread writes into the folder.
+
+    A folder is first renamed to a doomed name, so that a writer still at work
+    in another thread (GDAL does not stop for a signal) can no longer create
+    files under its old path; then it is removed, looking again a few times in
+    case a file appeared while ``rmtree`` listed it.
+    """
     if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
+        doomed = path.with_name(f"{path.name}.rm-{os.getpid()}-{next(_DOOMED)}")
+        try:
+            os.rename(path, doomed)
+        except OSError:
+            doomed = path
+        for _ in range(20):
+            shutil.rmtree(doomed, ignore_errors=True)
+            if not _exists(doomed):
+                break
+            time.sleep(0.005)
     else:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
             path.unlink()
@@ -127,9 +152,17 @@ def remove_temporaries() -> None:
             with contextlib.suppress(OSError):
                 swap.resolve()
             _SWAPS.discard(swap)
-        for tmp in list(_IN_PROGRESS):
+        removed = list(_IN_PROGRESS)
+        for tmp in removed:
             _remove(tmp)
             _IN_PROGRESS.discard(tmp)
+    if removed:
+        # A writer inside a C library may create a file under a removed name a
+        # moment later (it does not stop for the signal): look once more.
+        time.sleep(_SETTLE_S)
+        for tmp in removed:
+            if _exists(tmp):
+                _remove(tmp)
 
 
 def _check_running() -> None:
