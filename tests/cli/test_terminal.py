@@ -197,3 +197,20 @@ def test_docs_state_the_terminal_contract():
     assert "Text is printed literally" in doc
     assert "missing command; one of: 5g, datacenters, landings" in doc
     assert "data info --municipalities | head -1" in doc
+
+
+def test_an_error_after_the_progress_started_is_one_line_in_a_log():
+    """stderr to a file or pipe: no progress bar, so no blank line before the error."""
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "denen_gis", "optimize", "5g", "--region", "31"),
+            *("--objective", "coverage", "--budget-myen", "100", "--include-sites", "NO-SUCH-ID"),
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("denen-gis: error: --include-sites: 'NO-SUCH-ID'"), done.stderr
+    assert done.stderr.count("\n") == 1, repr(done.stderr)

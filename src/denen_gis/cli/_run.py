@@ -20,8 +20,12 @@ __all__ = ["print_plan", "progress_bar"]
 
 @contextlib.contextmanager
 def progress_bar(*, quiet: bool) -> Iterator[Any]:
-    """A progress callback ``(step, fraction)`` drawing a bar on stderr (or nothing)."""
-    if quiet:
+    """A progress callback ``(step, fraction)`` drawing a bar on stderr (or nothing).
+
+    Nothing with ``quiet`` or when stderr is not a terminal: in a log file or a
+    pipe a bar cannot redraw, and it would leave a blank line before an error.
+    """
+    if quiet or not err_console.is_terminal:
         yield None
         return
     with Progress(
