@@ -259,3 +259,36 @@ def test_read_vector_gives_raw_columns(tmp_path: Path) -> None:
     g = gpd.GeoDataFrame({"anything": [1]}, geometry=[Point(0, 0)], crs=4326)
     pyogrio.write_dataframe(g, tmp_path / "x.geojson")
     assert read_vector(tmp_path / "x.geojson")["anything"].tolist() == [1]
+
+
+def _long_names() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"pref_name_ja": ["鳥取県"], "municipality_code": ["31201"]},
+        geometry=[Point(134.2, 35.5)],
+        crs=6668,
+    )
+
+
+def test_shapefile_field_names_cut_are_one_log_line_not_python_warnings(tmp_path, caplog):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning escaping would fail here
+        with caplog.at_level("WARNING", logger="denen_gis.io.files"):
+            write_layer(_long_names(), tmp_path / "x.shp")
+    notes = [r.getMessage() for r in caplog.records]
+    assert len(notes) == 1
+    assert "'pref_name_ja' to 'pref_name_'" in notes[0]
+    assert "'municipality_code' to 'municipali'" in notes[0]
+
+
+def test_a_failed_shapefile_write_says_nothing_of_field_names(tmp_path, caplog, monkeypatch):
+    real = pyogrio.write_dataframe
+
+    def short(frame, path, **kwargs):  # a full disk that GDAL does not report
+        real(frame.iloc[:0], path, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", short)
+    with caplog.at_level("WARNING", logger="denen_gis.io.files"), pytest.raises(InputError):
+        write_layer(_long_names(), tmp_path / "x.shp")
+    assert caplog.records == []

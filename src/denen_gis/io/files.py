@@ -27,6 +27,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -420,7 +421,9 @@ def _write_shapefile(frame: gpd.GeoDataFrame, path: Path) -> None:
     with track_temporary(tmp_dir):
         try:
             tmp = tmp_dir / path.name
-            _write_one(frame, tmp, "ESRI Shapefile", path.stem)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RuntimeWarning)
+                _write_one(frame, tmp, "ESRI Shapefile", path.stem)
             written = {p.suffix.lower() for p in tmp_dir.iterdir()}
             missing = [s for s in (".shp", ".shx", ".dbf") if s not in written]
             if missing:
@@ -437,6 +440,18 @@ def _write_shapefile(frame: gpd.GeoDataFrame, path: Path) -> None:
             swap_into_place(pairs, olds)
         finally:
             shutil.rmtree(tmp_dir, ignore_errors=True)
+    _note_laundered(path, caught)
+
+
+def _note_laundered(path: Path, caught: list[warnings.WarningMessage]) -> None:
+    """One log line for the field names GDAL cut to a Shapefile's 10 characters.
+
+    GDAL says so as one Python warning per field, which would put several
+    unformatted lines on stderr; said once, and only after the file is written.
+    """
+    cut = [str(w.message).split(": ", 1)[-1] for w in caught if "laundered" in str(w.message)]
+    if cut:
+        logger.warning("%s: Shapefile field names cut to 10 characters: %s", path, "; ".join(cut))
 
 
 # What GDAL, pyarrow and the OS raise when a write fails (full disk, read-only folder, ...).
