@@ -115,3 +115,14 @@ def test_a_header_only_csv_says_so(tmp_path):
     path.write_text("mesh_code,population\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"grid\.csv has a header but no rows"):
         population_input(path)
+
+
+@pytest.mark.parametrize("header", ["urban\0", "Urban", "URBAN ", "pref_code\x1b"])
+def test_a_known_column_under_a_near_name_is_refused(tmp_path, header):
+    """Else it was dropped as an extra column, and the modelled value took its place."""
+    path = tmp_path / "grid.csv"
+    path.write_text(f"mesh_code,population,{header}\n533946392,1200,true\n", encoding="utf-8")
+    with pytest.raises(
+        InputError, match=r"grid\.csv: column .* is not spelled '(urban|pref_code)'"
+    ):
+        population_input(path)

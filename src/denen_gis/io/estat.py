@@ -302,6 +302,22 @@ def _log_secrecy(allrows: pd.DataFrame) -> None:
 _ESTAT_SUFFIXES = (".txt", ".zip")
 
 
+_GRID_COLUMNS = ("mesh_code", "population", "pref_code", "urban")
+
+
+def _check_column_names(path: Path, columns: list[str]) -> None:
+    """Refuse a column that is one of ours but for case or hidden characters.
+
+    Other columns are dropped, so ``Urban`` or ``urban`` with a NUL byte would
+    otherwise vanish and the modelled value would silently take its place.
+    """
+    for col in columns:
+        plain = "".join(ch for ch in col if ch.isprintable()).strip().lower()
+        if col not in _GRID_COLUMNS and plain in _GRID_COLUMNS:
+            msg = f"{path}: column {col!r} is not spelled {plain!r} exactly; rename it {plain!r}"
+            raise InputError(msg)
+
+
 def _read_csv_grid(path: Path) -> gpd.GeoDataFrame:
     if not path.exists():
         msg = f"{path}: file not found; check the path"
@@ -315,6 +331,7 @@ def _read_csv_grid(path: Path) -> gpd.GeoDataFrame:
         msg = f"{path}: cannot read it as CSV ({str(exc).splitlines()[0]})"
         raise InputError(msg) from None
     table.columns = [str(c).strip() for c in table.columns]
+    _check_column_names(path, list(table.columns))
     for col in ("mesh_code", "population"):
         if col not in table.columns:
             msg = (
