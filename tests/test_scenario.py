@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from denen_gis.errors import InputError
@@ -158,3 +160,49 @@ def test_control_characters_in_the_description_blame_the_description(tmp_path):
     p = _write(tmp_path, '[scenario]\nname = "ok"\ndescription = "a\\u0000b"\n')
     with pytest.raises(InputError, match=r"line 3: scenario\.description: must not hold"):
         load_scenario(p)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "says"),
+    [
+        ("[scenario]\nwork_limit = 1e9\n", "scenario.work_limit", "at most 1e+06"),
+        ("[scenario]\nwork_limit = 1e300\n", "scenario.work_limit", "at most 1e+06"),
+        ("[datacenters]\nweight_hazard_ms = 1e300\n", "datacenters.weight_hazard_ms", "at most"),
+        ("[datacenters]\nweight_land_ms = 1e7\n", "datacenters.weight_land_ms", "at most"),
+        ("[fiveg]\ntarget_national = -0.1\n", "fiveg.target_national", "between 0 and 1"),
+        ("[radio]\nindoor_penetration_db = 1e300\n", "radio.indoor_penetration_db", "below 100"),
+    ],
+)
+def test_huge_and_out_of_range_values_name_the_key_and_the_range(tmp_path, text, key, says):
+    """Issue 16: a value the solvers cannot take is refused up front, naming the key."""
+    p = _write(tmp_path, text)
+    with pytest.raises(InputError, match=rf"line \d: {key}: .*{re.escape(says)}") as info:
+        load_scenario(p)
+    msg = str(info.value)
+    assert "\n" not in msg and "LinkBudget" not in msg and "above 100%" not in msg
+
+
+def test_the_largest_allowed_values_load(tmp_path):
+    from denen_gis.optimize.effort import MAX_WORK_LIMIT
+    from denen_gis.scenario_checks import MAX_WEIGHT_MS
+    from denen_gis.scenario_checks import MAX_WORK_LIMIT as SCENARIO_MAX
+
+    assert SCENARIO_MAX == MAX_WORK_LIMIT
+    p = _write(
+        tmp_path,
+        f"[scenario]\nwork_limit = {MAX_WORK_LIMIT}\n"
+        f"[datacenters]\nweight_hazard_ms = {MAX_WEIGHT_MS}\n",
+    )
+    s = load_scenario(p)
+    assert s.run.work_limit == MAX_WORK_LIMIT
+    assert s.datacenters.weight_hazard_ms == MAX_WEIGHT_MS
+
+
+def test_python_plan_checks_the_work_limit_again():
+    from dataclasses import replace
+
+    from denen_gis.pipeline import plan
+
+    s = Scenario()
+    with pytest.raises(InputError, match=r"scenario\.work_limit"):
+        plan(replace(s, run=replace(s.run, work_limit=1e9)))

@@ -20,11 +20,14 @@ from denen_gis.errors import InputError
 __all__ = [
     "BLOCKS",
     "MAX_COUNT",
+    "MAX_INDOOR_DB",
     "MAX_MYEN",
     "MAX_RURAL_WEIGHT",
     "MAX_SITE_IDS",
     "MAX_SWEEP_POINTS",
+    "MAX_WEIGHT_MS",
     "MAX_WORKERS",
+    "MAX_WORK_LIMIT",
     "TomlLocator",
     "check_point_count",
     "check_scenario",
@@ -37,6 +40,14 @@ BLOCKS = ("Hokkaido", "Tohoku", "Kanto", "Chubu", "Kinki", "Chugoku", "Shikoku",
 MAX_MYEN = 1e9
 #: Largest rural weight (larger ones overflow the solvers' scaled objectives).
 MAX_RURAL_WEIGHT = 1e6
+#: Largest work limit [units], about 11 days of solving on the reference machine.
+MAX_WORK_LIMIT = 1e6
+#: Largest data-centre criteria weight [ms]: far beyond any round-trip time, it
+#: keeps CP-SAT's integer objective (0.01 ms x thousands of persons) in range.
+MAX_WEIGHT_MS = 1e6
+#: Largest building entry loss [dB]; far beyond any building's loss, it only
+#: keeps the link budget finite.
+MAX_INDOOR_DB = 100
 #: Most solver threads.
 MAX_WORKERS = 256
 #: Most data centres or landing stations to choose.
@@ -191,6 +202,11 @@ def _check_finite(s: Any, where: TomlLocator) -> None:
                 )
 
 
+def _weight(value: float) -> bool:
+    """Whether a criteria weight [ms] is finite, >= 0 and at most ``MAX_WEIGHT_MS``."""
+    return math.isfinite(value) and 0 <= value <= MAX_WEIGHT_MS
+
+
 def check_scenario(s: Any, where: TomlLocator) -> None:
     """Check the ranges and combinations of a :class:`~denen_gis.scenario.Scenario`.
 
@@ -214,10 +230,12 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
             "must be finite (seconds)",
         ),
         (
-            run.work_limit is None or (math.isfinite(run.work_limit) and run.work_limit > 0),
+            run.work_limit is None
+            or (math.isfinite(run.work_limit) and 0 < run.work_limit <= MAX_WORK_LIMIT),
             "scenario",
             "work_limit",
-            "must be a finite number of work units > 0 (or left out for the time limit)",
+            f"must be a finite number of work units > 0 and at most {MAX_WORK_LIMIT:g} "
+            "(or left out for the time limit)",
         ),
         (
             _printable(run.name),
@@ -266,7 +284,7 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
             _share(f.target_national),
             "fiveg",
             "target_national",
-            "is a share between 0 and 1 (0.97 = 97%); a target above 100% cannot be met",
+            "must be a share between 0 and 1 (0.97 = 97%)",
         ),
         (
             _share(f.target_prefecture),
@@ -301,17 +319,10 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
             "must be at least 1",
         ),
         (
-            all(math.isfinite(v) and v >= 0 for v in dc.criteria().values()),
+            all(_weight(v) for v in dc.criteria().values()),
             "datacenters",
-            next(
-                (
-                    f"weight_{k}_ms"
-                    for k, v in dc.criteria().items()
-                    if not (math.isfinite(v) and v >= 0)
-                ),
-                "weight_hazard_ms",
-            ),
-            "criteria weights must be finite and >= 0 [ms]",
+            next((f"weight_{k}_ms" for k, v in dc.criteria().items() if not _weight(v)), ""),
+            f"criteria weights must be finite, >= 0 and at most {MAX_WEIGHT_MS:g} [ms]",
         ),
         (1 <= ld.count <= MAX_COUNT, "landings", "count", f"must be between 1 and {MAX_COUNT}"),
         (
@@ -333,10 +344,10 @@ def check_scenario(s: Any, where: TomlLocator) -> None:
             "must be above 1 m and at most 22.5 m (the range of the TR 38.901 models)",
         ),
         (
-            s.radio.indoor_penetration_db >= 0,
+            0 <= s.radio.indoor_penetration_db < MAX_INDOOR_DB,
             "radio",
             "indoor_penetration_db",
-            "must not be negative",
+            f"must be >= 0 and below {MAX_INDOOR_DB} dB",
         ),
         (s.radio.shadowing_margin_db >= 0, "radio", "shadowing_margin_db", "must not be negative"),
     ]

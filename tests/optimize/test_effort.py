@@ -144,3 +144,29 @@ def test_clock_readings_and_charges():
     assert effort.lp_iteration_limit(1.0, 1000) is None
     assert effort.mip_node_limit(1.0, 1000) is None
     assert effort.solver_wall_limit(3.0) == 3.0
+
+
+def test_solver_limits_fit_the_solvers_integer_parameters():
+    # PDLP's iteration_limit and HiGHS's mip_max_nodes are 32-bit ints
+    with effort.work_clock(effort.MAX_WORK_LIMIT, wall_limit_s=100.0):
+        assert effort.lp_iteration_limit(effort.MAX_WORK_LIMIT, 1) == 2**31 - 1
+        assert effort.mip_node_limit(effort.MAX_WORK_LIMIT, 1) == 2**31 - 1
+        assert effort.lp_iteration_limit(1e300, 1) == 2**31 - 1
+
+
+@pytest.mark.parametrize("engine", ["SCIP", "HIGHS"])
+def test_the_largest_work_limit_runs_with_every_solver_limit_valid(capfd, engine):
+    inst = _instance(n_cells=300, n_sites=40)
+    model, kwargs = _models(inst)["max coverage"]
+    res = model(**kwargs, engine=engine, time_limit_s=60.0, work_limit=effort.MAX_WORK_LIMIT)
+    assert res.details["work"]["limit"] == effort.MAX_WORK_LIMIT
+    assert res.details["work"]["stopped_by_time_limit"] is False
+    err = capfd.readouterr().err
+    assert "out of range" not in err and "Error parsing" not in err
+
+
+@pytest.mark.parametrize("over", [1e6 + 1, 1e9, 1e300])
+def test_a_work_limit_over_the_cap_is_an_input_error(over):
+    model, kwargs = _models(_instance())["max coverage"]
+    with pytest.raises(InputError, match=r"work_limit.*at most 1e\+06"):
+        model(**kwargs, work_limit=over)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from denen_gis.errors import InputError
-from denen_gis.scenario_checks import MAX_MYEN, MAX_RURAL_WEIGHT, MAX_WORKERS
+from denen_gis.scenario_checks import MAX_MYEN, MAX_RURAL_WEIGHT, MAX_WORK_LIMIT, MAX_WORKERS
 
 __all__ = [
     "MAX_SEED",
@@ -18,6 +18,7 @@ __all__ = [
     "check_positive",
     "check_share",
     "check_solver_options",
+    "check_work_limit",
     "option_error",
 ]
 
@@ -37,6 +38,14 @@ def check_positive(option: str, value: float | None, *, unit: str = "") -> None:
     """Refuse a value that is not a finite number > 0 (``None``: not given)."""
     if value is not None and not (math.isfinite(value) and value > 0):
         raise option_error(option, value, f"a finite number > 0{unit}")
+
+
+def check_work_limit(value: float | None) -> None:
+    """Refuse a ``--work-limit`` that is not finite, > 0 and at most ``MAX_WORK_LIMIT``."""
+    if value is not None and not (math.isfinite(value) and 0 < value <= MAX_WORK_LIMIT):
+        raise option_error(
+            "--work-limit", value, f"a finite number > 0 and at most {MAX_WORK_LIMIT:g} work units"
+        )
 
 
 def check_amount(option: str, value: float | None, *, most: float = MAX_MYEN) -> None:

@@ -24,10 +24,11 @@ from denen_gis.cli._common import (
     to_jsonable,
 )
 from denen_gis.errors import InputError
+from denen_gis.scenario_checks import MAX_INDOOR_DB
 
-#: Largest building entry loss ``--indoor-penetration-db`` takes [dB]; far
-#: beyond any building's loss, it only keeps the link budget finite.
-INDOOR_DB_MAX = 100
+#: Largest building entry loss ``--indoor-penetration-db`` takes [dB] (the
+#: scenario's ``radio.indoor_penetration_db`` cap).
+INDOOR_DB_MAX = MAX_INDOOR_DB
 
 __all__ = ["coverage_table", "register"]
 

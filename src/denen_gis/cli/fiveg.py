@@ -9,9 +9,9 @@ import typer
 
 from denen_gis.cli._checks import (
     check_amount,
-    check_positive,
     check_share,
     check_solver_options,
+    check_work_limit,
 )
 from denen_gis.cli._common import (
     FORCE,
@@ -121,7 +121,7 @@ def optimize_5g(
     check_solver_options(
         time_limit=time_limit, workers=workers, seed=seed, rural_weight=rural_weight
     )
-    check_positive("--work-limit", work_limit, unit=" work units")
+    check_work_limit(work_limit)
     check_amount("--budget-myen", budget_myen)
     for option, share in (
         ("--target-national", target_national),
@@ -274,7 +274,7 @@ def rollout(
     check_solver_options(
         time_limit=time_limit, workers=workers, seed=seed, rural_weight=rural_weight
     )
-    check_positive("--work-limit", work_limit, unit=" work units")
+    check_work_limit(work_limit)
     # The scenario's budget is the sum of the years' grants.
     check_amount("--budget-per-year-myen", budget_per_year_myen, most=MAX_MYEN / len(year_list))
     from rich.table import Table

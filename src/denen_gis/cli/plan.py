@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from denen_gis.cli._checks import check_positive, check_solver_options
+from denen_gis.cli._checks import check_solver_options, check_work_limit
 from denen_gis.cli._common import (
     FORCE,
     FORCE_FILE,
@@ -64,7 +64,7 @@ def plan_cmd(
     from denen_gis.outputs import plan_json, write_plan
     from denen_gis.pipeline import plan
 
-    check_positive("--work-limit", work_limit, unit=" work units")
+    check_work_limit(work_limit)
     s = fy2030_scenario() if scenario is None else load_scenario(scenario)
     s = with_municipalities(s, municipality)
     if baseline is not None:
@@ -270,7 +270,7 @@ def sweep_cmd(
     budget_list = _budgets(budgets) if targets is None else []
     target_list = _targets(targets) if targets is not None else []
     check_solver_options(time_limit=time_limit)
-    check_positive("--work-limit", work_limit, unit=" work units")
+    check_work_limit(work_limit)
     from dataclasses import replace
 
     from denen_gis.budget_sweep import sweep

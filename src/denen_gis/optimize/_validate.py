@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from denen_gis.errors import InputError
 
 __all__ = [
+    "MAX_WORK_LIMIT",
     "CheckedArrays",
     "check_budget",
     "check_inputs",
@@ -24,6 +25,10 @@ __all__ = [
     "check_solver_settings",
     "check_work_limit",
 ]
+
+#: Largest work limit [units] (about 11 days on the reference machine). Keep
+#: equal to :data:`denen_gis.scenario_checks.MAX_WORK_LIMIT` (a test checks).
+MAX_WORK_LIMIT = 1e6
 
 
 @dataclass(frozen=True)
@@ -194,13 +199,16 @@ def check_solver_settings(time_limit_s: float, workers: int) -> None:
 
 
 def check_work_limit(work_limit: float) -> float:
-    """A deterministic work limit: a finite number > 0 (solver work units)."""
+    """A deterministic work limit: a finite number > 0 and at most :data:`MAX_WORK_LIMIT`."""
     if isinstance(work_limit, bool) or not (
         isinstance(work_limit, int | float | np.integer | np.floating)
         and math.isfinite(work_limit)
-        and work_limit > 0
+        and 0 < work_limit <= MAX_WORK_LIMIT
     ):
-        msg = f"work_limit must be a finite number > 0, got {work_limit!r}"
+        msg = (
+            f"work_limit must be a finite number > 0 and at most {MAX_WORK_LIMIT:g} "
+            f"work units, got {work_limit!r}"
+        )
         raise InputError(msg)
     return float(work_limit)
 

@@ -23,6 +23,10 @@ seed, ``workers = 1`` and the same package versions, unless the run's time
 limit, kept as a safety ceiling, stops a phase first: the clock records that
 (``details["work"]["stopped_by_time_limit"]``) and the run is then as
 machine-dependent as a time-limited one.
+
+A work limit is at most :data:`MAX_WORK_LIMIT` units (about 11 days), and every
+iteration or node limit derived from it at most :data:`MAX_SOLVER_COUNT`, the
+largest the solvers' integer parameters take.
 """
 
 from __future__ import annotations
@@ -37,10 +41,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from denen_gis.optimize._validate import check_work_limit
+from denen_gis.optimize._validate import MAX_WORK_LIMIT, check_work_limit
 
 __all__ = [
     "LP_NNZ_ITERATIONS_PER_UNIT",
+    "MAX_SOLVER_COUNT",
+    "MAX_WORK_LIMIT",
     "MIP_NNZ_NODES_PER_UNIT",
     "SEARCH_NNZ_PER_UNIT",
     "WorkClock",
@@ -66,6 +72,12 @@ LP_NNZ_ITERATIONS_PER_UNIT = 8.0e7
 MIP_NNZ_NODES_PER_UNIT = 8.0e5
 #: Local search: nonzeros touched per unit (rescoring a move reads the whole matrix).
 SEARCH_NNZ_PER_UNIT = 2.5e7
+
+#: Largest iteration or node limit given to a solver: PDLP's ``iteration_limit``
+#: and HiGHS's ``mip_max_nodes`` are 32-bit ints (SCIP's ``limits/totalnodes``
+#: is 64-bit; the same cap keeps one rule). A larger count would be refused or
+#: silently dropped by the solver.
+MAX_SOLVER_COUNT = 2**31 - 1
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -173,7 +185,7 @@ def lp_iteration_limit(units: float, nnz: int) -> int | None:
     """
     if _CLOCK.get() is None:
         return None
-    return max(int(units * LP_NNZ_ITERATIONS_PER_UNIT / max(nnz, 1)), 1)
+    return _solver_count(units * LP_NNZ_ITERATIONS_PER_UNIT / max(nnz, 1))
 
 
 def charge_lp_iterations(iterations: int, nnz: int) -> None:
@@ -188,7 +200,12 @@ def mip_node_limit(units: float, nnz: int) -> int | None:
     """
     if _CLOCK.get() is None:
         return None
-    return max(int(units * MIP_NNZ_NODES_PER_UNIT / max(nnz, 1)), 1)
+    return _solver_count(units * MIP_NNZ_NODES_PER_UNIT / max(nnz, 1))
+
+
+def _solver_count(count: float) -> int:
+    """``count`` as a solver's iteration or node limit: 1 to :data:`MAX_SOLVER_COUNT`."""
+    return int(min(max(count, 1.0), MAX_SOLVER_COUNT))
 
 
 @contextmanager
