@@ -128,3 +128,34 @@ def test_sweep_ranges_say_what_is_wrong(argv, expected, capsys, tmp_path):
     assert main([*argv, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["optimize", "5g", "--work-limit=1e9"], "--work-limit must be a finite number > 0 and at"),
+        (["optimize", "5g", "--work-limit=1e300"], "at most 1e+06 work units"),
+        (["rollout", "--work-limit=3e8"], "--work-limit"),
+        (["plan", "--work-limit=1e20"], "--work-limit"),
+        (["sweep", "--work-limit=1000001"], "--work-limit"),
+        (["rollout", "--target", "2030:1.5"], "--target '2030:1.5'"),
+        (["rollout", "--target", "2030:0.9:nan"], "--target '2030:0.9:nan'"),
+        (["rollout", "--budget-per-year-myen", "nan"], "--budget-per-year-myen must be a finite"),
+        (["rollout", "--budget-per-year-myen", "-1"], "--budget-per-year-myen must be a finite"),
+        (["rollout", "--years", "2027:2030", "--budget-per-year-myen", "3e8"], "1e+09 over 4"),
+        (["sweep", "--targets", "98,99", "--floor", "150"], "--floor"),
+        (["sweep", "--targets", "98,150"], "--targets"),
+    ],
+)
+def test_limits_and_shares_name_the_option_the_user_wrote(argv, expected, capsys, no_loading):
+    """Issue 16: one line naming the option as typed, never an internal key."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("denen-gis: error: ") and expected in err, err
+    assert len(err.splitlines()) == 1
+    assert "targets.national" not in err and "targets:" not in err
+
+
+def test_the_largest_work_limit_is_accepted_by_the_options(capsys, no_loading):
+    assert main(["rollout", "--work-limit=1e6"]) == 1  # reached the (stubbed) solve
+    assert "not checked before loading" in capsys.readouterr().err

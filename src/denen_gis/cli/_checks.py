@@ -48,10 +48,16 @@ def check_work_limit(value: float | None) -> None:
         )
 
 
-def check_amount(option: str, value: float | None, *, most: float = MAX_MYEN) -> None:
-    """Refuse a money amount that is not finite, >= 0 and below ``most`` [million yen]."""
+def check_amount(
+    option: str, value: float | None, *, most: float = MAX_MYEN, why: str = ""
+) -> None:
+    """Refuse a money amount that is not finite, >= 0 and below ``most`` [million yen].
+
+    ``why`` follows the cap in the message (where the cap comes from).
+    """
     if value is not None and not (math.isfinite(value) and 0 <= value < most):
-        raise option_error(option, value, f"a finite amount >= 0 and below {most:g} million yen")
+        need = f"a finite amount >= 0 and below {most:g} million yen{why}"
+        raise option_error(option, value, need)
 
 
 def check_share(option: str, value: float | None) -> None:

@@ -235,6 +235,12 @@ def _yearly_targets(specs: list[str] | None, years: list[int]) -> dict[int, Any]
         if year not in years:
             msg = f"--target {spec!r}: year {year} is not one of the planning years {years}"
             raise InputError(msg)
+        if any(v is not None and not 0 <= v <= 1 for v in (national, per_pref)):
+            msg = (
+                f"--target {spec!r}: NATIONAL and PREFECTURE are shares between 0 and 1 "
+                "(0.99 = 99%)"
+            )
+            raise InputError(msg)
         out[year] = Targets(national=national, per_prefecture=per_pref)
     return out
 
@@ -242,7 +248,7 @@ def _yearly_targets(specs: list[str] | None, years: list[int]) -> dict[int, Any]
 def rollout(
     years: str = typer.Option("2027:2030", "--years", help="Fiscal years, FIRST:LAST or a list."),
     budget_per_year_myen: float = typer.Option(
-        15000.0, "--budget-per-year-myen", min=0.0, help="Grant per fiscal year [million yen]."
+        15000.0, "--budget-per-year-myen", help="Grant per fiscal year [million yen]."
     ),
     target: list[str] | None = typer.Option(
         None,
@@ -276,7 +282,12 @@ def rollout(
     )
     check_work_limit(work_limit)
     # The scenario's budget is the sum of the years' grants.
-    check_amount("--budget-per-year-myen", budget_per_year_myen, most=MAX_MYEN / len(year_list))
+    check_amount(
+        "--budget-per-year-myen",
+        budget_per_year_myen,
+        most=MAX_MYEN / len(year_list),
+        why=f" ({MAX_MYEN:g} over {len(year_list)} years)",
+    )
     from rich.table import Table
 
     from denen_gis.cli._common import console

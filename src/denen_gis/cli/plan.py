@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from denen_gis.cli._checks import check_solver_options, check_work_limit
+from denen_gis.cli._checks import check_solver_options, check_work_limit, option_error
 from denen_gis.cli._common import (
     FORCE,
     FORCE_FILE,
@@ -232,6 +232,10 @@ def _targets(spec: str) -> list[float]:
     check_point_count(count, f"--targets {spec}")
     if ":" in spec:
         values = [round(lo + i * step, 6) for i in range(count)]
+    bad = [v for v in values if not 0 < v <= 100]
+    if bad:
+        msg = f"--targets {spec!r}: {bad[0]:g} is not a coverage target; use percent in (0, 100]"
+        raise InputError(msg)
     return values
 
 
@@ -282,6 +286,8 @@ def sweep_cmd(
     if floor is not None and targets is None:
         msg = "--floor: a prefecture floor needs --targets (a sweep over coverage targets)"
         raise InputError(msg)
+    if floor is not None and not 0 < floor <= 100:
+        raise option_error("--floor", floor, "a prefecture coverage floor in percent, in (0, 100]")
     s = _scenario_arg(scenario)
     s = with_municipalities(s, municipality)
     if time_limit is not None:
