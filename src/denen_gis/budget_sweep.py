@@ -179,7 +179,7 @@ def _check_targets(targets_pct: Iterable[float], floor_pct: float | None) -> lis
     check_point_count(len(targets), "targets")
     bad = [t for t in targets if not 0 < t <= 100]
     if bad:
-        msg = f"targets_pct: {bad[0]:g} is not a coverage target; use percent in (0, 100], e.g. 99.0"
+        msg = f"targets_pct: {bad[0]:g} is not a coverage target; use percent in (0, 100]"
         raise InputError(msg)
     if floor_pct is not None and not 0 < floor_pct <= 100:
         msg = f"floor_pct: {floor_pct:g} is not a prefecture floor; use percent in (0, 100]"
