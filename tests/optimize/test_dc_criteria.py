@@ -92,3 +92,33 @@ def test_hazard_cover_sets_follow_the_surviving_backbone():
         "dcx/S": (1,),
     }
     assert rule.unmet == ()
+
+
+def test_huge_weights_and_penalties_are_input_errors_not_infeasible():
+    """Issue 16: 1e300 ms made CP-SAT's model invalid, reported as 'cannot be met'."""
+    from denen_gis.optimize.dc_criteria import MAX_CRITERION_MS
+    from denen_gis.scenario_checks import MAX_WEIGHT_MS
+
+    assert MAX_CRITERION_MS == MAX_WEIGHT_MS
+    w = np.array([100.0, 100.0])
+    rtt = np.array([[1.0, 1.2], [1.2, 1.0]])
+    with pytest.raises(InputError, match="site_penalty_ms"):
+        solve_dc_siting(w, rtt, k=1, site_penalty_ms=[1e300, 0.0])
+    with pytest.raises(InputError, match=r"at most 1e\+06"):
+        site_penalty_ms(SITES, {"hazard": 1e300})
+    top = site_penalty_ms(SITES, dict.fromkeys(("hazard", "cooling", "land"), MAX_CRITERION_MS))
+    assert solve_dc_siting(w, rtt, k=1, site_penalty_ms=top[:2]).chosen.size == 1
+
+
+def test_an_invalid_cp_sat_model_is_an_internal_error(monkeypatch):
+    from ortools.sat.python import cp_model
+
+    from denen_gis.optimize.landings import solve_landings
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", lambda *a, **k: cp_model.MODEL_INVALID)
+    w = np.array([100.0, 100.0])
+    rtt = np.array([[1.0, 1.2], [1.2, 1.0]])
+    with pytest.raises(RuntimeError, match=r"MODEL_INVALID.*bug"):
+        solve_dc_siting(w, rtt, k=1)
+    with pytest.raises(RuntimeError, match=r"MODEL_INVALID.*bug"):
+        solve_landings(w, rtt * 100, count=1, cost_per_landing_myen=300.0)

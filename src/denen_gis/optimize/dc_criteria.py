@@ -31,7 +31,17 @@ import pandas as pd
 
 from denen_gis.errors import InputError
 
-__all__ = ["DEFAULT_CRITERIA_MS", "criteria_badness", "site_penalty_ms", "site_reasons"]
+__all__ = [
+    "DEFAULT_CRITERIA_MS",
+    "MAX_CRITERION_MS",
+    "criteria_badness",
+    "site_penalty_ms",
+    "site_reasons",
+]
+
+#: Largest criterion weight [ms]; keep equal to
+#: :data:`denen_gis.scenario_checks.MAX_WEIGHT_MS` (a test checks).
+MAX_CRITERION_MS = 1e6
 
 #: Default weight of each criterion [ms of mean RTT per unit badness].
 DEFAULT_CRITERIA_MS: dict[str, float] = {
@@ -80,9 +90,12 @@ def _check_weights(weights: Mapping[str, float]) -> dict[str, float]:
         msg = f"datacenter criteria: unknown {unknown}; use {sorted(DEFAULT_CRITERIA_MS)}"
         raise InputError(msg)
     out = {k: float(weights.get(k, 0.0)) for k in DEFAULT_CRITERIA_MS}
-    bad = [k for k, v in out.items() if not (np.isfinite(v) and v >= 0)]
+    bad = [k for k, v in out.items() if not (np.isfinite(v) and 0 <= v <= MAX_CRITERION_MS)]
     if bad:
-        msg = f"datacenter criteria: weights must be >= 0 [ms], got {bad}"
+        msg = (
+            f"datacenter criteria: weights must be finite, >= 0 and at most "
+            f"{MAX_CRITERION_MS:g} [ms], got {bad}"
+        )
         raise InputError(msg)
     return out
 

@@ -408,8 +408,16 @@ def _add_backup(sm: _SitingModel, inp: SitingInputs) -> None:
 
 
 def _run(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
-    """Solve; raise :class:`InfeasibleError` when CP-SAT finds no plan."""
+    """Solve; raise :class:`InfeasibleError` when CP-SAT finds no plan.
+
+    ``MODEL_INVALID`` is not an answer about the plan: the inputs are checked
+    so that the model is always valid, and an invalid one is a bug
+    (:class:`RuntimeError`, exit 1), never "cannot be met".
+    """
     status = solver.solve(model)
+    if status == cp_model.MODEL_INVALID:
+        msg = "CP-SAT rejected the data-centre model (MODEL_INVALID): a bug, please report it"
+        raise RuntimeError(msg)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         name = _STATUS.get(status, str(status))
         msg = (

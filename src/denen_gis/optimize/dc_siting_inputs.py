@@ -17,7 +17,12 @@ import pandas as pd
 from denen_gis.errors import InfeasibleError, InputError
 from denen_gis.optimize._validate import check_budget
 
-__all__ = ["SitingInputs", "check_siting_inputs"]
+__all__ = ["MAX_PENALTY_MS", "SitingInputs", "check_siting_inputs"]
+
+#: Largest penalty of one site [ms]: five criteria at their largest weight
+#: (:data:`~denen_gis.optimize.dc_criteria.MAX_CRITERION_MS`); it keeps CP-SAT's
+#: integer objective (0.01 ms x thousands of persons) within 64 bits.
+MAX_PENALTY_MS = 5e6
 
 
 @dataclass(frozen=True)
@@ -113,8 +118,12 @@ def check_siting_inputs(  # noqa: PLR0913 -- solver API: the model's options are
     penalty = None
     if site_penalty_ms is not None:
         penalty = np.asarray(site_penalty_ms, dtype=float)
-        if penalty.shape != (n,) or not (np.isfinite(penalty) & (penalty >= 0)).all():
-            msg = f"site_penalty_ms needs {n} finite values >= 0 (one per site)"
+        ok = np.isfinite(penalty) & (penalty >= 0) & (penalty <= MAX_PENALTY_MS)
+        if penalty.shape != (n,) or not ok.all():
+            msg = (
+                f"site_penalty_ms needs {n} finite values >= 0 and at most "
+                f"{MAX_PENALTY_MS:g} ms (one per site)"
+            )
             raise InputError(msg)
     covers = tuple(np.unique(np.asarray(list(c), dtype=np.int64)) for c in cover_sets)
     for c in covers:

@@ -163,6 +163,9 @@ def solve_landings(
     if work_limit is not None:
         solver.parameters.max_deterministic_time = check_work_limit(work_limit)
     status = solver.solve(model)
+    if status == cp_model.MODEL_INVALID:  # inputs are checked: an invalid model is a bug
+        msg = "CP-SAT rejected the landing model (MODEL_INVALID): a bug, please report it"
+        raise RuntimeError(msg)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         msg = f"no landing plan found (CP-SAT {solver.status_name(status)}); raise time_limit_s"
         raise InfeasibleError(msg)
