@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ __all__ = [
     "headline_comparison",
     "plan_infrastructure_map",
     "plan_json",
+    "stable_summary",
     "write_comparison",
     "write_plan",
     "write_plan_outputs",
@@ -88,14 +89,26 @@ def plan_json(plan: Plan) -> str:
     so that two runs of one scenario with a deterministic limit give equal
     files apart from those two keys (docs/cli.md).
     """
-    summary = dict(plan.summary)
+    return json.dumps(stable_summary(plan.summary), ensure_ascii=False, indent=2)
+
+
+def stable_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's summary, JSON-ready, with every clock reading under ``timings.solvers``.
+
+    What ``plan.json`` and every ``--json`` that carries solver results print:
+    ``*_s`` numbers other than limits (``fiveg.wall_time_s``,
+    ``fiveg.details.lp_s``, ...) move to ``timings.solvers`` by their path, so
+    that two identical work-limited runs differ only in ``created`` and
+    ``timings`` (docs/cli.md, "Which fields of plan.json vary").
+    """
+    summary = dict(summary)
     timings = dict(summary.pop("timings", {}))
     solvers: dict[str, float] = {}
     out: dict[str, Any] = {}
     for key, value in summary.items():
         out[key] = value if key in _SETTINGS_SECTIONS else _move_clock_readings(value, key, solvers)
-    out["timings"] = {**timings, "solvers": solvers}
-    return json.dumps(to_jsonable(out), ensure_ascii=False, indent=2)
+    out["timings"] = {**timings, "solvers": {**timings.get("solvers", {}), **solvers}}
+    return to_jsonable(out)
 
 
 def gpkg_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:

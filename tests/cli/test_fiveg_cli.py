@@ -185,3 +185,45 @@ def test_rollout_bad_options_exit_2(capsys, options, fragment):
     assert code == 2
     assert fragment in err
     assert "Traceback" not in err
+
+
+def _clock_readings(node, path=""):
+    """Paths of the ``*_s`` numbers (clock readings, not limits) outside ``timings``."""
+    if isinstance(node, dict):
+        return [
+            p
+            for k, v in node.items()
+            if k != "timings"
+            for p in (
+                [f"{path}.{k}"]
+                if k.endswith("_s") and "limit" not in k and isinstance(v, int | float)
+                else _clock_readings(v, f"{path}.{k}")
+            )
+        ]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _clock_readings(v, f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["optimize", "5g", "--objective", "coverage", "--budget-myen", "100"],
+        ["rollout", "--years", "2027:2028", "--budget-per-year-myen", "50"],
+    ],
+    ids=["optimize 5g", "rollout"],
+)
+def test_two_work_limited_json_runs_differ_only_in_created_and_timings(capsys, argv):
+    """Issue 16: the clock readings of --json sit under timings.solvers, as in plan.json."""
+    runs = []
+    for _ in range(2):
+        code = main([*argv, *TOTTORI, "--work-limit", "1", "--workers", "1", "--json"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        runs.append(json.loads(out))
+    a, b = runs
+    assert "fiveg.wall_time_s" in a["timings"]["solvers"]
+    assert _clock_readings(a) == []
+    for run in runs:
+        del run["created"], run["timings"]
+    assert a == b

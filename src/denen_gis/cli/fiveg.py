@@ -179,7 +179,9 @@ def optimize_5g(
         write_plan(result, out, force=force)
         err_console.print(f"wrote {out}")
     if json_out:
-        print_json(result.summary)
+        from denen_gis.outputs import stable_summary
+
+        print_json(stable_summary(result.summary))  # as plan.json: clock readings in timings
     else:
         print_plan(result, title=f"5G plan ({s.fiveg.objective})")
 
@@ -332,7 +334,9 @@ def rollout(
         write_plan(result, out, force=force)
         err_console.print(f"wrote {out}")
     if json_out:
-        print_json(result.summary)
+        from denen_gis.outputs import stable_summary
+
+        print_json(stable_summary(result.summary))  # as plan.json: clock readings in timings
         return
     table = Table(title="5G rollout by fiscal year")
     for col in (
