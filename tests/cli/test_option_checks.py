@@ -159,3 +159,20 @@ def test_limits_and_shares_name_the_option_the_user_wrote(argv, expected, capsys
 def test_the_largest_work_limit_is_accepted_by_the_options(capsys, no_loading):
     assert main(["rollout", "--work-limit=1e6"]) == 1  # reached the (stubbed) solve
     assert "not checked before loading" in capsys.readouterr().err
+
+
+def test_docs_give_the_caps_the_code_uses():
+    """Issue 16: docs/cli.md once gave 1e9 as the per-year cap of a four-year rollout."""
+    from pathlib import Path
+
+    from denen_gis.scenario_checks import MAX_INDOOR_DB, MAX_MYEN, MAX_WEIGHT_MS, MAX_WORK_LIMIT
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+    text = " ".join(docs.read_text(encoding="utf-8").split())
+    assert (
+        f"`rollout --budget-per-year-myen` below {MAX_MYEN:.0e} divided by the number of years"
+    ).replace("e+0", "e") in text
+    assert f"{MAX_MYEN / 4:.1e}".replace("e+0", "e") + " for the default four years" in text
+    assert f"at most {MAX_WORK_LIMIT:.0e} units".replace("e+0", "e") in text
+    assert f"at most {MAX_WEIGHT_MS:.0e} ms".replace("e+0", "e") in text
+    assert f"below {MAX_INDOOR_DB} dB" in text
