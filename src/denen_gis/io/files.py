@@ -458,9 +458,23 @@ def _note_laundered(path: Path, caught: list[warnings.WarningMessage]) -> None:
 _WRITE_ERRORS = (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 
 
+#: Longest reason :func:`write_error` shows [characters] (GDAL may give kB of SQL).
+MAX_REASON = 200
+
+
+def _first_sentence(text: str) -> str:
+    """The first line of ``text`` up to its first sentence end, at most :data:`MAX_REASON` long."""
+    lines = text.strip().splitlines()
+    first = " ".join(lines[0].split()) if lines else ""
+    end = first.find(". ")
+    if end >= 0:
+        first = first[:end]
+    return first if len(first) <= MAX_REASON else first[: MAX_REASON - 3].rstrip() + "..."
+
+
 def write_error(path: Path, exc: Exception) -> InputError:
     """The one-line :class:`InputError` for a failed write of ``path``."""
-    reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0] or type(exc).__name__
+    reason = getattr(exc, "strerror", None) or _first_sentence(str(exc)) or type(exc).__name__
     msg = f"{path}: cannot write it ({reason}); check that the folder is writable and has space"
     return InputError(msg)
 

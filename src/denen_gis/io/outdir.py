@@ -8,7 +8,8 @@ solving, and replaces it only through :func:`atomic_directory`:
   such a folder (or an empty one, or a new one) may be replaced;
   anything else needs ``force=True`` (``--force`` on the command line);
 - a folder that holds the scenario file or one of its inputs is never
-  replaced, even with ``force``;
+  replaced, even with ``force``; nor is ``/``, the home folder (or a folder
+  that holds it), or a folder that holds the current working folder;
 - the name must be a real folder name (not ``.``, ``..`` or empty), outside
   the kernel's virtual file systems, with a writable parent and some free
   space, so that a run fails in a second rather than after a long solve.
@@ -98,11 +99,33 @@ def check_output_folder(
     if any(_inside(target, root) for root in _VIRTUAL_ROOTS):
         msg = f"{path}: is on a kernel file system; choose an output folder on disk"
         raise InputError(msg)
+    _check_never_replaced(path, target)
     _check_protected(path, target, protect)
     if target.exists():
         _check_replaceable(path, target, force=force)
     _check_parent(path, target, min_free_bytes)
     return target
+
+
+def _check_never_replaced(path: str | os.PathLike[str], target: Path) -> None:
+    """Refuse ``/``, the home folder and the working folder (or a folder holding one)."""
+    hint = "never replaced, even with --force; name an output folder of its own (e.g. maps/plan)"
+    if target == Path(target.anchor or "/"):
+        msg = f"{path}: is the root folder {target.anchor}, which is {hint}"
+        raise InputError(msg)
+    home = output_target("~")
+    if _inside(home, target):
+        what = "is your home folder" if home == target else f"holds your home folder {home}"
+        msg = f"{path}: {what}, which is {hint}"
+        raise InputError(msg)
+    try:
+        cwd = output_target(Path.cwd())
+    except OSError:  # the working folder was removed: nothing to keep
+        return
+    if _inside(cwd, target):
+        what = "is" if cwd == target else "holds"
+        msg = f"{path}: {what} the working folder {cwd}, which is {hint}"
+        raise InputError(msg)
 
 
 def _check_protected(
@@ -154,6 +177,31 @@ def _check_parent(path: str | os.PathLike[str], target: Path, min_free_bytes: in
         raise InputError(msg)
 
 
+def _renamed(exc: InputError | OSError, tmp: Path, out: Path) -> InputError | OSError:
+    """``exc`` with the temporary folder ``tmp`` named as the output folder ``out``.
+
+    The user never sees ``.NAME.tmp-*``: a full disk while writing
+    ``TMP/cells.gpkg`` is reported for ``OUT/cells.gpkg``.
+    """
+
+    def swap(text: object) -> object:
+        return text.replace(str(tmp), str(out)) if isinstance(text, str) else text
+
+    if isinstance(exc, OSError) and exc.errno is not None:
+        names = [swap(exc.filename), swap(exc.filename2)]
+        if names == [exc.filename, exc.filename2]:
+            return exc
+        args: list[object] = [exc.errno, exc.strerror, names[0]]
+        if names[1] is not None:
+            args += [None, names[1]]
+        return OSError(*args)  # the errno picks the subclass (FileNotFoundError, ...)
+    text = str(exc)
+    if str(tmp) not in text:
+        return exc
+    new = swap(text)
+    return InputError(new) if isinstance(exc, InputError) else OSError(new)
+
+
 @contextlib.contextmanager
 def folder_lock(folder: str | os.PathLike[str]) -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (a directory) while the block runs.
@@ -192,6 +240,7 @@ def atomic_directory(
     first (:func:`~denen_gis.io.temporaries.output_target`): through a
     symbolic link the link's target is checked and replaced, and the link stays.
     """
+    shown = Path(path)  # what the user wrote, for messages
     path = check_output_folder(path, force=force, protect=protect)  # links and '..' resolved
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,6 +259,12 @@ def atomic_directory(
         try:
             (tmp / MARKER).write_text("written by denen-gis; the folder is replaced as a whole\n")
             yield tmp
+        except (InputError, OSError) as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            renamed = _renamed(exc, tmp, shown)
+            if renamed is exc:
+                raise
+            raise renamed from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
