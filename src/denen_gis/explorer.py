@@ -21,6 +21,7 @@ In Python (the region's inputs load in a few seconds; the plan is one solve)::
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -350,19 +351,37 @@ def explorer_payload(data: ExplorerData) -> dict[str, Any]:
     }
 
 
-def check_explorer_target(path: str | Path, *, force: bool = False) -> Path:
+def check_explorer_target(
+    path: str | Path,
+    *,
+    force: bool = False,
+    protect: Iterable[str | Path | None] = (),
+) -> Path:
     """Check, before any work, that the page may be written at ``path``.
+
+    Parameters
+    ----------
+    path
+        The page to write.
+    force
+        Replace an existing file that is not an explorer page.
+    protect
+        Files of the run (the scenario file, its inputs) that ``path`` must
+        not be, with or without ``force``; ``None`` entries are skipped.
 
     Raises
     ------
     InputError
-        ``path`` is a folder, or an existing file that is not an explorer page
-        (and ``force`` is not set).
+        ``path`` is a folder, an input of the run, or an existing file that is
+        not an explorer page (and ``force`` is not set).
     """
     target = output_target(path)  # through a link its target; `sub/../x` is x
     refuse_special_file(path, hint="give an HTML file name (--out FILE.html)")
     if target.is_dir():
         msg = f"{path}: is a folder; give an HTML file name (--out FILE.html)"
+        raise InputError(msg)
+    if any(item is not None and output_target(item) == target for item in protect):
+        msg = f"{path}: is an input of this run; choose another output file (--out FILE.html)"
         raise InputError(msg)
     if target.exists() and not force and not _is_explorer_page(target):
         msg = f"{path}: exists and is not an explorer page; use --force to replace it"
@@ -376,18 +395,20 @@ def write_explorer(
     *,
     lang: str = "en",
     force: bool = False,
+    protect: Iterable[str | Path | None] = (),
 ) -> Path:
     """Write the explorer page (one self-contained HTML file) atomically.
 
     Raises
     ------
     InputError
-        ``path`` exists and is not a file denen-gis may replace (a folder, or
-        any file without ``force``).
+        ``path`` exists and is not a file denen-gis may replace (a folder, an
+        input of the run in ``protect``, or any file without ``force``).
     """
     from denen_gis.io.files import write_text_atomic
 
-    target = check_explorer_target(path, force=force)
+    kept = (*data.inputs.scenario.input_files(), *protect)
+    target = check_explorer_target(path, force=force, protect=kept)
     outlines = region_outlines(data.inputs.prefectures_all, data.inputs.prefectures)
     html = explorer_html(explorer_payload(data), outlines=outlines, lang=lang)
     target.parent.mkdir(parents=True, exist_ok=True)

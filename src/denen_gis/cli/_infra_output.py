@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,17 +38,23 @@ def _atomic(path: Path, write: Writer) -> None:
 
 
 def write_files(
-    out: Path, files: Mapping[str, Writer], *, force: bool = False, shown: str | None = None
+    out: Path,
+    files: Mapping[str, Writer],
+    *,
+    force: bool = False,
+    shown: str | None = None,
+    protect: Iterable[Path | None] = (),
 ) -> None:
     """Write the files into a new folder that replaces ``out`` as a whole; say so on stderr.
 
     ``out`` is replaced only if it is new, empty or an earlier denen-gis output
-    (or with ``force``), see :func:`denen_gis.io.outdir.atomic_directory`.
+    (or with ``force``), and never if it holds a ``protect`` file (an input),
+    see :func:`denen_gis.io.outdir.atomic_directory`.
     """
     from denen_gis.errors import InputError
     from denen_gis.io.outdir import atomic_directory
 
-    with atomic_directory(out, force=force) as tmp:
+    with atomic_directory(out, force=force, protect=protect) as tmp:
         for name, write in files.items():
             try:
                 _atomic(Path(tmp) / name, write)

@@ -18,6 +18,20 @@ data_app = typer.Typer(
 )
 
 
+def _check_not_input(out: Path, *inputs: Path) -> None:
+    """Refuse an ``--out`` that is one of the command's input files (exit 2, before reading).
+
+    Checked is the file that the write replaces (a link's target, ``sub/../x`` is ``x``).
+    """
+    from denen_gis.errors import InputError
+    from denen_gis.io.temporaries import output_target
+
+    target = output_target(out)
+    if any(output_target(f) == target for f in inputs):
+        msg = f"--out {out}: is an input of this run; choose another output file"
+        raise InputError(msg)
+
+
 def _pad(text: str, width: int) -> str:
     """``text`` padded to ``width`` terminal columns (CJK characters count as two)."""
     import unicodedata
@@ -139,6 +153,7 @@ def import_estat(
     from denen_gis.io.estat import read_estat_mesh
     from denen_gis.io.files import write_layer
 
+    _check_not_input(out, *files)
     grid = read_estat_mesh(files)
     write_layer(grid, out, kind="population")
     console.print(
@@ -159,6 +174,7 @@ def import_n03(
     from denen_gis.io.files import write_layer
     from denen_gis.io.n03 import read_n03
 
+    _check_not_input(out, file)
     regions = read_n03(file)
     write_layer(regions, out, kind="regions")
     console.print(
@@ -206,6 +222,7 @@ def import_cables(
     from denen_gis.io.files import write_layers
     from denen_gis.io.telegeography import check_landings_touch, read_submarine_cables
 
+    _check_not_input(out, cables, landings)
     if out.suffix.lower() != ".gpkg":
         msg = f"--out {out}: cables and landings are two layers; give a .gpkg file"
         raise InputError(msg)

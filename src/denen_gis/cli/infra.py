@@ -267,7 +267,7 @@ def resilience_cmd(
         msg = f"--top must be between 1 and {MAX_TOP}, got {top}"
         raise InputError(msg)
     check_positive("--max-rtt-ms", max_rtt_ms, unit=" [ms]")
-    check_out(out, force=force)
+    check_out(out, force=force, extra=[hazards])  # a folder holding --hazards is never replaced
     zones = read_hazards(hazards) if hazards is not None else None
     study = resilience_study(
         plan_site_ids=split_values(sites),
@@ -288,7 +288,7 @@ def resilience_cmd(
             "resilience_cuts_*.csv, resilience_comparison.csv, resilience_summary.json, "
             "hazard_map.html"
         )
-        write_files(out, files, force=force, shown=shown)
+        write_files(out, files, force=force, shown=shown, protect=[hazards])
     if json_out:
         print_json(study.to_dict())
         return
