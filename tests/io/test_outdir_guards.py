@@ -41,7 +41,7 @@ def test_root_is_refused_even_with_force(tmp_path: Path) -> None:
         check_output_folder("/", force=True)
     link = tmp_path / "root"
     link.symlink_to("/")
-    with pytest.raises(InputError, match="root folder .* never replaced"):
+    with pytest.raises(InputError, match=r"root folder .* never replaced"):
         check_output_folder(link, force=True)
 
 
@@ -54,9 +54,11 @@ def test_folder_holding_the_working_folder_is_refused_even_with_force(
     for name in (tmp_path / "project", work):
         with pytest.raises(InputError, match="working folder"):
             check_output_folder(name, force=True)
-    with pytest.raises(InputError, match="working folder"):
-        with atomic_directory(tmp_path / "project", force=True):
-            pass
+    with (
+        pytest.raises(InputError, match="working folder"),
+        atomic_directory(tmp_path / "project", force=True),
+    ):
+        pass
     assert work.is_dir()
     # A sibling of the working folder, or a folder inside it, is fine.
     assert check_output_folder(tmp_path / "other", force=True) == tmp_path / "other"
@@ -69,15 +71,13 @@ def test_a_folder_inside_home_is_fine(home: Path) -> None:
 
 def test_full_disk_inside_the_block_names_the_output_not_the_temporary(tmp_path: Path) -> None:
     out = tmp_path / "cov"
-    with pytest.raises(OSError) as info:
-        with atomic_directory(out) as tmp:
-            raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "cells.gpkg"))
+    with pytest.raises(OSError) as info, atomic_directory(out) as tmp:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "cells.gpkg"))
     assert info.value.errno == errno.ENOSPC
     assert info.value.filename == str(out / "cells.gpkg")
     assert ".tmp-" not in str(info.value)
-    with pytest.raises(InputError) as info2:
-        with atomic_directory(out) as tmp:
-            raise write_error(tmp / "cells.gpkg", OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(InputError) as info2, atomic_directory(out) as tmp:
+        raise write_error(tmp / "cells.gpkg", OSError(errno.ENOSPC, "No space left on device"))
     assert str(info2.value).startswith(f"{out / 'cells.gpkg'}: cannot write it")
     assert ".tmp-" not in str(info2.value)
     assert not out.exists()
