@@ -45,7 +45,8 @@ def written(tmp_path_factory) -> tuple[Path, str]:
          "--lang", "ja"]
     )  # fmt: skip
     assert code == 0, err
-    return page, out
+    assert out == ""  # the note goes to stderr; stdout carries results only
+    return page, err
 
 
 def test_explore_writes_one_offline_page(written):

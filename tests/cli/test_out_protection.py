@@ -137,3 +137,36 @@ def test_resilience_force_keeps_the_folder_of_its_hazards(tmp_path: Path) -> Non
     )
     assert code == 2 and "my_hazards.gpkg, an input of this run" in err, err
     assert hazards.read_bytes() == b"not really a GeoPackage"
+
+
+# --- stdout carries results, stderr the "wrote ..." notes -------------------------------
+
+
+def test_map_coverage_says_wrote_on_stderr_and_nothing_on_stdout(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    page = tmp_path / "map.html"
+    code, out, err = run(["map", "coverage", "--scenario", str(scenario), "--out", str(page)])
+    assert code == 0, err
+    assert out == ""
+    assert f"wrote {page}" in " ".join(err.split())
+    assert page.exists()
+
+
+def test_no_command_prints_a_wrote_note_on_stdout() -> None:
+    """Every note that names written files goes through ``err_console``.
+
+    stdout carries results (tables, JSON) and may be a full disk or a closed pipe.
+    """
+    import re
+
+    cli = Path(__file__).resolve().parents[2] / "src" / "denen_gis" / "cli"
+    wrong = []
+    for source in sorted(cli.glob("*.py")):
+        text = source.read_text(encoding="utf-8")
+        for match in re.finditer(
+            r"(\w+)\.print\(\s*f?[\"'](wrote |Outputs in |Side-by-side map)", text
+        ):
+            if match[1] != "err_console":
+                wrong.append(f"{source.name}:{text.count(chr(10), 0, match.start()) + 1}")
+    assert wrong == []

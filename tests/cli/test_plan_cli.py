@@ -415,7 +415,7 @@ def test_map_coverage(workdir, scenario, capsys):
     )
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "wrote" in out and "coverage_today.html" in out
+    assert "wrote" in err and "coverage_today.html" in err and out == ""
     html = out_file.read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html")
     assert fetched_urls(html) == []

@@ -83,7 +83,7 @@ def plan_cmd(
         print_plan(result, title=f"{s.run.name}: 5G coverage by prefecture")
         _print_infrastructure(result.summary)
         t = result.summary["timings"]["total_s"]
-        console.print(
+        err_console.print(
             f"Outputs in {folder} (plan.json, summary.html, maps, plan.gpkg, CSV); {t:.1f} s."
         )
 
@@ -175,7 +175,7 @@ def compare_cmd(
     for r in heads.itertuples():
         table.add_row(r.figure, f"{r.a:,.2f}", f"{r.b:,.2f}", f"{r.difference:+,.2f}")
     console.print(table)
-    console.print(
+    err_console.print(
         f"Side-by-side map and tables in {out}/ (comparison_map.html, "
         "comparison_*.csv, a/ and b/).",
     )
@@ -459,7 +459,7 @@ def map_coverage(
         ),
     )
     path = save_map(m, out)
-    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @map_app.command("infrastructure")
@@ -488,7 +488,7 @@ def map_infrastructure(
     result = plan(s)
 
     path = save_map(plan_infrastructure_map(result), out)
-    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 def register(app: typer.Typer) -> None:
