@@ -10,10 +10,12 @@ a new file option cannot be added without a row here.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import typing
 from pathlib import Path
 
+import pyogrio
 import pytest
 
 from denen_gis.cli import app, main
@@ -170,3 +172,37 @@ def test_no_command_prints_a_wrote_note_on_stdout() -> None:
             if match[1] != "err_console":
                 wrong.append(f"{source.name}:{text.count(chr(10), 0, match.start()) + 1}")
     assert wrong == []
+
+
+# --- errors name the user's files, in one short line ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        pyogrio.errors.DataSourceError(
+            "sqlite3_exec(INSERT INTO coverage_cells VALUES ("
+            + ", ".join(["?"] * 2000)
+            + ")) failed: database or disk is full"
+        ),
+    ],
+    ids=["full-disk", "gdal-5kB"],
+)
+def test_coverage_write_error_names_the_output_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", fail)
+    out = tmp_path / "cov"
+    code, _, err = run(["coverage", "--municipality", "32203", "--out", str(out), "--json"])
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("denen-gis: error: "), err
+    assert str(out / "coverage_cells.gpkg") in lines[0]
+    assert ".tmp-" not in lines[0]
+    reason = lines[0].split("cannot write it (", 1)[1].rsplit("); check", 1)[0]
+    assert len(reason) <= 200 and "?, ?" not in reason, lines[0]
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -86,10 +86,10 @@ def test_full_disk_inside_the_block_names_the_output_not_the_temporary(tmp_path:
 
 def test_long_gdal_error_is_shortened_to_its_first_sentence(tmp_path: Path) -> None:
     sql = "INSERT INTO cells VALUES (" + ", ".join(["?"] * 2000) + ")"
-    exc = RuntimeError(f"sqlite3_exec(...) failed: database or disk is full. SQL was: {sql}")
+    exc = RuntimeError(f"sqlite3_exec({sql}) failed: database or disk is full. More text: {sql}")
     assert len(str(exc)) > 5000
     message = str(write_error(tmp_path / "x.gpkg", exc))
-    assert "database or disk is full" in message
+    assert "sqlite3_exec(...) failed: database or disk is full" in message
     assert "INSERT" not in message
     assert len(message) < 200 + len(str(tmp_path)) + 100
     # One long line without any sentence end is cut too.

@@ -463,9 +463,32 @@ MAX_REASON = 200
 
 
 def _first_sentence(text: str) -> str:
-    """The first line of ``text`` up to its first sentence end, at most :data:`MAX_REASON` long."""
+    """A short reason: ``text``'s first line, long ``(...)`` groups cut, to its first sentence end.
+
+    GDAL puts the whole SQL statement into a message (``sqlite3_exec(INSERT ...
+    kB ...) failed: database or disk is full``); that becomes
+    ``sqlite3_exec(...) failed: database or disk is full``, at most
+    :data:`MAX_REASON` characters.
+    """
     lines = text.strip().splitlines()
-    first = " ".join(lines[0].split()) if lines else ""
+    line = " ".join(lines[0].split()) if lines else ""
+    kept: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(line):
+        if ch == "(":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == ")" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                group = line[start : i + 1]
+                kept.append(group if len(group) <= 60 else "(...)")
+        elif depth == 0:
+            kept.append(ch)
+    if depth > 0:  # an unclosed group: keep what it held, the cap below applies
+        kept.append(line[start:])
+    first = "".join(kept)
     end = first.find(". ")
     if end >= 0:
         first = first[:end]
