@@ -206,3 +206,30 @@ def test_coverage_write_error_names_the_output_folder(
     reason = lines[0].split("cannot write it (", 1)[1].rsplit("); check", 1)[0]
     assert len(reason) <= 200 and "?, ?" not in reason, lines[0]
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+# --- folders that --force never replaces ------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["scenario output", "--out ~", "--out home", "--out cwd"])
+def test_force_never_replaces_home_or_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    keep = home / "thesis.docx"
+    keep.write_text("years of work", encoding="utf-8")
+    monkeypatch.setenv("HOME", str(home))
+    work = home / "project"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    scenario = tmp_path / "s.toml"
+    output = 'output = "~"\n' if how == "scenario output" else ""
+    scenario.write_text(SCENARIO.replace("[region]", output + "\n[region]"), encoding="utf-8")
+    out = {"--out ~": ["--out", "~"], "--out home": ["--out", str(home)]}.get(how, [])
+    if how == "--out cwd":
+        out = ["--out", str(work)]
+    code, _, err = run(["plan", str(scenario), *out, "--force", "-q"])
+    assert code == 2, err
+    assert "never replaced, even with --force" in err, err
+    assert keep.read_text(encoding="utf-8") == "years of work"
