@@ -35,7 +35,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from denen_gis.errors import InputError
+from denen_gis.errors import InputError, short_reason
 from denen_gis.io.temporaries import output_target, swap_into_place, track_temporary
 from denen_gis.paths import refuse_special_file
 from denen_gis.schema import validate_layer
@@ -458,46 +458,9 @@ def _note_laundered(path: Path, caught: list[warnings.WarningMessage]) -> None:
 _WRITE_ERRORS = (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 
 
-#: Longest reason :func:`write_error` shows [characters] (GDAL may give kB of SQL).
-MAX_REASON = 200
-
-
-def _first_sentence(text: str) -> str:
-    """A short reason: ``text``'s first line, long ``(...)`` groups cut, to its first sentence end.
-
-    GDAL puts the whole SQL statement into a message (``sqlite3_exec(INSERT ...
-    kB ...) failed: database or disk is full``); that becomes
-    ``sqlite3_exec(...) failed: database or disk is full``, at most
-    :data:`MAX_REASON` characters.
-    """
-    lines = text.strip().splitlines()
-    line = " ".join(lines[0].split()) if lines else ""
-    kept: list[str] = []
-    depth, start = 0, 0
-    for i, ch in enumerate(line):
-        if ch == "(":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif ch == ")" and depth > 0:
-            depth -= 1
-            if depth == 0:
-                group = line[start : i + 1]
-                kept.append(group if len(group) <= 60 else "(...)")
-        elif depth == 0:
-            kept.append(ch)
-    if depth > 0:  # an unclosed group: keep what it held, the cap below applies
-        kept.append(line[start:])
-    first = "".join(kept)
-    end = first.find(". ")
-    if end >= 0:
-        first = first[:end]
-    return first if len(first) <= MAX_REASON else first[: MAX_REASON - 3].rstrip() + "..."
-
-
 def write_error(path: Path, exc: Exception) -> InputError:
     """The one-line :class:`InputError` for a failed write of ``path``."""
-    reason = getattr(exc, "strerror", None) or _first_sentence(str(exc)) or type(exc).__name__
+    reason = getattr(exc, "strerror", None) or short_reason(str(exc)) or type(exc).__name__
     msg = f"{path}: cannot write it ({reason}); check that the folder is writable and has space"
     return InputError(msg)
 
