@@ -94,7 +94,7 @@ def test_landings_json(capsys):
 
 
 @pytest.mark.parametrize("command", ["datacenters", "landings"])
-@pytest.mark.parametrize("value", ["-1", "nan", "0"])
+@pytest.mark.parametrize("value", ["-1", "nan", "0", "1e9"])
 def test_bad_work_limit_is_one_line(capsys, command, value):
     assert main(["optimize", command, f"--work-limit={value}"]) == 2
     err = capsys.readouterr().err
@@ -117,6 +117,21 @@ def test_work_limit_reaches_cp_sat(monkeypatch, capsys, command, solver):
     argv = ["optimize", command, "--json", "--work-limit", "0.5", "--workers", "1"]
     assert main(argv) == 0, capsys.readouterr().err
     assert seen["work_limit"] == 0.5 and seen["workers"] == 1
+
+
+@pytest.mark.parametrize("command", ["datacenters", "landings"])
+def test_two_work_limited_json_runs_differ_only_in_timings(capsys, command):
+    """The solver's wall time goes under timings.solvers, as in plan.json."""
+    runs = []
+    for _ in range(2):
+        argv = ["optimize", command, "--json", "--work-limit", "2", "--workers", "1"]
+        assert main(argv) == 0, capsys.readouterr().err
+        runs.append(json.loads(capsys.readouterr().out))
+    assert "solver.wall_time_s" in runs[0]["timings"]["solvers"]
+    assert "wall_time_s" not in runs[0]["solver"]
+    for run in runs:
+        run.pop("timings")
+    assert runs[0] == runs[1]
 
 
 def test_resilience_json_and_table(tmp_path, capsys):

@@ -8,7 +8,6 @@ file, then moved into place).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import typer
@@ -17,6 +16,7 @@ from denen_gis.cli._checks import (
     check_amount,
     check_positive,
     check_solver_options,
+    check_work_limit,
     option_error,
 )
 from denen_gis.cli._common import FORCE, check_out, print_json, split_values
@@ -51,13 +51,6 @@ def _check_counts(*, k: int, max_per_block: int | None, min_separation_km: float
         raise InputError(msg)
     if min_separation_km is not None and not 0 <= min_separation_km < 5000:
         msg = f"--min-separation-km must be between 0 and 5000 km, got {min_separation_km}"
-        raise InputError(msg)
-
-
-def _check_work_limit(work_limit: float | None) -> None:
-    """Refuse a work limit that is not a finite number > 0 (exit 2, before any loading)."""
-    if work_limit is not None and not (math.isfinite(work_limit) and work_limit > 0):
-        msg = f"--work-limit must be a finite number of work units > 0, got {work_limit:g}"
         raise InputError(msg)
 
 
@@ -120,12 +113,13 @@ def datacenters_cmd(
 ) -> None:
     """Choose regional data-centre sites (p-median / p-center) with OR-Tools."""
     from denen_gis.infrastructure import DatacenterOptions, SolverLimits, datacenter_study
+    from denen_gis.outputs import stable_summary
 
     if objective not in ("median", "center"):
         msg = f"--objective must be median or center, got {objective!r}"
         raise InputError(msg)
     _check_counts(k=k, max_per_block=max_per_block, min_separation_km=min_separation_km)
-    _check_work_limit(work_limit)
+    check_work_limit(work_limit)
     check_solver_options(time_limit=time_limit, workers=workers, seed=seed)
     check_positive("--backup-max-rtt-ms", backup_max_rtt_ms, unit=" [ms]")
     check_amount("--budget-myen", budget_myen)
@@ -155,12 +149,12 @@ def datacenters_cmd(
                 "datacenters_plan.gpkg": gpkg_file({"sites": siting.plan.sites, "chosen": chosen}),
                 "datacenters_chosen.csv": csv_file(chosen),
                 "datacenters_demand.csv": csv_file(siting.plan.demand),
-                "datacenters_summary.json": json_file(siting.to_dict()),
+                "datacenters_summary.json": json_file(stable_summary(siting.to_dict())),
             },
             force=force,
         )
     if json_out:
-        print_json(siting.to_dict())
+        print_json(stable_summary(siting.to_dict()))
         return
     print_siting(siting, title=f"Chosen data-centre sites (k = {k}, {objective})")
 
@@ -195,6 +189,7 @@ def landings_cmd(
 ) -> None:
     """Choose the Sea of Japan cable's landing stations (backhaul vs station cost)."""
     from denen_gis.infrastructure import LandingOptions, SolverLimits, landing_study
+    from denen_gis.outputs import stable_summary
 
     if not 0 <= count <= MAX_COUNT:
         raise option_error("--count", count, f"between 0 and {MAX_COUNT}")
@@ -206,7 +201,7 @@ def landings_cmd(
         if not 0 <= value < 1e9:  # also refuses inf and nan
             msg = f"{name} must be a finite amount >= 0 and below 1e9, got {value}"
             raise InputError(msg)
-    _check_work_limit(work_limit)
+    check_work_limit(work_limit)
     check_out(out, force=force)
     options = LandingOptions(
         count=count or None,
@@ -225,12 +220,12 @@ def landings_cmd(
                 "landings_plan.gpkg": gpkg_file({"landings": candidates}),
                 "landings_chosen.csv": csv_file(candidates[candidates["chosen"]]),
                 "landings_demand.csv": csv_file(choice.plan.demand),
-                "landings_summary.json": json_file(study.to_dict()),
+                "landings_summary.json": json_file(stable_summary(study.to_dict())),
             },
             force=force,
         )
     if json_out:
-        print_json(study.to_dict())
+        print_json(stable_summary(study.to_dict()))
         return
     print_landings(study)
 
