@@ -29,14 +29,6 @@ __all__ = [
 Writer = Callable[[Path], None]
 
 
-def _atomic(path: Path, write: Writer) -> None:
-    from denen_gis.io.files import atomic_path
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        write(tmp)
-
-
 def write_files(
     out: Path,
     files: Mapping[str, Writer],
@@ -51,16 +43,14 @@ def write_files(
     (or with ``force``), and never if it holds a ``protect`` file (an input),
     see :func:`denen_gis.io.outdir.atomic_directory`.
     """
-    from denen_gis.errors import InputError
     from denen_gis.io.outdir import atomic_directory
 
+    # The folder is swapped in as a whole: its files need no atomic write of their
+    # own, and an error naming one of them is told with ``out`` for the temporary.
     with atomic_directory(out, force=force, protect=protect) as tmp:
         for name, write in files.items():
-            try:
-                _atomic(Path(tmp) / name, write)
-            except InputError as exc:  # name the user's file, not the temporary one
-                reason = str(exc).split(": ", 1)[-1]
-                raise InputError(f"{out / name}: {reason}") from exc
+            (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
+            write(Path(tmp) / name)
     err_console.print(f"wrote {out}/{shown or ', '.join(files)}")
 
 
